@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "CellWeave",
+    products: [
+        .executable(name: "cellweave", targets: ["cellweave"]),
+        .library(name: "CellWeaveCore", targets: ["CellWeaveCore"]),
+        .library(name: "CellWeaveIO", targets: ["CellWeaveIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // System C libraries; the header shims wrap what Swift cannot import (macros).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "CellWeaveCore", dependencies: [
+            "COpenBLAS", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "CellWeaveIO", dependencies: ["CellWeaveCore", "CHDF5", "CZlib"]),
+        .executableTarget(name: "cellweave", dependencies: [
+            "CellWeaveCore", "CellWeaveIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
+        .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Writes an output under a temporary name beside it and renames it into place on success, so a
+/// failed or interrupted stage never leaves a half-written file that make would take as done,
+/// and never damages a file that was there before.
+public enum AtomicFile {
+    public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OutputError(path: path, message: "the directory \(directory) does not exist")
+        }
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        do {
+            try body(temporary)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw OutputError(path: path, message: "could not move the finished file into place: \(reason)")
+        }
+    }
+
+    /// Writes `data` atomically.
+    public static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { temporary in
+            do {
+                try data.write(to: URL(fileURLWithPath: temporary))
+            } catch {
+                throw OutputError(path: path, message: "could not write: \(error.localizedDescription)")
+            }
+        }
+    }
+}
+
+/// A problem writing an output file.
+public struct OutputError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}

@@ -1,0 +1,60 @@
+import CellWeaveCore
+import Foundation
+
+/// Opens any supported count-matrix input as AnnData: a Cell Ranger directory, a Cell Ranger
+/// .h5, an .h5ad, or a bare Matrix Market file.
+public enum CountMatrixLoader {
+    public enum InputKind: String, Sendable {
+        case tenXDirectory = "10x matrix directory"
+        case tenXH5 = "10x HDF5"
+        case h5ad = "h5ad"
+        case matrixMarket = "Matrix Market"
+    }
+
+    public struct Options: Sendable {
+        public var source: H5adReader.MatrixSource = .x
+        public var features: FeatureBarcodeMatrix.FeatureSelection = .geneExpression
+        public var makeVarNamesUnique = false
+        public init() {}
+    }
+
+    public static func detect(_ path: String) throws -> InputKind {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(.notFound, file: path, "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            _ = try TenXDirectoryReader.locate(path, ["matrix.mtx"])
+            return .tenXDirectory
+        }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".mtx") || lower.hasSuffix(".mtx.gz") { return .matrixMarket }
+        let file = try HDF5File.open(path)
+        return TenXH5Reader.isTenXH5(file) ? .tenXH5 : .h5ad
+    }
+
+    public static func load(_ path: String, options: Options = Options()) throws -> AnnData {
+        let kind = try detect(path)
+        if kind != .h5ad && options.source != .x {
+            throw InputError(.unsupported, file: path, "--layer and --raw apply to h5ad input only; this is a \(kind.rawValue)")
+        }
+        var adata: AnnData
+        switch kind {
+        case .tenXDirectory:
+            let m = try TenXDirectoryReader.read(directory: path)
+            return try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
+        case .tenXH5:
+            let m = try TenXH5Reader.read(path: path)
+            return try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
+        case .matrixMarket:
+            let (_, m) = try MatrixMarketReader.read(path: path)
+            // As scanpy.read_mtx: rows are observations, names are positions.
+            adata = try AnnData(x: .csr(m), obs: DataFrame(index: (0..<m.rows).map(String.init)),
+                                varTable: DataFrame(index: (0..<m.cols).map(String.init)))
+        case .h5ad:
+            adata = try H5adReader.read(path: path, source: options.source)
+        }
+        if options.makeVarNamesUnique { adata.varTable.makeIndexUnique() }
+        return adata
+    }
+}

@@ -1,0 +1,207 @@
+import CellWeaveCore
+
+/// Reads .h5ad files: the current AnnData encoding (`encoding-type` attributes) and the older
+/// layout of anndata 0.7 (sparse groups tagged `h5sparse_format`, categoricals as codes with an
+/// object reference to `__categories/<name>`).
+public enum H5adReader {
+    /// Which matrix of the file holds the counts to use as X.
+    public enum MatrixSource: Equatable, Sendable {
+        case x
+        case layer(String)
+        case raw
+    }
+
+    public static func read(path: String, source: MatrixSource = .x) throws -> AnnData {
+        let file = try HDF5File.open(path)
+        let rootEncoding = file.encodingType
+        guard file.contains("X") || file.contains("obs") || rootEncoding == "anndata" else {
+            throw InputError(.notH5ad, file: path, .hdf5Path("/"), "not an h5ad file: no X, obs or var (an HDF5 file of another kind?)")
+        }
+        guard file.contains("X") else {
+            throw InputError(.missingObject, file: path, .hdf5Path("/X"), "the h5ad file has no X matrix")
+        }
+        let obs = try readDataFrame(file, "obs")
+        var varTable = try readDataFrame(file, "var")
+        var x = try readMatrix(file, "X")
+        var passthrough: [PassthroughElement] = []
+        func carry(_ p: String) { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: p, destinationPath: p)) }
+
+        var layers: [(name: String, matrix: AnnMatrix)] = []
+        if file.contains("layers") {
+            let g = try file.group("layers")
+            for name in try g.childNames() { layers.append((name, try readMatrix(g, name))) }
+        }
+        var raw: AnnData.Raw?
+        if file.contains("raw") {
+            let g = try file.group("raw")
+            raw = AnnData.Raw(x: try readMatrix(g, "X"), varTable: try readDataFrame(g, "var"))
+        }
+        var obsm: [(name: String, matrix: AnnMatrix)] = []
+        if file.contains("obsm") {
+            let g = try file.group("obsm")
+            for name in try g.childNames() {
+                if g.isDataset(name) { obsm.append((name, try readMatrix(g, name))) } else { carry("obsm/" + name) }
+            }
+        }
+
+        switch source {
+        case .x:
+            for p in ["uns", "varm", "obsp", "varp"] where file.contains(p) { carry(p) }
+            if file.contains("raw/varm") { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: "raw/varm", destinationPath: "raw/varm")) }
+        case let .layer(name):
+            guard let layer = layers.first(where: { $0.name == name }) else {
+                let known = layers.map(\.name).joined(separator: ", ")
+                throw InputError(.missingObject, file: path, .hdf5Path("/layers/\(name)"),
+                                 "no layer '\(name)' (layers: \(known.isEmpty ? "none" : known))")
+            }
+            x = layer.matrix
+            for p in ["uns", "varm", "obsp", "varp"] where file.contains(p) { carry(p) }
+        case .raw:
+            guard let r = raw else { throw InputError(.missingObject, file: path, .hdf5Path("/raw"), "the file has no raw matrix") }
+            // raw has its own genes: elements shaped like the processed var no longer fit.
+            x = r.x
+            varTable = r.varTable
+            raw = nil
+            layers = []
+            for p in ["uns", "obsp"] where file.contains(p) { carry(p) }
+        }
+        do {
+            var adata = try AnnData(x: x, obs: obs, varTable: varTable)
+            adata.layers = layers
+            adata.obsm = obsm
+            adata.raw = raw
+            adata.passthrough = passthrough
+            return adata
+        } catch let e as MatrixError {
+            throw InputError(.mismatch, file: path, .hdf5Path("/X"), e.description)
+        }
+    }
+
+    // MARK: matrices
+
+    static func readMatrix(_ parent: HDF5Group, _ name: String) throws -> AnnMatrix {
+        let where_ = InputError.Location.hdf5Path(parent.childPath(name))
+        if parent.isDataset(name) {
+            let ds = try parent.dataset(name)
+            if let enc = ds.encodingType, enc != "array" {
+                throw InputError(.unknownEncoding, file: parent.file, where_, "unknown encoding-type '\(enc)' for a matrix (expected array, csr_matrix or csc_matrix)")
+            }
+            let shape = ds.shape
+            guard shape.count == 2, let type = ds.scalarType else {
+                throw InputError(.value, file: parent.file, where_, "expected a 2-D numeric array, found shape \(shape)")
+            }
+            let m = try DenseMatrix(rows: shape[0], cols: shape[1], values: try ds.readFloats())
+            return .dense(m, scalarType: type)
+        }
+        let g = try parent.group(name)
+        let format: String
+        let shape: [Int64]
+        if let enc = g.encodingType {
+            switch enc {
+            case "csr_matrix": format = "csr"
+            case "csc_matrix": format = "csc"
+            default:
+                throw InputError(.unknownEncoding, file: parent.file, where_, "unknown encoding-type '\(enc)' for a matrix (expected array, csr_matrix or csc_matrix)")
+            }
+            shape = try g.integerArrayAttribute("shape")
+        } else if g.hasAttribute("h5sparse_format") {
+            format = try g.stringAttribute("h5sparse_format")
+            shape = try g.integerArrayAttribute("h5sparse_shape")
+        } else {
+            throw InputError(.unknownEncoding, file: parent.file, where_, "a group without encoding-type or h5sparse_format is not a matrix anndata writes")
+        }
+        guard shape.count == 2, shape[0] >= 0, shape[1] >= 0 else {
+            throw InputError(.value, file: parent.file, where_, "sparse matrix shape should be two non-negative integers, found \(shape)")
+        }
+        let data = try g.dataset("data")
+        guard let type = data.scalarType else {
+            throw InputError(.value, file: parent.file, .hdf5Path(g.childPath("data")), "sparse data must be numeric")
+        }
+        let values = try data.readFloats()
+        let indices = try g.dataset("indices").readInt32s()
+        let indptr = try g.dataset("indptr").readInt64s().map { Int($0) }
+        let (rows, cols) = (Int(shape[0]), Int(shape[1]))
+        do {
+            switch format {
+            case "csr": return AnnMatrix(.csr(try CSRMatrix(rows: rows, cols: cols, indptr: indptr, indices: indices, values: values)), scalarType: type)
+            case "csc": return AnnMatrix(.csc(try CSCMatrix(rows: rows, cols: cols, indptr: indptr, indices: indices, values: values)), scalarType: type)
+            default: throw InputError(.unknownEncoding, file: parent.file, where_, "unknown sparse format '\(format)'")
+            }
+        } catch let e as MatrixError {
+            throw InputError(.value, file: parent.file, where_, "inconsistent sparse matrix: \(e)")
+        }
+    }
+
+    // MARK: data frames
+
+    static func readDataFrame(_ parent: HDF5Group, _ name: String) throws -> DataFrame {
+        let where_ = InputError.Location.hdf5Path(parent.childPath(name))
+        guard parent.contains(name) else { throw InputError(.missingObject, file: parent.file, where_, "the table is missing") }
+        guard parent.isGroup(name) else {
+            throw InputError(.unsupported, file: parent.file, where_, "a table stored as one compound dataset (anndata before 0.7) is not supported; re-save it with anndata >= 0.7")
+        }
+        let g = try parent.group(name)
+        if let enc = g.encodingType, enc != "dataframe" {
+            throw InputError(.unknownEncoding, file: parent.file, where_, "unknown encoding-type '\(enc)' for a table (expected dataframe)")
+        }
+        let indexName = try g.stringAttributeIfPresent("_index") ?? "_index"
+        let index = try g.dataset(indexName).readStrings()
+        var frame = DataFrame(index: index, indexName: indexName)
+        let order = g.hasAttribute("column-order") ? try g.stringArrayAttribute("column-order") : []
+        for column in order {
+            let values = try readColumn(g, column)
+            guard values.count == index.count else {
+                throw InputError(.mismatch, file: parent.file, .hdf5Path(g.childPath(column)),
+                                 "column has \(values.count) entries, the index \(index.count)")
+            }
+            try frame.setColumn(column, values)
+        }
+        return frame
+    }
+
+    static func readColumn(_ g: HDF5Group, _ name: String) throws -> ColumnValues {
+        let where_ = InputError.Location.hdf5Path(g.childPath(name))
+        if g.isGroup(name) {
+            let c = try g.group(name)
+            let enc = c.encodingType ?? ""
+            switch enc {
+            case "categorical":
+                let ordered = c.hasAttribute("ordered") ? try c.boolAttribute("ordered") : false
+                return .categorical(codes: try c.dataset("codes").readInt32s(), categories: try readPlainColumn(try c.dataset("categories")),
+                                    ordered: ordered)
+            case "nullable-integer":
+                return .nullableIntegers(try c.dataset("values").readNumericArray(), mask: try c.dataset("mask").readBools())
+            case "nullable-boolean":
+                return .nullableBooleans(try c.dataset("values").readBools(), mask: try c.dataset("mask").readBools())
+            case "nullable-string-array":
+                return .nullableStrings(try c.dataset("values").readStrings(), mask: try c.dataset("mask").readBools())
+            default:
+                throw InputError(.unknownEncoding, file: g.file, where_, "unknown encoding-type '\(enc)' for a table column")
+            }
+        }
+        let ds = try g.dataset(name)
+        if let enc = ds.encodingType, enc != "array", enc != "string-array" {
+            throw InputError(.unknownEncoding, file: g.file, where_, "unknown encoding-type '\(enc)' for a table column")
+        }
+        if ds.hasAttribute("categories"), ds.isReferenceAttribute("categories") {
+            // anndata 0.7: codes here, categories in the referenced dataset.
+            let target = try ds.referencedPath("categories")
+            let categories = try readPlainColumn(try g.dataset(target))
+            let ordered = ds.hasAttribute("ordered") ? try ds.boolAttribute("ordered") : false
+            return .categorical(codes: try ds.readInt32s(), categories: categories, ordered: ordered)
+        }
+        return try readPlainColumn(ds)
+    }
+
+    static func readPlainColumn(_ ds: HDF5Dataset) throws -> ColumnValues {
+        guard ds.shape.count == 1 else {
+            throw ds.error(.value, "expected a 1-D column, found shape \(ds.shape)")
+        }
+        switch ds.elementClass {
+        case .string: return .strings(try ds.readStrings())
+        case .boolean: return .booleans(try ds.readBools())
+        case .integer, .float: return .numeric(try ds.readNumericArray())
+        default: throw ds.error(.value, "unsupported column element type \(ds.elementClass)")
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import CHDF5
+import CellWeaveCore
+
+/// Writes AnnData in the current anndata on-disk encoding (anndata >= 0.8), which anndata and
+/// scanpy read without conversion or warnings. The file appears atomically.
+public enum H5adWriter {
+    public static func write(_ adata: AnnData, to path: String, compression: HDF5Compression = .none) throws {
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            try write(adata, into: file, compression: compression)
+            try file.flush()
+        }
+    }
+
+    static func write(_ adata: AnnData, into file: HDF5File, compression: HDF5Compression) throws {
+        try file.setEncoding("anndata", version: "0.1.0")
+        try writeMatrix(adata.x, in: file, name: "X", compression: compression)
+        try writeDataFrame(adata.obs, in: file, name: "obs", compression: compression)
+        try writeDataFrame(adata.varTable, in: file, name: "var", compression: compression)
+
+        var sources: [String: HDF5File] = [:]
+        func copyPassthrough(_ element: PassthroughElement, into parent: HDF5Group, as name: String) throws {
+            let source = try sources[element.sourceFile] ?? HDF5File.open(element.sourceFile)
+            sources[element.sourceFile] = source
+            try parent.copy(from: source, path: element.sourcePath, to: name)
+        }
+        let carried = Dictionary(adata.passthrough.map { ($0.destinationPath, $0) }, uniquingKeysWith: { a, _ in a })
+
+        let layers = try file.createDictGroup("layers")
+        for (name, m) in adata.layers { try writeMatrix(m, in: layers, name: name, compression: compression) }
+        let obsm = try file.createDictGroup("obsm")
+        for (name, m) in adata.obsm { try writeMatrix(m, in: obsm, name: name, compression: compression) }
+        for element in adata.passthrough where element.destinationPath.hasPrefix("obsm/") {
+            try copyPassthrough(element, into: obsm, as: String(element.destinationPath.dropFirst(5)))
+        }
+        for name in ["uns", "varm", "obsp", "varp"] {
+            if let element = carried[name] {
+                try copyPassthrough(element, into: file, as: name)
+            } else {
+                _ = try file.createDictGroup(name)
+            }
+        }
+        if let raw = adata.raw {
+            let g = try file.createGroup("raw")
+            try g.setEncoding("raw", version: "0.1.0")
+            try writeMatrix(raw.x, in: g, name: "X", compression: compression)
+            try writeDataFrame(raw.varTable, in: g, name: "var", compression: compression)
+            if let element = carried["raw/varm"] {
+                try copyPassthrough(element, into: g, as: "varm")
+            } else {
+                _ = try g.createDictGroup("varm")
+            }
+        }
+    }
+
+    public static func writeMatrix(_ m: AnnMatrix, in parent: HDF5Group, name: String, compression: HDF5Compression) throws {
+        func sparse(_ s: CompressedSparseStorage, encoding: String, rows: Int, cols: Int) throws {
+            let g = try parent.createGroup(name)
+            try g.setEncoding(encoding, version: "0.1.0")
+            try g.setAttribute("shape", integers: [Int64(rows), Int64(cols)])
+            try g.writeDataset("data", floats: s.values, as: m.scalarType, compression: compression)
+            try g.writeDataset("indices", int32s: s.indices, compression: compression)
+            try g.writeDataset("indptr", int64s: s.indptr.map { Int64($0) }, compression: compression)
+        }
+        switch m.layout {
+        case let .csr(c): try sparse(c.storage, encoding: "csr_matrix", rows: c.rows, cols: c.cols)
+        case let .csc(c): try sparse(c.storage, encoding: "csc_matrix", rows: c.rows, cols: c.cols)
+        case let .dense(d):
+            let ds = try parent.writeDataset(name, floats: d.values, dims: [d.rows, d.cols], as: m.scalarType, compression: compression)
+            try ds.setEncoding("array", version: "0.2.0")
+        }
+    }
+
+    public static func writeDataFrame(_ frame: DataFrame, in parent: HDF5Group, name: String, compression: HDF5Compression) throws {
+        let g = try parent.createGroup(name)
+        try g.setEncoding("dataframe", version: "0.2.0")
+        try g.setAttribute("_index", string: frame.indexName)
+        try g.setAttribute("column-order", strings: frame.columnNames)
+        try g.writeDataset(frame.indexName, strings: frame.index, compression: compression).setEncoding("string-array", version: "0.2.0")
+        for (column, values) in frame.columns {
+            try writeColumn(values, in: g, name: column, compression: compression)
+        }
+    }
+
+    static func writeColumn(_ values: ColumnValues, in g: HDF5Group, name: String, compression: HDF5Compression) throws {
+        switch values {
+        case let .strings(v):
+            try g.writeDataset(name, strings: v, compression: compression).setEncoding("string-array", version: "0.2.0")
+        case let .numeric(v):
+            try writeNumeric(v, in: g, name: name, compression: compression).setEncoding("array", version: "0.2.0")
+        case let .booleans(v):
+            try g.writeDataset(name, bools: v, compression: compression).setEncoding("array", version: "0.2.0")
+        case let .categorical(codes, categories, ordered):
+            let c = try g.createGroup(name)
+            try c.setEncoding("categorical", version: "0.2.0")
+            try c.setAttribute("ordered", bool: ordered)
+            // pandas picks the narrowest signed code type that holds every category.
+            let n = categories.count
+            let codeType: ScalarType = n < Int(Int8.max) ? .int8 : n < Int(Int16.max) ? .int16 : .int32
+            try c.writeDataset("codes", int64s: codes.map { Int64($0) }, as: codeType, compression: compression)
+                .setEncoding("array", version: "0.2.0")
+            try writeColumn(categories, in: c, name: "categories", compression: compression)
+        case let .nullableIntegers(v, mask):
+            let c = try g.createGroup(name)
+            try c.setEncoding("nullable-integer", version: "0.1.0")
+            try writeNumeric(v, in: c, name: "values", compression: compression)
+            try c.writeDataset("mask", bools: mask, compression: compression)
+        case let .nullableBooleans(v, mask):
+            let c = try g.createGroup(name)
+            try c.setEncoding("nullable-boolean", version: "0.1.0")
+            try c.writeDataset("values", bools: v, compression: compression)
+            try c.writeDataset("mask", bools: mask, compression: compression)
+        case let .nullableStrings(v, mask):
+            let c = try g.createGroup(name)
+            try c.setEncoding("nullable-string-array", version: "0.1.0")
+            try c.writeDataset("values", strings: v, compression: compression)
+            try c.writeDataset("mask", bools: mask, compression: compression)
+        }
+    }
+
+    @discardableResult
+    static func writeNumeric(_ v: NumericArray, in g: HDF5Group, name: String, compression: HDF5Compression) throws -> HDF5Dataset {
+        switch v.storage {
+        case let .integers(x): return try g.writeDataset(name, int64s: x, as: v.scalarType, compression: compression)
+        case let .floats(x): return try g.writeDataset(name, doubles: x, as: v.scalarType, compression: compression)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import CHDF5
+import CellWeaveCore
+
+/// An HDF5 dataset: shape, element kind and whole-array reads with conversion to the native
+/// type asked for (HDF5 converts integer and float widths itself).
+public final class HDF5Dataset: HDF5Node {
+    deinit { H5Dclose(id) }
+
+    public var shape: [Int] {
+        let space = H5Dget_space(id)
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        return rank == 0 ? [] : dims.map { Int($0) }
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    public enum ElementClass { case integer, float, string, boolean, reference, compound, other }
+
+    public var elementClass: ElementClass {
+        let type = H5Dget_type(id)
+        defer { H5Tclose(type) }
+        switch H5Tget_class(type) {
+        case H5T_INTEGER: return .integer
+        case H5T_FLOAT: return .float
+        case H5T_STRING: return .string
+        case H5T_ENUM: return .boolean
+        case H5T_REFERENCE: return .reference
+        case H5T_COMPOUND: return .compound
+        default: return .other
+        }
+    }
+
+    /// The numpy-like element type on disk (enums of one byte are h5py's bools).
+    public var scalarType: ScalarType? {
+        let type = H5Dget_type(id)
+        defer { H5Tclose(type) }
+        let size = H5Tget_size(type)
+        switch H5Tget_class(type) {
+        case H5T_INTEGER:
+            let signed = H5Tget_sign(type) == H5T_SGN_2
+            switch size {
+            case 1: return signed ? .int8 : .uint8
+            case 2: return signed ? .int16 : .uint16
+            case 4: return signed ? .int32 : .uint32
+            case 8: return signed ? .int64 : .uint64
+            default: return nil
+            }
+        case H5T_FLOAT: return size <= 4 ? .float32 : .float64
+        case H5T_ENUM: return size == 1 ? .bool : nil
+        default: return nil
+        }
+    }
+
+    private func requireNumeric() throws {
+        switch elementClass {
+        case .integer, .float, .boolean: return
+        default: throw error(.value, "expected numeric data, found \(elementClass)")
+        }
+    }
+
+    private func read<T>(_ zero: T, memType: hid_t) throws -> [T] {
+        try requireNumeric()
+        let n = elementCount
+        return try [T](unsafeUninitializedCapacity: n) { buffer, count in
+            if n > 0 {
+                try check(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
+            }
+            count = n
+        }
+    }
+
+    public func readFloats() throws -> [Float] { try read(Float(0), memType: cw_H5T_NATIVE_FLOAT()) }
+    public func readDoubles() throws -> [Double] { try read(Double(0), memType: cw_H5T_NATIVE_DOUBLE()) }
+    public func readInt64s() throws -> [Int64] {
+        if elementClass == .boolean { return try readBools().map { $0 ? 1 : 0 } }
+        return try read(Int64(0), memType: cw_H5T_NATIVE_INT64())
+    }
+    public func readInt32s() throws -> [Int32] { try read(Int32(0), memType: cw_H5T_NATIVE_INT32()) }
+
+    public func readBools() throws -> [Bool] {
+        let type = H5Dget_type(id)
+        defer { H5Tclose(type) }
+        if H5Tget_class(type) == H5T_ENUM {
+            let mem = H5Tget_native_type(type, H5T_DIR_ASCEND)
+            defer { H5Tclose(mem) }
+            guard H5Tget_size(mem) == 1 else { throw error(.value, "expected a boolean enum of one byte") }
+            return try read(Int8(0), memType: mem).map { $0 != 0 }
+        }
+        return try read(Int8(0), memType: cw_H5T_NATIVE_INT8()).map { $0 != 0 }
+    }
+
+    /// Numbers with their on-disk type remembered.
+    public func readNumericArray() throws -> NumericArray {
+        guard let type = scalarType else { throw error(.value, "expected numeric data, found \(elementClass)") }
+        if type.isFloatingPoint { return NumericArray(floats: try readDoubles(), scalarType: type) }
+        return NumericArray(integers: try readInt64s(), scalarType: type)
+    }
+
+    public func readStrings() throws -> [String] {
+        let type = H5Dget_type(id)
+        defer { H5Tclose(type) }
+        guard H5Tget_class(type) == H5T_STRING else { throw error(.value, "expected strings, found \(elementClass)") }
+        let n = elementCount
+        if n == 0 { return [] }
+        return try HDF5Strings.read(count: n, fileType: type) { mem, buffer in
+            try check(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings")
+        }
+    }
+}

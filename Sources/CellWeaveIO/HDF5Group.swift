@@ -1,0 +1,183 @@
+import CHDF5
+import CellWeaveCore
+
+/// An HDF5 group (or a file's root group): children, sub-groups and datasets.
+public class HDF5Group: HDF5Node {
+    deinit { H5Gclose(id) }
+
+    public func contains(_ name: String) -> Bool {
+        // H5Lexists needs every intermediate link to exist, so walk the path.
+        let absolute = name.hasPrefix("/")
+        var prefix = ""
+        for part in name.split(separator: "/") {
+            prefix += prefix.isEmpty && !absolute ? String(part) : "/" + part
+            if H5Lexists(id, prefix, cw_H5P_DEFAULT()) <= 0 { return false }
+        }
+        return !prefix.isEmpty
+    }
+
+    /// Names of the direct children, in name order.
+    public func childNames() throws -> [String] {
+        var info = H5G_info_t()
+        try check(H5Gget_info(id, &info), "list group")
+        return try (0..<info.nlinks).map { i in
+            let n = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, cw_H5P_DEFAULT())
+            try check(n, "list group")
+            var buf = [CChar](repeating: 0, count: Int(n) + 1)
+            H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, cw_H5P_DEFAULT())
+            return String(cString: buf)
+        }
+    }
+
+    public func isGroup(_ name: String) -> Bool { objectType(name) == H5I_GROUP }
+    public func isDataset(_ name: String) -> Bool { objectType(name) == H5I_DATASET }
+
+    private func objectType(_ name: String) -> H5I_type_t {
+        guard contains(name) else { return H5I_BADID }
+        let obj = H5Oopen(id, name, cw_H5P_DEFAULT())
+        guard obj >= 0 else { return H5I_BADID }
+        defer { H5Oclose(obj) }
+        return H5Iget_type(obj)
+    }
+
+    public func group(_ name: String) throws -> HDF5Group {
+        guard contains(name) else { throw error(.missingObject, "group is missing", at: name) }
+        guard isGroup(name) else { throw error(.value, "expected a group, found a dataset", at: name) }
+        let g = H5Gopen2(id, name, cw_H5P_DEFAULT())
+        try check(g, "open group", at: name)
+        return HDF5Group(id: g, file: file, path: childPath(name))
+    }
+
+    public func dataset(_ name: String) throws -> HDF5Dataset {
+        guard contains(name) else { throw error(.missingObject, "dataset is missing", at: name) }
+        guard isDataset(name) else { throw error(.value, "expected a dataset, found a group", at: name) }
+        let d = H5Dopen2(id, name, cw_H5P_DEFAULT())
+        try check(d, "open dataset", at: name)
+        return HDF5Dataset(id: d, file: file, path: childPath(name))
+    }
+
+    public func createGroup(_ name: String) throws -> HDF5Group {
+        let g = H5Gcreate2(id, name, cw_H5P_DEFAULT(), cw_H5P_DEFAULT(), cw_H5P_DEFAULT())
+        try check(g, "create group", at: name)
+        return HDF5Group(id: g, file: file, path: childPath(name))
+    }
+
+    /// A group tagged as an anndata `dict` (obsm, layers, uns, ...).
+    public func createDictGroup(_ name: String) throws -> HDF5Group {
+        let g = try createGroup(name)
+        try g.setEncoding("dict", version: "0.1.0")
+        return g
+    }
+
+    // MARK: writing datasets
+
+    /// Writes a numeric dataset of `dims` from native memory of `memType`, stored as `fileType`.
+    @discardableResult
+    public func writeDataset(_ name: String, dims: [Int], memType: hid_t, fileType: hid_t,
+                             compression: HDF5Compression, data: UnsafeRawPointer?) throws -> HDF5Dataset {
+        var hdims = dims.map { hsize_t($0) }
+        let space = H5Screate_simple(Int32(dims.count), &hdims, nil)
+        defer { H5Sclose(space) }
+        let plist = H5Pcreate(cw_H5P_DATASET_CREATE())
+        defer { H5Pclose(plist) }
+        let total = dims.reduce(1, *)
+        if case let .gzip(level) = compression, total > 0 {
+            // Chunks of about 64k elements along the first axis, as h5py's guess does.
+            let rowElems = dims.dropFirst().reduce(1, *)
+            var chunk = hdims
+            chunk[0] = hsize_t(max(1, min(dims[0], (1 << 16) / max(rowElems, 1))))
+            H5Pset_chunk(plist, Int32(dims.count), &chunk)
+            H5Pset_deflate(plist, UInt32(level))
+        }
+        let d = H5Dcreate2(id, name, fileType, space, cw_H5P_DEFAULT(), plist, cw_H5P_DEFAULT())
+        try check(d, "create dataset", at: name)
+        let ds = HDF5Dataset(id: d, file: file, path: childPath(name))
+        if total > 0, let data {
+            try check(H5Dwrite(d, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), data), "write dataset", at: name)
+        }
+        return ds
+    }
+
+    @discardableResult
+    public func writeDataset(_ name: String, floats: [Float], dims: [Int]? = nil, as type: ScalarType = .float32,
+                             compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        try floats.withUnsafeBytes {
+            try writeDataset(name, dims: dims ?? [floats.count], memType: cw_H5T_NATIVE_FLOAT(), fileType: type.hdf5FileType,
+                             compression: compression, data: $0.baseAddress)
+        }
+    }
+
+    @discardableResult
+    public func writeDataset(_ name: String, doubles: [Double], as type: ScalarType = .float64,
+                             compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        try doubles.withUnsafeBytes {
+            try writeDataset(name, dims: [doubles.count], memType: cw_H5T_NATIVE_DOUBLE(), fileType: type.hdf5FileType,
+                             compression: compression, data: $0.baseAddress)
+        }
+    }
+
+    @discardableResult
+    public func writeDataset(_ name: String, int32s: [Int32], compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        try int32s.withUnsafeBytes {
+            try writeDataset(name, dims: [int32s.count], memType: cw_H5T_NATIVE_INT32(), fileType: cw_H5T_STD_I32LE(),
+                             compression: compression, data: $0.baseAddress)
+        }
+    }
+
+    @discardableResult
+    public func writeDataset(_ name: String, int64s: [Int64], as type: ScalarType = .int64,
+                             compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        try int64s.withUnsafeBytes {
+            try writeDataset(name, dims: [int64s.count], memType: cw_H5T_NATIVE_INT64(), fileType: type.hdf5FileType,
+                             compression: compression, data: $0.baseAddress)
+        }
+    }
+
+    @discardableResult
+    public func writeDataset(_ name: String, bools: [Bool], compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        let type = HDF5Strings.booleanEnum()
+        defer { H5Tclose(type) }
+        let bytes = bools.map { Int8($0 ? 1 : 0) }
+        return try bytes.withUnsafeBytes {
+            try writeDataset(name, dims: [bools.count], memType: type, fileType: type, compression: compression, data: $0.baseAddress)
+        }
+    }
+
+    @discardableResult
+    public func writeDataset(_ name: String, strings: [String], compression: HDF5Compression = .none) throws -> HDF5Dataset {
+        let type = HDF5Strings.variableLengthUTF8()
+        defer { H5Tclose(type) }
+        return try HDF5Strings.withCStrings(strings) { pointers in
+            try writeDataset(name, dims: [strings.count], memType: type, fileType: type, compression: compression, data: pointers)
+        }
+    }
+
+    /// Copies an object with everything under it (attributes included) from another file.
+    public func copy(from source: HDF5Group, path sourcePath: String, to name: String) throws {
+        try check(H5Ocopy(source.id, sourcePath, id, name, cw_H5P_DEFAULT(), cw_H5P_DEFAULT()), "copy \(sourcePath) from \(source.file)", at: name)
+    }
+}
+
+public enum HDF5Compression: Equatable, Sendable {
+    case none
+    case gzip(level: Int)
+}
+
+extension ScalarType {
+    /// The little-endian HDF5 type numpy/h5py would store this as.
+    var hdf5FileType: hid_t {
+        switch self {
+        case .int8: return cw_H5T_STD_I8LE()
+        case .int16: return cw_H5T_STD_I16LE()
+        case .int32: return cw_H5T_STD_I32LE()
+        case .int64: return cw_H5T_STD_I64LE()
+        case .uint8: return cw_H5T_STD_U8LE()
+        case .uint16: return cw_H5T_STD_U16LE()
+        case .uint32: return cw_H5T_STD_U32LE()
+        case .uint64: return cw_H5T_STD_U64LE()
+        case .float32: return cw_H5T_IEEE_F32LE()
+        case .float64: return cw_H5T_IEEE_F64LE()
+        case .bool: return cw_H5T_STD_I8LE()
+        }
+    }
+}

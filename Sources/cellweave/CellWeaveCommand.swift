@@ -1,0 +1,14 @@
+import ArgumentParser
+import CellWeaveCore
+
+@main
+struct CellWeaveCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "cellweave",
+        abstract: "Single-cell count matrices in, batch-corrected embeddings and calibrated anomaly scores out.",
+        version: version,
+        subcommands: [InspectCommand.self, ConvertCommand.self, ExportCommand.self]
+    )
+}

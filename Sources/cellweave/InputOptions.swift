@@ -1,0 +1,33 @@
+import ArgumentParser
+import CellWeaveIO
+
+/// How to open an input: which matrix holds the counts, which features to keep.
+struct InputOptions: ParsableArguments {
+    @Option(help: "Use this h5ad layer as the counts (e.g. counts).")
+    var layer: String?
+
+    @Flag(help: "Use the h5ad's raw/X (and raw/var) as the counts.")
+    var raw = false
+
+    @Flag(help: "Keep every feature type of a 10x input, not only Gene Expression.")
+    var allFeatures = false
+
+    @Option(help: "Keep only this 10x feature type (e.g. 'Antibody Capture').")
+    var modality: String?
+
+    @Flag(help: "Make var names unique as anndata's var_names_make_unique does (A, A-1, A-2).")
+    var varNamesMakeUnique = false
+
+    func validate() throws {
+        if layer != nil && raw { throw ValidationError("--layer and --raw exclude each other.") }
+        if allFeatures && modality != nil { throw ValidationError("--all-features and --modality exclude each other.") }
+    }
+
+    var loaderOptions: CountMatrixLoader.Options {
+        var o = CountMatrixLoader.Options()
+        o.source = raw ? .raw : layer.map { .layer($0) } ?? .x
+        o.features = allFeatures ? .all : modality.map { .modality($0) } ?? .geneExpression
+        o.makeVarNamesUnique = varNamesMakeUnique
+        return o
+    }
+}

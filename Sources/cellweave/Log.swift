@@ -1,0 +1,15 @@
+import Foundation
+
+/// Progress and timing lines on stderr, so stdout stays clean for data (inspect --json).
+enum Log {
+    static func info(_ message: String) {
+        FileHandle.standardError.write(Data("cellweave: \(message)\n".utf8))
+    }
+
+    static func timed<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
+        let start = Date()
+        let result = try body()
+        info("\(what): \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+        return result
+    }
+}
