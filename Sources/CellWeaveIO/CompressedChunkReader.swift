@@ -15,7 +15,7 @@ public final class CompressedChunkReader: @unchecked Sendable {
     private var cancelled = false
     private var thread: Thread?
 
-    public init(path: String, chunkSize: Int = 4 << 20, readAhead: Int = 3) throws {
+    public init(path: String, chunkSize: Int = 1 << 20, readAhead: Int = 4) throws {
         self.path = path
         self.chunkSize = chunkSize
         self.maxQueued = readAhead

@@ -38,18 +38,19 @@ public enum TenXDirectoryReader {
     }
 
     static func readBarcodes(_ path: String) throws -> [String] {
-        var barcodes: [String] = []
-        var firstLine: [String: Int] = [:]
-        for (i, line) in try LineSplitter.readAllLines(path: path).enumerated() {
-            let barcode = line.split(separator: "\t", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        // As scanpy: the first tab-separated field of each line.
+        let barcodes = try LineSplitter.readAllLines(path: path).map { line in
+            line.firstIndex(of: "\t").map { String(line[..<$0]) } ?? line
+        }
+        var seen = Set<String>(minimumCapacity: barcodes.count)
+        for (i, barcode) in barcodes.enumerated() {
             if barcode.isEmpty {
                 throw InputError(.value, file: path, .line(i + 1), "empty barcode")
             }
-            if let first = firstLine[barcode] {
+            if !seen.insert(barcode).inserted {
+                let first = barcodes.firstIndex(of: barcode)! + 1
                 throw InputError(.duplicate, file: path, .line(i + 1), "duplicate barcode '\(barcode)' (first on line \(first))")
             }
-            firstLine[barcode] = i + 1
-            barcodes.append(barcode)
         }
         return barcodes
     }

@@ -1,0 +1,62 @@
+# CellWeave: everything a fresh Debian machine needs, driven from here.
+#   make run    install what is missing, build, run the example pipeline
+#   make test   install what is missing, build, run every test (Swift + interop with anndata/scanpy)
+#   make bench  release benchmarks beside scanpy/anndata (figures in BENCHMARKS.md)
+
+SHELL := /bin/bash
+APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config
+VENV := .venv
+PY := $(VENV)/bin/python
+RELEASE_BIN := .build/release/cellweave
+DEBUG_BIN := .build/debug/cellweave
+EXAMPLE := reference/example/mouse2k_chr1
+OUT := out
+
+.PHONY: all deps venv build debug run test test-swift test-interop bench clean
+
+all: build
+
+# System libraries: installed only when one is missing (needs root, as on CI).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@command -v swift >/dev/null || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
+
+# Python venv with the real anndata/scanpy, for interop tests and benchmarks.
+venv: $(VENV)/.installed
+$(VENV)/.installed: reference/requirements.txt
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; }
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r reference/requirements.txt
+	touch $@
+
+build: deps
+	swift build -c release
+
+debug: deps
+	swift build
+
+run: build
+	mkdir -p $(OUT)
+	$(RELEASE_BIN) inspect $(EXAMPLE)
+	$(RELEASE_BIN) convert $(EXAMPLE) -o $(OUT)/example.h5ad --var-names-make-unique
+	$(RELEASE_BIN) inspect $(OUT)/example.h5ad
+
+test: test-swift test-interop
+
+test-swift: deps
+	swift build --build-tests
+	swift test --skip-build
+
+test-interop: debug venv
+	CELLWEAVE=$(DEBUG_BIN) $(PY) -m pytest reference/interop -q
+
+bench: build venv
+	$(PY) reference/bench/make_bench_data.py ../shared/data/mouse10k_chr1 bench-data/mouse200k --cells 200000
+	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_io.py bench-data/mouse200k bench-data/bench_io.json
+
+clean:
+	rm -rf .build $(OUT) bench-data
