@@ -31,7 +31,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
-        .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore"]),
+        .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]
 )

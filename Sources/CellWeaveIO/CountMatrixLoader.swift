@@ -42,10 +42,10 @@ public enum CountMatrixLoader {
         switch kind {
         case .tenXDirectory:
             let m = try TenXDirectoryReader.read(directory: path)
-            return try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
+            adata = try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
         case .tenXH5:
             let m = try TenXH5Reader.read(path: path)
-            return try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
+            adata = try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
         case .matrixMarket:
             let (_, m) = try MatrixMarketReader.read(path: path)
             // As scanpy.read_mtx: rows are observations, names are positions.
@@ -55,6 +55,10 @@ public enum CountMatrixLoader {
             adata = try H5adReader.read(path: path, source: options.source)
         }
         if options.makeVarNamesUnique { adata.varTable.makeIndexUnique() }
+        // Nothing downstream can work on a matrix without counts; say so at the source.
+        if adata.nObs == 0 || adata.nVars == 0 || adata.x.storedValues.allSatisfy({ $0 == 0 }) {
+            throw InputError(.empty, file: path, "the count matrix is empty (\(adata.nObs) cells x \(adata.nVars) features, no non-zero value)")
+        }
         return adata
     }
 }

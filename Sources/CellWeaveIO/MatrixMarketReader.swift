@@ -89,15 +89,13 @@ struct MatrixMarketParser {
         guard r <= Int(Int32.max), c <= Int(Int32.max) else {
             throw fail(.sizeLine, number, "matrix of \(r) x \(c) is larger than CellWeave's 32-bit indices allow")
         }
-        guard n <= r * c else {
-            throw fail(.sizeLine, number, "\(n) entries declared, more than the \(r) x \(c) matrix can hold")
-        }
         header.rows = r
         header.cols = c
         header.entries = n
         (outRows, outCols) = transpose ? (c, r) : (r, c)
-        minor.reserveCapacity(n)
-        values.reserveCapacity(n)
+        // Duplicates are legal, so n may exceed r * c, but a size line is no reason to allocate more.
+        minor.reserveCapacity(min(n, r * c))
+        values.reserveCapacity(min(n, r * c))
         rowCounts = [Int](repeating: 0, count: outRows)
     }
 
@@ -175,7 +173,7 @@ struct MatrixMarketParser {
         if rowIndices == nil && row < lastRow {
             // Out of row order: from now on keep every entry's row explicitly.
             var rows = [Int32]()
-            rows.reserveCapacity(header.entries)
+            rows.reserveCapacity(minor.capacity)
             for r in 0..<outRows where rowCounts[r] > 0 {
                 rows.append(contentsOf: repeatElement(Int32(r), count: rowCounts[r]))
             }
