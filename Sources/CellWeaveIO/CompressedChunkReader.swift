@@ -14,6 +14,10 @@ public final class CompressedChunkReader: @unchecked Sendable {
     private var failure: InputError?
     private var cancelled = false
     private var thread: Thread?
+    private var consumedCompressedBytes: Int64 = 0
+    private var queuedOffsets: [Int64] = []
+    /// Size of the file on disk, for progress.
+    public let fileSize: Int64
 
     public init(path: String, chunkSize: Int = 1 << 20, readAhead: Int = 4) throws {
         self.path = path
@@ -26,6 +30,7 @@ public final class CompressedChunkReader: @unchecked Sendable {
             throw InputError(.notFound, file: path, "cannot open file for reading")
         }
         gzbuffer(handle, 1 << 18)
+        fileSize = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
         let box = GzHandle(handle)
         let t = Thread { [unowned self] in self.produce(box) }
         t.stackSize = 1 << 20
@@ -48,11 +53,19 @@ public final class CompressedChunkReader: @unchecked Sendable {
         while queue.isEmpty && !finished { condition.wait() }
         if !queue.isEmpty {
             let chunk = queue.removeFirst()
+            consumedCompressedBytes = queuedOffsets.removeFirst()
             condition.broadcast()
             return chunk
         }
         if let failure { throw failure }
         return nil
+    }
+
+    /// Fraction of the file (compressed bytes) handed out so far.
+    public var fractionRead: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return fileSize > 0 ? min(1, Double(consumedCompressedBytes) / Double(fileSize)) : 0
     }
 
     private func produce(_ box: GzHandle) {
@@ -105,6 +118,7 @@ public final class CompressedChunkReader: @unchecked Sendable {
                 return
             }
             queue.append(chunk)
+            queuedOffsets.append(Int64(gzoffset(box.handle)))
             condition.broadcast()
             condition.unlock()
         }

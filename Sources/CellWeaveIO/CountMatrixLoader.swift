@@ -15,6 +15,8 @@ public enum CountMatrixLoader {
         public var source: H5adReader.MatrixSource = .x
         public var features: FeatureBarcodeMatrix.FeatureSelection = .geneExpression
         public var makeVarNamesUnique = false
+        /// Told the file and the fraction read, while long text inputs are parsed.
+        public var progress: ProgressHandler?
         public init() {}
     }
 
@@ -41,13 +43,13 @@ public enum CountMatrixLoader {
         var adata: AnnData
         switch kind {
         case .tenXDirectory:
-            let m = try TenXDirectoryReader.read(directory: path)
+            let m = try TenXDirectoryReader.read(directory: path, progress: options.progress)
             adata = try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
         case .tenXH5:
             let m = try TenXH5Reader.read(path: path)
             adata = try m.annData(features: options.features, makeVarNamesUnique: options.makeVarNamesUnique, file: path)
         case .matrixMarket:
-            let (_, m) = try MatrixMarketReader.read(path: path)
+            let (_, m) = try MatrixMarketReader.read(path: path, progress: options.progress)
             // As scanpy.read_mtx: rows are observations, names are positions.
             adata = try AnnData(x: .csr(m), obs: DataFrame(index: (0..<m.rows).map(String.init)),
                                 varTable: DataFrame(index: (0..<m.cols).map(String.init)))

@@ -3,9 +3,13 @@
 /// trailing '\r') together with its 1-based line number.
 struct LineSplitter {
     let reader: CompressedChunkReader
+    let progress: ProgressHandler?
     private(set) var lineNumber = 0
 
-    init(reader: CompressedChunkReader) { self.reader = reader }
+    init(reader: CompressedChunkReader, progress: ProgressHandler? = nil) {
+        self.reader = reader
+        self.progress = progress
+    }
 
     /// Calls `body` for every line. Always inlined, so the caller's per-line work becomes the
     /// body of this loop instead of an indirect call per line.
@@ -13,6 +17,7 @@ struct LineSplitter {
     mutating func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
         var carry: [UInt8] = []
         while let chunk = try reader.nextChunk() {
+            progress?(reader.path, reader.fractionRead)
             try chunk.withUnsafeBufferPointer { buf in
                 var start = 0
                 if !carry.isEmpty {

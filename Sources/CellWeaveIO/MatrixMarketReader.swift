@@ -6,9 +6,10 @@ import Foundation
 public enum MatrixMarketReader {
     /// Reads the file into CSR. With `transpose`, file rows become columns: Cell Ranger writes
     /// features x barcodes and CellWeave works in cells x features.
-    public static func read(path: String, transpose: Bool = false) throws -> (header: MatrixMarketHeader, matrix: CSRMatrix) {
+    public static func read(path: String, transpose: Bool = false,
+                            progress: ProgressHandler? = nil) throws -> (header: MatrixMarketHeader, matrix: CSRMatrix) {
         var parser = MatrixMarketParser(path: path, transpose: transpose)
-        var splitter = LineSplitter(reader: try CompressedChunkReader(path: path))
+        var splitter = LineSplitter(reader: try CompressedChunkReader(path: path), progress: progress)
         try splitter.forEachLine { line, number in try parser.consume(line, lineNumber: number) }
         return try parser.finish(lastLine: splitter.lineNumber)
     }

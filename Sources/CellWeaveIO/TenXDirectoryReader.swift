@@ -8,14 +8,14 @@ public enum TenXDirectoryReader {
         (try? locate(path, ["matrix.mtx"])) != nil
     }
 
-    public static func read(directory: String) throws -> FeatureBarcodeMatrix {
+    public static func read(directory: String, progress: ProgressHandler? = nil) throws -> FeatureBarcodeMatrix {
         let matrixPath = try locate(directory, ["matrix.mtx"])
         let featuresPath = try locate(directory, ["features.tsv", "genes.tsv"])
         let barcodesPath = try locate(directory, ["barcodes.tsv"])
 
         let barcodes = try readBarcodes(barcodesPath)
         let features = try readFeatures(featuresPath)
-        let (header, counts) = try MatrixMarketReader.read(path: matrixPath, transpose: true)
+        let (header, counts) = try MatrixMarketReader.read(path: matrixPath, transpose: true, progress: progress)
         guard header.rows == features.ids.count else {
             throw InputError(.mismatch, file: featuresPath, "\(features.ids.count) features, but \(matrixPath) has \(header.rows) rows")
         }

@@ -28,6 +28,8 @@ struct InputOptions: ParsableArguments {
         o.source = raw ? .raw : layer.map { .layer($0) } ?? .x
         o.features = allFeatures ? .all : modality.map { .modality($0) } ?? .geneExpression
         o.makeVarNamesUnique = varNamesMakeUnique
+        let line = ProgressLine()
+        o.progress = { line.update($0, $1) }
         return o
     }
 }
