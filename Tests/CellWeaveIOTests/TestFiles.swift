@@ -1,14 +1,16 @@
 import CZlib
 import Foundation
 
-/// A scratch directory per test, and writers for plain and gzipped files.
-struct TestFiles {
+/// A scratch directory per test (removed with it), and writers for plain and gzipped files.
+final class TestFiles {
     let directory: URL
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cellweave-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
