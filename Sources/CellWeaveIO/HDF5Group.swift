@@ -98,49 +98,44 @@ public class HDF5Group: HDF5Node {
         return ds
     }
 
+    /// A whole array in native memory, stored as `fileType`.
+    @discardableResult
+    func writeArray<T>(_ name: String, _ values: [T], dims: [Int]? = nil, memType: hid_t, fileType: hid_t,
+                       compression: HDF5Compression) throws -> HDF5Dataset {
+        try values.withUnsafeBytes {
+            try writeDataset(name, dims: dims ?? [values.count], memType: memType, fileType: fileType,
+                             compression: compression, data: $0.baseAddress)
+        }
+    }
+
     @discardableResult
     public func writeDataset(_ name: String, floats: [Float], dims: [Int]? = nil, as type: ScalarType = .float32,
                              compression: HDF5Compression = .none) throws -> HDF5Dataset {
-        try floats.withUnsafeBytes {
-            try writeDataset(name, dims: dims ?? [floats.count], memType: cw_H5T_NATIVE_FLOAT(), fileType: type.hdf5FileType,
-                             compression: compression, data: $0.baseAddress)
-        }
+        try writeArray(name, floats, dims: dims, memType: cw_H5T_NATIVE_FLOAT(), fileType: type.hdf5FileType, compression: compression)
     }
 
     @discardableResult
     public func writeDataset(_ name: String, doubles: [Double], as type: ScalarType = .float64,
                              compression: HDF5Compression = .none) throws -> HDF5Dataset {
-        try doubles.withUnsafeBytes {
-            try writeDataset(name, dims: [doubles.count], memType: cw_H5T_NATIVE_DOUBLE(), fileType: type.hdf5FileType,
-                             compression: compression, data: $0.baseAddress)
-        }
+        try writeArray(name, doubles, memType: cw_H5T_NATIVE_DOUBLE(), fileType: type.hdf5FileType, compression: compression)
     }
 
     @discardableResult
     public func writeDataset(_ name: String, int32s: [Int32], compression: HDF5Compression = .none) throws -> HDF5Dataset {
-        try int32s.withUnsafeBytes {
-            try writeDataset(name, dims: [int32s.count], memType: cw_H5T_NATIVE_INT32(), fileType: cw_H5T_STD_I32LE(),
-                             compression: compression, data: $0.baseAddress)
-        }
+        try writeArray(name, int32s, memType: cw_H5T_NATIVE_INT32(), fileType: cw_H5T_STD_I32LE(), compression: compression)
     }
 
     @discardableResult
     public func writeDataset(_ name: String, int64s: [Int64], as type: ScalarType = .int64,
                              compression: HDF5Compression = .none) throws -> HDF5Dataset {
-        try int64s.withUnsafeBytes {
-            try writeDataset(name, dims: [int64s.count], memType: cw_H5T_NATIVE_INT64(), fileType: type.hdf5FileType,
-                             compression: compression, data: $0.baseAddress)
-        }
+        try writeArray(name, int64s, memType: cw_H5T_NATIVE_INT64(), fileType: type.hdf5FileType, compression: compression)
     }
 
     @discardableResult
     public func writeDataset(_ name: String, bools: [Bool], compression: HDF5Compression = .none) throws -> HDF5Dataset {
         let type = HDF5Strings.booleanEnum()
         defer { H5Tclose(type) }
-        let bytes = bools.map { Int8($0 ? 1 : 0) }
-        return try bytes.withUnsafeBytes {
-            try writeDataset(name, dims: [bools.count], memType: type, fileType: type, compression: compression, data: $0.baseAddress)
-        }
+        return try writeArray(name, bools.map { Int8($0 ? 1 : 0) }, memType: type, fileType: type, compression: compression)
     }
 
     @discardableResult
