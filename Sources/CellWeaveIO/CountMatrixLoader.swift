@@ -31,7 +31,12 @@ public enum CountMatrixLoader {
         }
         let lower = path.lowercased()
         if lower.hasSuffix(".mtx") || lower.hasSuffix(".mtx.gz") { return .matrixMarket }
-        let file = try HDF5File.open(path)
+        let file: HDF5File
+        do {
+            file = try HDF5File.open(path)
+        } catch let e as InputError where e.kind == .notH5ad {
+            throw InputError(.notH5ad, file: path, "not a count matrix CellWeave reads: expected a 10x directory, .h5, .h5ad or .mtx(.gz)")
+        }
         return TenXH5Reader.isTenXH5(file) ? .tenXH5 : .h5ad
     }
 
