@@ -185,9 +185,9 @@ public enum H5adReader {
         }
         if ds.hasAttribute("categories"), ds.isReferenceAttribute("categories") {
             // anndata 0.7: codes here, categories in the referenced dataset.
-            let target = try ds.referencedPath("categories")
-            let categories = try readPlainColumn(try g.dataset(target))
-            let ordered = ds.hasAttribute("ordered") ? try ds.boolAttribute("ordered") : false
+            let target = try g.dataset(try ds.referencedPath("categories"))
+            let categories = try readPlainColumn(target)
+            let ordered = target.hasAttribute("ordered") ? try target.boolAttribute("ordered") : false
             return .categorical(codes: try ds.readInt32s(), categories: categories, ordered: ordered)
         }
         return try readPlainColumn(ds)

@@ -23,6 +23,7 @@ public enum H5adWriter {
             let source = try sources[element.sourceFile] ?? HDF5File.open(element.sourceFile)
             sources[element.sourceFile] = source
             try parent.copy(from: source, path: element.sourcePath, to: name)
+            if parent.isGroup(name) { try addMissingEncodings(try parent.group(name)) }
         }
         let carried = Dictionary(adata.passthrough.map { ($0.destinationPath, $0) }, uniquingKeysWith: { a, _ in a })
 
@@ -59,8 +60,10 @@ public enum H5adWriter {
             try g.setEncoding(encoding, version: "0.1.0")
             try g.setAttribute("shape", integers: [Int64(rows), Int64(cols)])
             try g.writeDataset("data", floats: s.values, as: m.scalarType, compression: compression)
-            try g.writeDataset("indices", int32s: s.indices, compression: compression)
-            try g.writeDataset("indptr", int64s: s.indptr.map { Int64($0) }, compression: compression)
+            // scipy's sparse kernels need indices and indptr of one integer type, as anndata writes.
+            let indexType: ScalarType = s.nnz <= Int(Int32.max) ? .int32 : .int64
+            try g.writeDataset("indices", int64s: s.indices.map { Int64($0) }, as: indexType, compression: compression)
+            try g.writeDataset("indptr", int64s: s.indptr.map { Int64($0) }, as: indexType, compression: compression)
         }
         switch m.layout {
         case let .csr(c): try sparse(c.storage, encoding: "csr_matrix", rows: c.rows, cols: c.cols)
@@ -101,21 +104,21 @@ public enum H5adWriter {
                 .setEncoding("array", version: "0.2.0")
             try writeColumn(categories, in: c, name: "categories", compression: compression)
         case let .nullableIntegers(v, mask):
-            let c = try g.createGroup(name)
-            try c.setEncoding("nullable-integer", version: "0.1.0")
-            try writeNumeric(v, in: c, name: "values", compression: compression)
-            try c.writeDataset("mask", bools: mask, compression: compression)
+            try writeNullable("nullable-integer", .numeric(v), mask: mask, in: g, name: name, compression: compression)
         case let .nullableBooleans(v, mask):
-            let c = try g.createGroup(name)
-            try c.setEncoding("nullable-boolean", version: "0.1.0")
-            try c.writeDataset("values", bools: v, compression: compression)
-            try c.writeDataset("mask", bools: mask, compression: compression)
+            try writeNullable("nullable-boolean", .booleans(v), mask: mask, in: g, name: name, compression: compression)
         case let .nullableStrings(v, mask):
-            let c = try g.createGroup(name)
-            try c.setEncoding("nullable-string-array", version: "0.1.0")
-            try c.writeDataset("values", strings: v, compression: compression)
-            try c.writeDataset("mask", bools: mask, compression: compression)
+            try writeNullable("nullable-string-array", .strings(v), mask: mask, in: g, name: name, compression: compression)
         }
+    }
+
+    /// anndata's masked arrays: a group with the values and a boolean mask (true = missing).
+    static func writeNullable(_ encoding: String, _ values: ColumnValues, mask: [Bool], in g: HDF5Group, name: String,
+                              compression: HDF5Compression) throws {
+        let c = try g.createGroup(name)
+        try c.setEncoding(encoding, version: "0.1.0")
+        try writeColumn(values, in: c, name: "values", compression: compression)
+        try writeColumn(.booleans(mask), in: c, name: "mask", compression: compression)
     }
 
     @discardableResult
@@ -123,6 +126,35 @@ public enum H5adWriter {
         switch v.storage {
         case let .integers(x): return try g.writeDataset(name, int64s: x, as: v.scalarType, compression: compression)
         case let .floats(x): return try g.writeDataset(name, doubles: x, as: v.scalarType, compression: compression)
+        }
+    }
+
+    /// Elements copied from files of anndata 0.7 lack encoding attributes, which today's anndata
+    /// warns about; tag them as anndata itself would have.
+    static func addMissingEncodings(_ group: HDF5Group) throws {
+        if group.encodingType == nil {
+            if group.hasAttribute("h5sparse_format") {
+                let format = try group.stringAttribute("h5sparse_format")
+                try group.setEncoding(format == "csc" ? "csc_matrix" : "csr_matrix", version: "0.1.0")
+                try group.setAttribute("shape", integers: try group.integerArrayAttribute("h5sparse_shape"))
+                return
+            }
+            try group.setEncoding("dict", version: "0.1.0")
+        }
+        guard group.encodingType == "dict" else { return }
+        for name in try group.childNames() {
+            if group.isGroup(name) {
+                try addMissingEncodings(try group.group(name))
+                continue
+            }
+            let ds = try group.dataset(name)
+            guard ds.encodingType == nil else { continue }
+            let scalar = ds.shape.isEmpty
+            switch ds.elementClass {
+            case .string: try ds.setEncoding(scalar ? "string" : "string-array", version: "0.2.0")
+            case .integer, .float, .boolean: try ds.setEncoding(scalar ? "numeric-scalar" : "array", version: "0.2.0")
+            default: break
+            }
         }
     }
 }

@@ -1,0 +1,32 @@
+import os
+import subprocess
+import warnings
+from pathlib import Path
+
+import anndata as ad
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MOUSE10K = ROOT.parent / "shared" / "data" / "mouse10k_chr1"
+
+
+@pytest.fixture(scope="session")
+def cellweave():
+    binary = os.environ.get("CELLWEAVE")
+    if not binary or not Path(binary).exists():
+        pytest.fail("set CELLWEAVE to the cellweave binary (make test-interop does)")
+
+    def run(*args, check=True):
+        result = subprocess.run([binary, *map(str, args)], capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise AssertionError(f"cellweave {' '.join(map(str, args))} failed:\n{result.stderr}")
+        return result
+
+    return run
+
+
+def read_strict(path):
+    """Reads with the real anndata, turning any warning into a failure."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return ad.read_h5ad(path)
