@@ -61,9 +61,13 @@ public enum H5adWriter {
             try g.setAttribute("shape", integers: [Int64(rows), Int64(cols)])
             try g.writeDataset("data", floats: s.values, as: m.scalarType, compression: compression)
             // scipy's sparse kernels need indices and indptr of one integer type, as anndata writes.
-            let indexType: ScalarType = s.nnz <= Int(Int32.max) ? .int32 : .int64
-            try g.writeDataset("indices", int64s: s.indices.map { Int64($0) }, as: indexType, compression: compression)
-            try g.writeDataset("indptr", int64s: s.indptr.map { Int64($0) }, as: indexType, compression: compression)
+            if s.nnz <= Int(Int32.max) {
+                try g.writeDataset("indices", int32s: s.indices, compression: compression)
+                try g.writeDataset("indptr", int32s: s.indptr.map { Int32($0) }, compression: compression)
+            } else {
+                try g.writeDataset("indices", int64s: s.indices.map { Int64($0) }, compression: compression)
+                try g.writeDataset("indptr", int64s: s.indptr.map { Int64($0) }, compression: compression)
+            }
         }
         switch m.layout {
         case let .csr(c): try sparse(c.storage, encoding: "csr_matrix", rows: c.rows, cols: c.cols)

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Feeds complete lines from a `CompressedChunkReader` to a handler, carrying partial lines
 /// across chunk boundaries. The handler sees each line without its terminator (and without a
 /// trailing '\r') together with its 1-based line number.
@@ -33,15 +37,13 @@ struct LineSplitter {
                 }
                 let base = buf.baseAddress!
                 var lineStart = start
-                var i = start
                 let n = buf.count
-                while i < n {
-                    if base[i] == UInt8(ascii: "\n") {
-                        lineNumber += 1
-                        try body(Self.trimmed(UnsafeBufferPointer(start: base + lineStart, count: i - lineStart)), lineNumber)
-                        lineStart = i + 1
-                    }
-                    i += 1
+                // memchr finds the line ends with vector instructions.
+                while lineStart < n, let nl = memchr(base + lineStart, 10, n - lineStart) {
+                    let i = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                    lineNumber += 1
+                    try body(Self.trimmed(UnsafeBufferPointer(start: base + lineStart, count: i - lineStart)), lineNumber)
+                    lineStart = i + 1
                 }
                 if lineStart < n { carry.append(contentsOf: UnsafeBufferPointer(start: base + lineStart, count: n - lineStart)) }
             }

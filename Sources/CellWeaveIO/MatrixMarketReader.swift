@@ -124,7 +124,8 @@ struct MatrixMarketParser {
             }
             return v - 1
         }
-        if line.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
+        skipBlanks()
+        if p == n { return } // a blank line
         seen += 1
         if seen > header.entries {
             throw fail(.entryCount, number, "more entries than the \(header.entries) declared in the size line")

@@ -40,7 +40,7 @@ public enum TenXDirectoryReader {
     static func readBarcodes(_ path: String) throws -> [String] {
         // As scanpy: the first tab-separated field of each line.
         let barcodes = try LineSplitter.readAllLines(path: path).map { line in
-            line.firstIndex(of: "\t").map { String(line[..<$0]) } ?? line
+            line.utf8.contains(9) ? String(line.prefix { $0 != "\t" }) : line
         }
         var seen = Set<String>(minimumCapacity: barcodes.count)
         for (i, barcode) in barcodes.enumerated() {
