@@ -20,6 +20,11 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
         }
     }
 
+    public struct Modality: Codable, Equatable, Sendable {
+        public var name: String
+        public var features: Int
+    }
+
     public struct Column: Codable, Equatable, Sendable {
         public var name: String
         public var kind: String
@@ -36,7 +41,8 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
     public var genesPerCell: Distribution
     public var obsColumns: [Column]
     public var varColumns: [Column]
-    public var modalities: [String]
+    /// Feature types (10x `feature_types`) with their feature counts, in order of appearance.
+    public var modalities: [Modality]
     public var layers: [String]
     public var obsm: [String]
     public var hasRaw: Bool
@@ -58,11 +64,15 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
         genesPerCell = Distribution(x.rowNonZeroCounts().map(Double.init))
         obsColumns = adata.obs.columns.map { Column(name: $0.name, kind: $0.values.kindName) }
         varColumns = adata.varTable.columns.map { Column(name: $0.name, kind: $0.values.kindName) }
+        modalities = []
         if case let .strings(types)? = adata.varTable["feature_types"] {
-            var seen = Set<String>()
-            modalities = types.filter { seen.insert($0).inserted }
-        } else {
-            modalities = []
+            for type in types {
+                if let i = modalities.firstIndex(where: { $0.name == type }) {
+                    modalities[i].features += 1
+                } else {
+                    modalities.append(Modality(name: type, features: 1))
+                }
+            }
         }
         layers = adata.layers.map(\.name)
         obsm = adata.obsm.map(\.name) + adata.passthrough.filter { $0.destinationPath.hasPrefix("obsm/") }.map { String($0.destinationPath.dropFirst(5)) }

@@ -18,7 +18,10 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let kind = try CountMatrixLoader.detect(input)
-        let adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input, options: inputOptions.loaderOptions) }
+        var options = inputOptions.loaderOptions
+        // Describe the whole file: every feature type unless one is asked for.
+        if inputOptions.modality == nil { options.features = .all }
+        let adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input, options: options) }
         let s = AnnDataSummary(adata)
         if json {
             let encoder = JSONEncoder()
@@ -36,7 +39,7 @@ struct InspectCommand: ParsableCommand {
           X                  \(s.xLayout) \(s.xDtype), \(s.nnz) stored, density \(String(format: "%.4f", s.density))\(s.integerCounts ? ", integer counts" : ", non-integer values")
           counts per cell    \(dist(s.totalCountsPerCell))
           genes per cell     \(dist(s.genesPerCell))
-          modalities         \(s.modalities.isEmpty ? "-" : s.modalities.joined(separator: ", "))
+          modalities         \(s.modalities.isEmpty ? "-" : s.modalities.map { "\($0.name) (\($0.features) features)" }.joined(separator: ", "))
           obs columns        \(columns(s.obsColumns))
           var columns        \(columns(s.varColumns))
           layers             \(s.layers.isEmpty ? "none" : s.layers.joined(separator: ", "))

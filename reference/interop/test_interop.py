@@ -90,7 +90,7 @@ def test_inspect_json_agrees_with_scanpy(cellweave, mouse_dir):
     totals = np.asarray(ref.X.sum(axis=1)).ravel()
     assert (summary["nObs"], summary["nVars"], summary["nnz"]) == (ref.n_obs, ref.n_vars, ref.X.nnz)
     assert summary["totalCountsPerCell"]["median"] == np.median(totals)
-    assert summary["modalities"] == ["Gene Expression"]
+    assert summary["modalities"] == [{"name": "Gene Expression", "features": 1000}]
     assert summary["integerCounts"] is True
 
 
@@ -197,6 +197,8 @@ def test_tenx_h5_equals_scanpy(cellweave, tmp_path, version):
     if version == 3:
         assert list(ours.var["feature_types"]) == list(ref.var["feature_types"])
         assert list(ours.var["genome"]) == list(ref.var["genome"])
+        summary = json.loads(cellweave("inspect", source, "--json").stdout)
+        assert summary["modalities"] == [{"name": "Gene Expression", "features": 6}, {"name": "Antibody Capture", "features": 2}]
         cellweave("convert", source, "-o", tmp_path / "adt.h5ad", "--modality", "Antibody Capture")
         adt = read_strict(tmp_path / "adt.h5ad")
         full = sc.read_10x_h5(source, gex_only=False)
