@@ -9,7 +9,7 @@ enum Log {
     static func timed<T>(_ what: String, _ body: () throws -> T) rethrows -> T {
         let start = Date()
         let result = try body()
-        info("\(what): \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+        info("\(what): \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
         return result
     }
 }

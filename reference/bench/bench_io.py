@@ -32,20 +32,27 @@ else:
 """
 
 
-def timed(cmd, repeats):
-    """Best of repeats: (wall s, peak RSS MB, output) measured with GNU time for per-process RSS."""
-    best = None
+def timed_once(cmd):
+    """(wall s, peak RSS MB of that process via GNU time, output)."""
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *map(str, cmd)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr}")
+        return wall, int(rss_file.read().split()[-1]) / 1024, proc.stdout + proc.stderr
+
+
+def interleaved(commands, repeats):
+    """Runs the commands in turn, `repeats` rounds, so that drift in the machine's speed hits
+    every command alike; keeps each command's fastest run."""
+    best = {}
     for _ in range(repeats):
-        with tempfile.NamedTemporaryFile("r") as rss_file:
-            start = time.perf_counter()
-            proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *map(str, cmd)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            wall = time.perf_counter() - start
-            if proc.returncode != 0:
-                raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr}")
-            rss = int(rss_file.read().split()[-1]) / 1024
-        if best is None or wall < best[0]:
-            best = (wall, rss, proc.stdout + proc.stderr)
+        for name, cmd in commands.items():
+            result = timed_once(cmd)
+            if name not in best or result[0] < best[name][0]:
+                best[name] = result
     return best
 
 
@@ -59,24 +66,29 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("bench_dir", type=Path)
     p.add_argument("json_out", type=Path)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()
     cw = os.environ["CELLWEAVE"]
     mtx = args.bench_dir / "matrix.mtx.gz"
     work = Path(tempfile.mkdtemp(prefix="cellweave-bench-"))
     h5ad = work / "cw.h5ad"
 
-    zcat = timed(["sh", "-c", f"zcat '{mtx}' > /dev/null"], args.repeats)
-    cw_read = timed([cw, "inspect", args.bench_dir], args.repeats)
-    cw_convert = timed([cw, "convert", args.bench_dir, "-o", h5ad], args.repeats)
-    scanpy = timed([sys.executable, "-c", PEER, "read_10x_mtx", args.bench_dir, "-"], args.repeats)
-    cw_h5ad = timed([cw, "convert", h5ad, "-o", work / "cw2.h5ad"], args.repeats)
-    peer_h5ad = timed([sys.executable, "-c", PEER, "h5ad", h5ad, work / "peer.h5ad"], args.repeats)
+    b = interleaved({
+        "zcat": ["sh", "-c", f"zcat '{mtx}' > /dev/null"],
+        "cw_read": [cw, "inspect", args.bench_dir],
+        "cw_convert": [cw, "convert", args.bench_dir, "-o", h5ad],
+        "scanpy": [sys.executable, "-c", PEER, "read_10x_mtx", args.bench_dir, "-"],
+    }, args.repeats)
+    b |= interleaved({
+        "cw_h5ad": [cw, "convert", h5ad, "-o", work / "cw2.h5ad"],
+        "peer_h5ad": [sys.executable, "-c", PEER, "h5ad", h5ad, work / "peer.h5ad"],
+    }, args.repeats)
+    zcat, cw_read, cw_convert, scanpy, cw_h5ad, peer_h5ad = (b[k] for k in ["zcat", "cw_read", "cw_convert", "scanpy", "cw_h5ad", "peer_h5ad"])
 
     summary = json.loads(subprocess.run([cw, "inspect", h5ad, "--json"], capture_output=True, text=True, check=True).stdout)
     nnz, n_obs = summary["nnz"], summary["nObs"]
     csr_mb = (nnz * 8 + (n_obs + 1) * 8) / 2**20
-    baseline_rss = timed([cw, "--version"], 1)[1]
+    baseline_rss = timed_once([cw, "--version"])[1]
     gz_mb = mtx.stat().st_size / 2**20
 
     r = {
