@@ -43,11 +43,6 @@ public struct AnnMatrix: Equatable, Sendable {
         }
     }
 
-    public var isSparse: Bool {
-        if case .dense = layout { return false }
-        return true
-    }
-
     /// The values as CSR (per-cell access), converting if needed.
     public func toCSR() -> CSRMatrix {
         switch layout {

@@ -25,8 +25,6 @@ public struct DenseMatrix: Equatable, Sendable {
         set { values[row * cols + col] = newValue }
     }
 
-    public var shape: (rows: Int, cols: Int) { (rows, cols) }
-
     public func transposed() -> DenseMatrix {
         var out = DenseMatrix(rows: cols, cols: rows)
         for r in 0..<rows {

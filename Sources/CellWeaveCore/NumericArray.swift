@@ -26,13 +26,6 @@ public struct NumericArray: Equatable, Sendable {
         }
     }
 
-    public var doubles: [Double] {
-        switch storage {
-        case let .integers(v): return v.map(Double.init)
-        case let .floats(v): return v
-        }
-    }
-
     public func selecting(_ rows: [Int]) -> NumericArray {
         var out = self
         switch storage {

@@ -3,12 +3,5 @@
 public enum ScalarType: String, Sendable, CaseIterable, Codable {
     case int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, bool
 
-    public var isInteger: Bool {
-        switch self {
-        case .float32, .float64, .bool: return false
-        default: return true
-        }
-    }
-
     public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 }

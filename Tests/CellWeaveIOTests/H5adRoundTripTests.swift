@@ -123,6 +123,32 @@ import Testing
         expectReadError(badIndptr, .value, at: "/X")
     }
 
+    /// Files older than the encoding attributes tag sparse groups with h5sparse_format/_shape
+    /// and tables with only `_index` and `column-order`.
+    @Test func legacySparseGroupsAndUntaggedTables() throws {
+        let p = files.path("legacy.h5ad")
+        do {
+            let f = try HDF5File.create(p)
+            for (name, index) in [("obs", ["c1", "c2"]), ("var", ["g1", "g2", "g3"])] {
+                let g = try f.createGroup(name)
+                try g.setAttribute("_index", string: "_index")
+                try g.setAttribute("column-order", strings: name == "obs" ? ["n"] : [])
+                try g.writeDataset("_index", strings: index)
+                if name == "obs" { try g.writeDataset("n", int64s: [4, 5]) }
+            }
+            let x = try f.createGroup("X")
+            try x.setAttribute("h5sparse_format", string: "csc")
+            try x.setAttribute("h5sparse_shape", integers: [2, 3])
+            try x.writeDataset("data", floats: [1, 2, 3])
+            try x.writeDataset("indices", int32s: [1, 0, 1])
+            try x.writeDataset("indptr", int64s: [0, 1, 1, 3])
+        }
+        let a = try H5adReader.read(path: p)
+        #expect(a.x.toCSR().toDense().values == [0, 0, 2, 1, 0, 3])
+        #expect(a.obs["n"] == .numeric(NumericArray(integers: [4, 5])))
+        #expect(a.varTable.index == ["g1", "g2", "g3"])
+    }
+
     @Test func failedWriteLeavesNoFileAndKeepsTheOldOne() throws {
         var a = try sample()
         let p = files.path("keep.h5ad")
