@@ -98,23 +98,24 @@ import Testing
         }
         expectReadError(noX, .missingObject, at: "/X")
 
-        let unknown = files.path("unknown.h5ad")
-        do {
-            let f = try HDF5File.create(unknown)
+        /// A one-cell, one-gene file whose X group the caller fills in.
+        func fileWithX(_ name: String, encoding: String) throws -> (path: String, x: HDF5Group) {
+            let path = files.path(name)
+            let f = try HDF5File.create(path)
             try H5adWriter.writeDataFrame(DataFrame(index: ["c"]), in: f, name: "obs", compression: .none)
             try H5adWriter.writeDataFrame(DataFrame(index: ["g"]), in: f, name: "var", compression: .none)
             let g = try f.createGroup("X")
-            try g.setEncoding("foo_matrix", version: "0.1.0")
+            try g.setEncoding(encoding, version: "0.1.0")
+            return (path, g)
         }
+
+        let unknown = try fileWithX("unknown.h5ad", encoding: "foo_matrix").path
         expectReadError(unknown, .unknownEncoding, at: "/X")
 
-        let badIndptr = files.path("indptr.h5ad")
+        let badIndptr: String
         do {
-            let f = try HDF5File.create(badIndptr)
-            try H5adWriter.writeDataFrame(DataFrame(index: ["c"]), in: f, name: "obs", compression: .none)
-            try H5adWriter.writeDataFrame(DataFrame(index: ["g"]), in: f, name: "var", compression: .none)
-            let g = try f.createGroup("X")
-            try g.setEncoding("csr_matrix", version: "0.1.0")
+            let (path, g) = try fileWithX("indptr.h5ad", encoding: "csr_matrix")
+            badIndptr = path
             try g.setAttribute("shape", integers: [1, 1])
             try g.writeDataset("data", floats: [1])
             try g.writeDataset("indices", int32s: [5])
