@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "cellweave", targets: ["cellweave"]),
         .library(name: "CellWeaveCore", targets: ["CellWeaveCore"]),
         .library(name: "CellWeaveIO", targets: ["CellWeaveIO"]),
+        .library(name: "CellWeavePreprocess", targets: ["CellWeavePreprocess"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,12 +26,16 @@ let package = Package(
             "COpenBLAS", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "CellWeaveIO", dependencies: ["CellWeaveCore", "CHDF5", "CZlib"]),
+        .target(name: "CellWeavePreprocess", dependencies: [
+            "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .executableTarget(name: "cellweave", dependencies: [
-            "CellWeaveCore", "CellWeaveIO",
+            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
+        .testTarget(name: "CellWeavePreprocessTests", dependencies: ["CellWeavePreprocess", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]

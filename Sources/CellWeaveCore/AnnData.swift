@@ -17,6 +17,9 @@ public struct AnnData: Sendable {
     public var layers: [(name: String, matrix: AnnMatrix)] = []
     public var obsm: [(name: String, matrix: AnnMatrix)] = []
     public var raw: Raw?
+    /// Entries CellWeave writes into uns and varm, on top of any carried from the input.
+    public var uns: [(name: String, value: UnsValue)] = []
+    public var varm: [(name: String, matrix: AnnMatrix)] = []
     /// Elements CellWeave does not interpret (uns, varm, obsp, ...), carried through unchanged
     /// from the file they came from.
     public var passthrough: [PassthroughElement] = []

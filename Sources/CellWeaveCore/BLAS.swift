@@ -40,3 +40,24 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(newValue)) }
     }
 }
+
+extension BLAS {
+    /// C += A^T A for a row-major rows x cols block A (upper triangle of C, cols x cols, row-major):
+    /// the Gram matrix accumulated chunk by chunk, so a large matrix never has to be dense at once.
+    public static func accumulateGram(_ a: UnsafeBufferPointer<Double>, rows: Int, cols: Int, into c: inout [Double]) {
+        precondition(a.count >= rows * cols && c.count == cols * cols)
+        guard rows > 0, cols > 0 else { return }
+        c.withUnsafeMutableBufferPointer { pc in
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(cols), Int32(rows), 1,
+                        a.baseAddress, Int32(cols), 1, pc.baseAddress, Int32(cols))
+        }
+    }
+
+    /// C = A B for row-major Double matrices (m x k times k x n).
+    public static func dgemm(_ a: UnsafeBufferPointer<Double>, _ b: UnsafeBufferPointer<Double>, m: Int, k: Int, n: Int,
+                             into c: UnsafeMutableBufferPointer<Double>) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+    }
+}

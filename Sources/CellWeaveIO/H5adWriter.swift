@@ -41,6 +41,15 @@ public enum H5adWriter {
                 _ = try file.createDictGroup(name)
             }
         }
+        let uns = try file.group("uns"), varm = try file.group("varm")
+        for (name, value) in adata.uns {
+            try uns.remove(name)
+            try writeUns(value, in: uns, name: name, compression: compression)
+        }
+        for (name, m) in adata.varm {
+            try varm.remove(name)
+            try writeMatrix(m, in: varm, name: name, compression: compression)
+        }
         if let raw = adata.raw {
             let g = try file.createGroup("raw")
             try g.setEncoding("raw", version: "0.1.0")
@@ -123,6 +132,23 @@ public enum H5adWriter {
         try c.setEncoding(encoding, version: "0.1.0")
         try writeColumn(values, in: c, name: "values", compression: compression)
         try writeColumn(.booleans(mask), in: c, name: "mask", compression: compression)
+    }
+
+    static func writeUns(_ value: UnsValue, in g: HDF5Group, name: String, compression: HDF5Compression) throws {
+        switch value {
+        case let .string(s):
+            let ds = try g.writeScalar(name, string: s)
+            try ds.setEncoding("string", version: "0.2.0")
+        case let .strings(v):
+            try g.writeDataset(name, strings: v, compression: compression).setEncoding("string-array", version: "0.2.0")
+        case let .number(x):
+            try g.writeScalar(name, double: x).setEncoding("numeric-scalar", version: "0.2.0")
+        case let .numbers(v):
+            try writeNumeric(v, in: g, name: name, compression: compression).setEncoding("array", version: "0.2.0")
+        case let .dict(entries):
+            let d = try g.createDictGroup(name)
+            for (key, v) in entries { try writeUns(v, in: d, name: key, compression: compression) }
+        }
     }
 
     @discardableResult

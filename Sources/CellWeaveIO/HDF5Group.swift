@@ -147,6 +147,40 @@ public class HDF5Group: HDF5Node {
         }
     }
 
+    /// Deletes a child if present.
+    public func remove(_ name: String) throws {
+        if contains(name) { try check(H5Ldelete(id, name, cw_H5P_DEFAULT()), "delete", at: name) }
+    }
+
+    /// A scalar dataset holding one string (anndata's `string` encoding).
+    public func writeScalar(_ name: String, string: String) throws -> HDF5Dataset {
+        let type = HDF5Strings.variableLengthUTF8()
+        defer { H5Tclose(type) }
+        return try writeScalarValue(name, type: type) { ds in
+            try HDF5Strings.withCStrings([string]) { p in
+                try check(H5Dwrite(ds, type, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), p), "write", at: name)
+            }
+        }
+    }
+
+    /// A scalar float64 dataset (anndata's `numeric-scalar`).
+    public func writeScalar(_ name: String, double: Double) throws -> HDF5Dataset {
+        var v = double
+        return try writeScalarValue(name, type: cw_H5T_IEEE_F64LE()) { ds in
+            try check(H5Dwrite(ds, cw_H5T_NATIVE_DOUBLE(), cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), &v), "write", at: name)
+        }
+    }
+
+    private func writeScalarValue(_ name: String, type: hid_t, _ write: (hid_t) throws -> Void) throws -> HDF5Dataset {
+        let space = H5Screate(H5S_SCALAR)
+        defer { H5Sclose(space) }
+        let d = H5Dcreate2(id, name, type, space, cw_H5P_DEFAULT(), cw_H5P_DEFAULT(), cw_H5P_DEFAULT())
+        try check(d, "create dataset", at: name)
+        let ds = HDF5Dataset(id: d, file: file, path: childPath(name))
+        try write(d)
+        return ds
+    }
+
     /// Copies an object with everything under it (attributes included) from another file.
     public func copy(from source: HDF5Group, path sourcePath: String, to name: String) throws {
         try check(H5Ocopy(source.id, sourcePath, id, name, cw_H5P_DEFAULT(), cw_H5P_DEFAULT()), "copy \(sourcePath) from \(source.file)", at: name)

@@ -1,0 +1,57 @@
+import CellWeaveCore
+
+/// Analytic Pearson residuals of a negative binomial with a null model of library size times gene
+/// share (Lause, Berens & Kobak 2021): mu_cg = n_c p_g, r_cg = (x_cg - mu_cg) / sqrt(mu_cg +
+/// mu_cg^2 / theta), clipped to +-clip. The same as scanpy.experimental.pp.normalize_pearson_residuals.
+public struct PearsonResiduals: Sendable {
+    public let theta: Double
+    public let clip: Double
+    public let cellTotals: [Double]
+    /// Gene totals over the grand total: each gene's share p_g.
+    public let geneShares: [Double]
+
+    /// - Parameter clip: defaults to sqrt(number of cells), as in the paper and scanpy.
+    public init(counts: CSRMatrix, theta: Double = 100, clip: Double? = nil) throws {
+        if let v = counts.values.first(where: { $0 < 0 || $0.rounded() != $0 }) { throw PreprocessError.nonIntegerCounts(example: v) }
+        let cells = counts.rowSums(), genes = counts.columnSums()
+        if let first = cells.firstIndex(of: 0) { throw PreprocessError.emptyCells(count: cells.filter { $0 == 0 }.count, first: first) }
+        if let first = genes.firstIndex(of: 0) { throw PreprocessError.emptyGenes(count: genes.filter { $0 == 0 }.count, first: first) }
+        let total = genes.reduce(0, +)
+        self.theta = theta
+        self.clip = clip ?? Double(counts.rows).squareRoot()
+        cellTotals = cells
+        geneShares = genes.map { $0 / total }
+    }
+
+    /// Writes the residuals of cells `rows` into `out` (rows.count x genes, row-major), densifying
+    /// only this block.
+    public func fill(_ counts: CSRMatrix, rows: Range<Int>, into out: UnsafeMutableBufferPointer<Double>) {
+        let g = geneShares.count
+        let indptr = counts.indptr, indices = counts.indices, values = counts.values
+        for (i, c) in rows.enumerated() {
+            let base = i * g
+            let n = cellTotals[c]
+            for j in 0..<g {
+                let mu = n * geneShares[j]
+                out[base + j] = residual(0, mu)
+            }
+            for k in indptr[c]..<indptr[c + 1] {
+                let j = Int(indices[k])
+                out[base + j] = residual(Double(values[k]), n * geneShares[j])
+            }
+        }
+    }
+
+    @inline(__always)
+    func residual(_ x: Double, _ mu: Double) -> Double {
+        let r = (x - mu) / (mu + mu * mu / theta).squareRoot()
+        return min(max(r, -clip), clip)
+    }
+
+    /// All residuals as a Float32 matrix (for a layer); use `fill` for large data.
+    public func dense(_ counts: CSRMatrix) -> DenseMatrix {
+        var block = [Double](repeating: 0, count: counts.rows * counts.cols)
+        block.withUnsafeMutableBufferPointer { fill(counts, rows: 0..<counts.rows, into: $0) }
+        return try! DenseMatrix(rows: counts.rows, cols: counts.cols, values: block.map { Float($0) })
+    }
+}

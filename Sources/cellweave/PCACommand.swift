@@ -1,0 +1,51 @@
+import ArgumentParser
+import CellWeaveCore
+import CellWeaveIO
+import CellWeavePreprocess
+
+struct PCACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pca",
+        abstract: "PCA into obsm X_pca (uns pca, varm PCs), on analytic Pearson residuals of the counts by default: the uncorrected baseline embedding.")
+
+    @Argument(help: "An .h5ad with raw counts.") var input: String
+    @Option(name: .shortAndLong, help: "The .h5ad to write.") var output: String
+    @OptionGroup var inputOptions: InputOptions
+    @Option(help: "Number of principal components.") var nComps = 50
+    @Option(help: "Use this dense layer (e.g. pearson_residuals) as it is, instead of residuals computed from X.")
+    var useLayer: String?
+    @Option(help: "Inverse overdispersion for the residuals.") var theta: Double = 100
+    @Option(help: "Cells densified at a time.") var chunkSize = 2048
+
+    func run() throws {
+        var adata = try CountMatrixLoader.load(input, options: inputOptions.loaderOptions)
+        let pca: PrincipalComponents
+        if let useLayer {
+            guard let layer = adata.layer(useLayer) else { throw ValidationError("\(input) has no layer '\(useLayer)'") }
+            let m = layer.toCSR()
+            pca = try PrincipalComponents(rows: m.rows, cols: m.cols, components: nComps, chunkSize: chunkSize) { range, out in
+                for i in 0..<(range.count * m.cols) { out[i] = 0 }
+                for (i, r) in range.enumerated() {
+                    for k in m.indptr[r]..<m.indptr[r + 1] { out[i * m.cols + Int(m.indices[k])] = Double(m.values[k]) }
+                }
+            }
+        } else {
+            let counts = adata.x.toCSR()
+            let residuals = try PearsonResiduals(counts: counts, theta: theta)
+            pca = try PrincipalComponents(rows: counts.rows, cols: counts.cols, components: nComps, chunkSize: chunkSize) { range, out in
+                residuals.fill(counts, rows: range, into: out)
+            }
+        }
+        adata.obsm.removeAll { $0.name == "X_pca" }
+        adata.obsm.append(("X_pca", .dense(pca.scores)))
+        adata.varm.append(("PCs", .dense(pca.loadings)))
+        adata.uns.removeAll { $0.name == "pca" }
+        adata.uns.append(("pca", .dict([
+            ("variance", .numbers(NumericArray(floats: pca.variance))),
+            ("variance_ratio", .numbers(NumericArray(floats: pca.varianceRatio))),
+            ("params", .dict([("zero_center", .number(1)), ("use_rep", .string(useLayer ?? "pearson_residuals"))])),
+        ])))
+        Provenance.record(&adata, parameters: [])
+        try H5adWriter.write(adata, to: output)
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import CellWeaveCore
+import CellWeaveIO
+import CellWeavePreprocess
+import Foundation
+
+struct QCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qc",
+        abstract: "Per-sample QC: scanpy's metrics, threshold and MAD-outlier filters, JSON metrics and an HTML report.")
+
+    @Argument(help: "A sample's counts: 10x directory, 10x .h5, .h5ad or .mtx(.gz).")
+    var input: String
+
+    @Option(help: "Sample name, stored as the categorical obs column 'sample'.")
+    var sample: String
+
+    @Option(name: .shortAndLong, help: "Filtered .h5ad with QC metrics in obs and var.")
+    var output: String
+
+    @Option(help: "JSON with the sample's QC numbers.")
+    var metrics: String?
+
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(parsing: .upToNextOption, help: "Gene-name prefixes of mitochondrial genes.")
+    var mtPrefix: [String] = QCVariable.mitochondrial.prefixes
+
+    @Option(parsing: .upToNextOption, help: "Gene-name prefixes of ribosomal genes.")
+    var riboPrefix: [String] = QCVariable.ribosomal.prefixes
+
+    @Option(help: "Remove cells with fewer counts.") var minCounts: Double?
+    @Option(help: "Remove cells with more counts.") var maxCounts: Double?
+    @Option(help: "Remove cells with fewer detected genes.") var minGenes: Double?
+    @Option(help: "Remove cells with more detected genes.") var maxGenes: Double?
+    @Option(help: "Remove cells with a larger mitochondrial percentage.") var maxPctMt: Double?
+    @Option(help: "Remove genes detected in fewer cells.") var minCellsPerGene: Int = 0
+    @Option(help: "MADs of log counts and log genes beyond which a cell is an outlier.") var nmads: Double = 5
+    @Option(help: "MADs above the median mitochondrial percentage beyond which a cell is an outlier.") var mtNmads: Double = 3
+    @Option(help: "Mitochondrial percentage below which no cell is an outlier.") var mtFloor: Double = 8
+    @Flag(help: "Apply only the fixed thresholds, no MAD outliers.") var noOutliers = false
+
+    @Option(help: "Non-integer counts: warn or refuse (as scanpy's check_values).")
+    var nonInteger: NonIntegerPolicy = .warn
+
+    func run() throws {
+        var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input, options: inputOptions.loaderOptions) }
+        let counts = adata.x.toCSR()
+        if let bad = counts.values.first(where: { $0.rounded() != $0 || $0 < 0 }) {
+            let message = "\(input): X holds non-integer or negative values (e.g. \(bad)); QC metrics expect raw counts"
+            if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
+            Log.info("warning: " + message)
+        }
+
+        let variables = [QCVariable(name: "mt", prefixes: mtPrefix), QCVariable(name: "ribo", prefixes: riboPrefix)]
+        let qc = QCMetrics(counts: counts, geneNames: adata.varTable.index, variables: variables)
+        var filter = QCFilter()
+        (filter.minCounts, filter.maxCounts, filter.minGenes, filter.maxGenes) = (minCounts, maxCounts, minGenes, maxGenes)
+        filter.maxPctMitochondrial = maxPctMt
+        filter.minCellsPerGene = minCellsPerGene
+        filter.countMADs = noOutliers ? nil : nmads
+        filter.mitochondrialMADs = noOutliers ? nil : mtNmads
+        filter.mitochondrialFloor = mtFloor
+        let result = filter.apply(qc, counts: counts)
+
+        for (name, values) in qc.cells { try adata.obs.setColumn(name, .numeric(NumericArray(floats: values))) }
+        try adata.obs.setColumn("sample", .categorical(codes: [Int32](repeating: 0, count: adata.nObs), categories: .strings([sample]), ordered: false))
+        for (name, values) in qc.genes { try adata.varTable.setColumn(name, .numeric(NumericArray(floats: values))) }
+        for v in variables { try adata.varTable.setColumn(v.name, .booleans(qc.variableGenes[v.name]!)) }
+
+        let summary = QCSummary(sample: sample, barcodes: adata.obs.index, metrics: qc, filter: filter, result: result)
+        let keptCells = result.keepCells.indices.filter { result.keepCells[$0] }
+        let keptGenes = result.keepGenes.indices.filter { result.keepGenes[$0] }
+        guard !keptCells.isEmpty else {
+            let reasons = summary.removedByReason.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            throw ValidationError("\(input): no cell passes QC (\(reasons)); loosen the thresholds")
+        }
+        guard !keptGenes.isEmpty else { throw ValidationError("\(input): no gene is detected in \(minCellsPerGene) cells") }
+        var filtered = try adata.selecting(cells: keptCells, genes: keptGenes)
+        Provenance.record(&filtered, parameters: [("qc_verdict", .string(summary.verdict))])
+
+        // Every output is complete before any appears.
+        try H5adWriter.write(filtered, to: output)
+        if let metrics {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try AtomicFile.write(try encoder.encode(summary), to: metrics)
+        }
+        Log.info("\(sample): \(summary.cellsAfter) of \(summary.cellsBefore) cells and \(summary.genesAfter) of \(summary.genesBefore) genes kept; verdict \(summary.verdict)"
+            + (summary.verdictReasons.isEmpty ? "" : " (\(summary.verdictReasons.joined(separator: "; ")))"))
+    }
+}
+
+enum NonIntegerPolicy: String, ExpressibleByArgument, CaseIterable {
+    case warn, refuse
+}
