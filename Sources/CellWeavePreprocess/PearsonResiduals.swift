@@ -42,11 +42,7 @@ public struct PearsonResiduals: Sendable {
         }
     }
 
-    @inline(__always)
-    func residual(_ x: Double, _ mu: Double) -> Double {
-        let r = (x - mu) / (mu + mu * mu / theta).squareRoot()
-        return min(max(r, -clip), clip)
-    }
+    func residual(_ x: Double, _ mu: Double) -> Double { ClippedResiduals(theta: theta, clip: clip)(x, mu) }
 
     /// All residuals as a Float32 matrix (for a layer); use `fill` for large data.
     public func dense(_ counts: CSRMatrix) -> DenseMatrix {

@@ -5,6 +5,7 @@ public enum PreprocessError: Error, CustomStringConvertible, Equatable {
     case tooFewCells(Int, needed: Int)
     case tooManyComponents(requested: Int, available: Int)
     case nonIntegerCounts(example: Float)
+    case tooManyGenesRequested(Int, available: Int)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum PreprocessError: Error, CustomStringConvertible, Equatable {
             return "\(n) cells is too few: at least \(needed) are needed"
         case let .tooManyComponents(requested, available):
             return "\(requested) components requested, but the data has at most \(available)"
+        case let .tooManyGenesRequested(n, available):
+            return "\(n) top genes requested, but the data has \(available) genes"
         case let .nonIntegerCounts(example):
             return "the counts are not integers (e.g. \(example)): Pearson residuals need raw UMI counts (use --layer counts or --raw)"
         }

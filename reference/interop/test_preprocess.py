@@ -3,6 +3,7 @@ import json
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 import pytest
 import scanpy as sc
 import scipy.sparse as sp
@@ -115,3 +116,67 @@ def test_bad_input_for_preprocessing(cellweave, tmp_path):
     frac.write_h5ad(tmp_path / "frac.h5ad")
     result = cellweave("qc", tmp_path / "frac.h5ad", "--sample", "s", "-o", out, "--non-integer", "refuse", check=False)
     assert result.returncode != 0 and "non-integer" in result.stderr and not out.exists()
+
+
+@pytest.fixture(scope="module")
+def batched(filtered, tmp_path_factory):
+    """The QC-filtered data with three artificial batches, as a categorical obs column."""
+    adata = ad.read_h5ad(filtered)
+    adata.obs["batch"] = pd.Categorical([f"b{i % 3}" for i in range(adata.n_obs)])
+    path = tmp_path_factory.mktemp("batched") / "batched.h5ad"
+    adata.write_h5ad(path)
+    return path
+
+
+@pytest.mark.parametrize("batch_key", [None, "batch"])
+@pytest.mark.parametrize("n_top", [100, 400])
+def test_pearson_residual_hvg_equals_scanpy(cellweave, batched, tmp_path, batch_key, n_top):
+    args = ["hvg", batched, "-o", tmp_path / "hvg.h5ad", "--n-top-genes", n_top] + (["--batch-key", batch_key] if batch_key else [])
+    cellweave(*args)
+    ours = read_strict(tmp_path / "hvg.h5ad")
+    ref = ad.read_h5ad(batched)
+    sc.experimental.pp.highly_variable_genes(ref, flavor="pearson_residuals", n_top_genes=n_top, batch_key=batch_key)
+    for column in ["means", "variances", "residual_variances"]:
+        np.testing.assert_allclose(ours.var[column], ref.var[column], rtol=1e-6, err_msg=column)
+    # Ties excepted: genes whose residual variance in a batch equals another's exactly are ranked
+    # by gene order in CellWeave and by numpy's unstable argsort in scanpy. A tie that moves a gene
+    # in or out of a batch's top can shift the final cut by one gene per such move.
+    ranked = ["highly_variable_rank"] + (["highly_variable_nbatches"] if batch_key else [])
+    differ = set()
+    for column in ranked:
+        a, b = ours.var[column].to_numpy(float), ref.var[column].to_numpy(float)
+        differ |= set(np.flatnonzero(~np.isclose(a, b, equal_nan=True)))
+    tied = tied_at_top(ref, batch_key, n_top)
+    assert differ <= tied, (sorted(differ - tied), sorted(tied))
+    selection = np.flatnonzero(ours.var["highly_variable"].to_numpy() != ref.var["highly_variable"].to_numpy())
+    assert len(selection) <= 2 * len(differ), (selection, differ)
+    if batch_key:
+        assert (ours.var["highly_variable_intersection"] == (ours.var["highly_variable_nbatches"] == 3)).all()
+    cellweave(*args, "--subset")
+    assert read_strict(tmp_path / "hvg.h5ad").n_vars == n_top
+
+
+def tied_at_top(adata, batch_key, n_top):
+    """Genes exactly tied in some batch's residual variance with another gene, within reach of the
+    top n_top, computed with scanpy itself batch by batch (clip as in the joint run)."""
+    labels = np.unique(adata.obs[batch_key]) if batch_key else [None]
+    first = adata[adata.obs[batch_key] == labels[0]] if batch_key else adata
+    tied = set()
+    for label in labels:
+        part = (adata[adata.obs[batch_key] == label] if batch_key else adata).copy()
+        sc.experimental.pp.highly_variable_genes(part, flavor="pearson_residuals", n_top_genes=n_top, clip=np.sqrt(first.n_obs))
+        v = part.var["residual_variances"].to_numpy()
+        order = np.argsort(-v, kind="stable")
+        for i, g in enumerate(order[: n_top + 1]):
+            same = np.flatnonzero(v == v[g])
+            if len(same) > 1:
+                tied |= set(same)
+    return tied
+
+
+def test_hvg_bad_requests(cellweave, batched, tmp_path):
+    out = tmp_path / "out.h5ad"
+    result = cellweave("hvg", batched, "-o", out, "--batch-key", "donor", check=False)
+    assert result.returncode != 0 and "no obs column 'donor'" in result.stderr and not out.exists()
+    result = cellweave("hvg", batched, "-o", out, "--n-top-genes", "100000", check=False)
+    assert result.returncode != 0 and "top genes requested" in result.stderr and not out.exists()

@@ -1,0 +1,59 @@
+import ArgumentParser
+import CellWeaveCore
+import CellWeaveIO
+import CellWeavePreprocess
+
+struct HVGCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hvg",
+        abstract: "Mark highly variable genes in var (highly_variable and scanpy's ranking statistics), batch-aware.")
+
+    @Argument(help: "An .h5ad with raw counts.") var input: String
+    @Option(name: .shortAndLong, help: "The .h5ad to write.") var output: String
+    @OptionGroup var inputOptions: InputOptions
+    @Option(help: "How many genes to select.") var nTopGenes = 2000
+    @Option(help: "obs column naming each cell's batch: genes are ranked within each batch, then merged as scanpy does.")
+    var batchKey: String?
+    @Option(help: "pearson_residuals (Lause et al. 2021).") var flavor: HVGFlavor = .pearsonResiduals
+    @Option(help: "Inverse overdispersion for pearson_residuals.") var theta: Double = 100
+    @Flag(help: "Keep only the selected genes.") var subset = false
+
+    func run() throws {
+        var adata = try CountMatrixLoader.load(input, options: inputOptions.loaderOptions)
+        var batches: [Int]?
+        if let batchKey {
+            guard let column = adata.obs[batchKey] else {
+                throw ValidationError("\(input): no obs column '\(batchKey)' (obs columns: \(adata.obs.columnNames.joined(separator: ", ")))")
+            }
+            guard let coded = column.batchCodes() else {
+                throw ValidationError("\(input): obs column '\(batchKey)' has missing values or is not a label column")
+            }
+            batches = coded.codes
+        }
+        let counts = adata.x.toCSR()
+        let hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: nTopGenes, theta: theta)
+        var columns: [(String, ColumnValues)] = [
+            ("means", .numeric(NumericArray(floats: hvg.means))),
+            ("variances", .numeric(NumericArray(floats: hvg.variances))),
+            ("residual_variances", .numeric(NumericArray(floats: hvg.residualVariances))),
+            ("highly_variable_rank", .numeric(NumericArray(floats: hvg.rank, scalarType: .float32))),
+        ]
+        if batchKey != nil {
+            columns.append(("highly_variable_nbatches", .numeric(NumericArray(integers: hvg.nBatches.map(Int64.init)))))
+            columns.append(("highly_variable_intersection", .booleans(hvg.intersection)))
+        }
+        columns.append(("highly_variable", .booleans(hvg.highlyVariable)))
+        for (name, values) in columns { try adata.varTable.setColumn(name, values) }
+        adata.uns.removeAll { $0.name == "hvg" }
+        adata.uns.append(("hvg", .dict([("flavor", .string(flavor.rawValue)), ("computed_on", .string("adata.X"))])))
+        Provenance.record(&adata, parameters: [])
+        if subset {
+            adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: hvg.highlyVariable.indices.filter { hvg.highlyVariable[$0] })
+        }
+        try H5adWriter.write(adata, to: output)
+    }
+}
+
+enum HVGFlavor: String, ExpressibleByArgument, CaseIterable {
+    case pearsonResiduals = "pearson_residuals"
+}
