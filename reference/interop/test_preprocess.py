@@ -180,3 +180,31 @@ def test_hvg_bad_requests(cellweave, batched, tmp_path):
     assert result.returncode != 0 and "no obs column 'donor'" in result.stderr and not out.exists()
     result = cellweave("hvg", batched, "-o", out, "--n-top-genes", "100000", check=False)
     assert result.returncode != 0 and "top genes requested" in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize("join", ["inner", "outer"])
+def test_merge_equals_anndata_concat(cellweave, filtered, tmp_path, join):
+    full = ad.read_h5ad(filtered)
+    a = full[:4000, :600].copy()
+    b = full[4000:, 100:].copy()
+    a.obs["sample"] = pd.Categorical(["s1"] * a.n_obs)
+    b.obs["sample"] = pd.Categorical(["s2"] * b.n_obs)
+    a.write_h5ad(tmp_path / "a.h5ad")
+    b.write_h5ad(tmp_path / "b.h5ad")
+    cellweave("merge", tmp_path / "a.h5ad", tmp_path / "b.h5ad", "-o", tmp_path / "m.h5ad", "--join", join)
+    ours = read_strict(tmp_path / "m.h5ad")
+    ref = ad.concat({"s1": a, "s2": b}, join=join, label="sample", index_unique="-")
+    assert list(ours.obs_names) == list(ref.obs_names)
+    assert sorted(ours.var_names) == sorted(ref.var_names)
+    ref = ref[:, ours.var_names]
+    assert (ours.X != sp.csr_matrix(ref.X)).nnz == 0
+    assert list(ours.obs["sample"]) == list(ref.obs["sample"])
+    assert list(ours.obs["sample"].cat.categories) == ["s1", "s2"]
+    np.testing.assert_allclose(ours.obs["total_counts"], ref.obs["total_counts"])
+    assert list(ours.var["gene_ids"]) == list(full.var.loc[ours.var_names, "gene_ids"])
+
+
+def test_merge_refuses_clashes(cellweave, filtered, tmp_path):
+    out = tmp_path / "m.h5ad"
+    result = cellweave("merge", filtered, filtered, "-o", out, check=False)
+    assert result.returncode != 0 and "used twice" in result.stderr and not out.exists()
