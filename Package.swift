@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "CellWeaveCore", targets: ["CellWeaveCore"]),
         .library(name: "CellWeaveIO", targets: ["CellWeaveIO"]),
         .library(name: "CellWeavePreprocess", targets: ["CellWeavePreprocess"]),
+        .library(name: "CellWeaveReport", targets: ["CellWeaveReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,13 +30,15 @@ let package = Package(
         .target(name: "CellWeavePreprocess", dependencies: [
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
+        .target(name: "CellWeaveReport"),
         .executableTarget(name: "cellweave", dependencies: [
-            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess",
+            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
         .testTarget(name: "CellWeavePreprocessTests", dependencies: ["CellWeavePreprocess", "CellWeaveCore"]),
+        .testTarget(name: "CellWeaveReportTests", dependencies: ["CellWeaveReport"]),
         .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]

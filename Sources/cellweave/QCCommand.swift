@@ -2,6 +2,7 @@ import ArgumentParser
 import CellWeaveCore
 import CellWeaveIO
 import CellWeavePreprocess
+import CellWeaveReport
 import Foundation
 
 struct QCCommand: ParsableCommand {
@@ -20,6 +21,9 @@ struct QCCommand: ParsableCommand {
 
     @Option(help: "JSON with the sample's QC numbers.")
     var metrics: String?
+
+    @Option(help: "Self-contained HTML report (inline SVG).")
+    var report: String?
 
     @OptionGroup var inputOptions: InputOptions
 
@@ -80,7 +84,9 @@ struct QCCommand: ParsableCommand {
         Provenance.record(&filtered, parameters: [("qc_verdict", .string(summary.verdict))])
 
         // Every output is complete before any appears.
+        let page = report.map { _ in qcReport(summary, qc, result, geneNames: adata.varTable.index).html() }
         try H5adWriter.write(filtered, to: output)
+        if let report, let page { try AtomicFile.write(Data(page.utf8), to: report) }
         if let metrics {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -89,6 +95,21 @@ struct QCCommand: ParsableCommand {
         }
         Log.info("\(sample): \(summary.cellsAfter) of \(summary.cellsBefore) cells and \(summary.genesAfter) of \(summary.genesBefore) genes kept; verdict \(summary.verdict)"
             + (summary.verdictReasons.isEmpty ? "" : " (\(summary.verdictReasons.joined(separator: "; ")))"))
+    }
+}
+
+extension QCCommand {
+    func qcReport(_ s: QCSummary, _ qc: QCMetrics, _ r: QCFilter.Result, geneNames: [String]) -> QCReport {
+        let totals = qc.gene("total_counts")!
+        let all = totals.reduce(0, +)
+        let top = totals.indices.sorted { totals[$0] > totals[$1] }.prefix(20).map { (geneNames[$0], totals[$0] / max(all, 1) * 100) }
+        let zeros = [Double](repeating: 0, count: s.cellsBefore)
+        return QCReport(sample: s.sample, verdict: s.verdict, verdictReasons: s.verdictReasons, cellsBefore: s.cellsBefore,
+                        cellsAfter: s.cellsAfter, genesBefore: s.genesBefore, genesAfter: s.genesAfter, removedByReason: s.removedByReason,
+                        totalCounts: qc.cell("total_counts")!, genesDetected: qc.cell("n_genes_by_counts")!,
+                        pctMitochondrial: qc.cell("pct_counts_mt") ?? zeros, pctRibosomal: qc.cell("pct_counts_ribo") ?? zeros,
+                        pctTop50: qc.cell("pct_counts_in_top_50_genes"), countRange: r.thresholds.totalCounts,
+                        geneRange: r.thresholds.genes, mitochondrialLimit: r.thresholds.pctMitochondrial, topGenes: top)
     }
 }
 

@@ -1,5 +1,7 @@
 """QC metrics, Pearson residuals and PCA against scanpy on real 10x data (run by `make test-interop`)."""
 import json
+from collections import Counter
+from html.parser import HTMLParser
 
 import anndata as ad
 import numpy as np
@@ -29,12 +31,12 @@ def mouse():
 def qc_run(cellweave, mouse, tmp_path_factory):
     out = tmp_path_factory.mktemp("qc")
     cellweave("qc", MOUSE10K, "--sample", "m10k", "-o", out / "qc.h5ad", "--metrics", out / "qc.json",
-              "--var-names-make-unique", "--min-cells-per-gene", "1")
-    return read_strict(out / "qc.h5ad"), json.loads((out / "qc.json").read_text())
+              "--report", out / "qc.html", "--var-names-make-unique", "--min-cells-per-gene", "1")
+    return read_strict(out / "qc.h5ad"), json.loads((out / "qc.json").read_text()), (out / "qc.html").read_text()
 
 
 def test_qc_metrics_equal_scanpy(mouse, qc_run):
-    ours, _ = qc_run
+    ours, _, _ = qc_run
     ref = mouse.obs.loc[ours.obs_names]
     for column in ref.columns:
         np.testing.assert_allclose(ours.obs[column].to_numpy(float), ref[column].to_numpy(float), rtol=1e-6, err_msg=column)
@@ -48,7 +50,7 @@ def test_qc_metrics_equal_scanpy(mouse, qc_run):
 
 
 def test_mad_outliers_match_scipy(mouse, qc_run):
-    ours, summary = qc_run
+    ours, summary, _ = qc_run
     obs = mouse.obs
 
     def outside(values, n):
@@ -63,6 +65,29 @@ def test_mad_outliers_match_scipy(mouse, qc_run):
     assert set(ours.obs_names).isdisjoint(expected)
     # Genes are filtered on the cells that remain: none is left empty.
     assert (np.asarray((ours.X > 0).sum(axis=0)).ravel() >= 1).all()
+
+
+@pytest.fixture(scope="module")
+def test_qc_report_and_metrics(mouse, qc_run):
+    ours, summary, html = qc_run
+    parser = TagCounter()
+    parser.feed(html)
+    assert parser.tags["svg"] == 7 and parser.tags["table"] == 3, parser.tags
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "<script" not in html
+    assert summary["sample"] == "m10k" and summary["cellsAfter"] == ours.n_obs
+    assert summary["verdict"] in ("pass", "warn") and ">" + summary["verdict"] + "<" in html
+    # Distributions describe the sample before filtering.
+    assert summary["metrics"]["total_counts"]["median"] == np.median(mouse.obs["total_counts"])
+    assert summary["metrics"]["total_counts"]["mad"] == median_abs_deviation(mouse.obs["total_counts"])
+
+
+class TagCounter(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = Counter()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] += 1
 
 
 @pytest.fixture(scope="module")
