@@ -54,8 +54,11 @@ public struct SVGPlot {
     /// Histogram of `values` (NaN ignored) with threshold markers.
     public func histogram(_ values: [Double], bins: Int = 40, markers: [Marker] = []) -> String {
         let v = values.filter { $0.isFinite && (!logX || $0 > 0) }
-        guard let lo = v.min(), let hi = v.max() else { return frame(xRange: 0...1, yRange: 0...1) { _, _ in "" } }
-        let tlo = transform(lo, log: logX), thi = max(transform(hi, log: logX), tlo + 1e-9)
+        guard var lo = v.min(), var hi = v.max() else { return frame(xRange: 0...1, yRange: 0...1) { _, _ in "" } }
+        // Show the thresholds even when every cell lies on one side, and give a constant metric some width.
+        for m in markers where m.x.isFinite && (!logX || m.x > 0) { lo = min(lo, m.x); hi = max(hi, m.x) }
+        if hi - lo < 1e-9 { hi = logX ? lo * 10 : lo + 1 }
+        let tlo = transform(lo, log: logX), thi = transform(hi, log: logX)
         var counts = [Int](repeating: 0, count: bins)
         for x in v { counts[min(bins - 1, Int((transform(x, log: logX) - tlo) / (thi - tlo) * Double(bins)))] += 1 }
         let edge: (Int) -> Double = { i in
@@ -63,7 +66,7 @@ public struct SVGPlot {
             return logX ? pow(10, t) : t
         }
         let top = Double(counts.max() ?? 1)
-        return frame(xRange: lo...max(hi, lo + 1e-9), yRange: 0...top) { sx, sy in
+        return frame(xRange: lo...hi, yRange: 0...top) { sx, sy in
             var s = ""
             for (i, c) in counts.enumerated() where c > 0 {
                 let x = sx(edge(i)), w = max(sx(edge(i + 1)) - x - 0.5, 0.5)
@@ -72,7 +75,8 @@ public struct SVGPlot {
             for m in markers where m.x.isFinite {
                 let x = sx(min(max(m.x, lo), hi))
                 s += "<line x1=\"\(fmt(x))\" x2=\"\(fmt(x))\" y1=\"\(fmt(sy(top)))\" y2=\"\(fmt(sy(0)))\" class=\"cut\"/>"
-                s += "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(sy(top) + 10))\" class=\"a cutl\">\(escape(m.label))</text>"
+                let nearRight = x > width * 0.75 // label inside the frame, on the side with room
+                s += "<text x=\"\(fmt(nearRight ? x - 3 : x + 3))\" y=\"\(fmt(sy(top) + 10))\" text-anchor=\"\(nearRight ? "end" : "start")\" class=\"a cutl\">\(escape(m.label))</text>"
             }
             return s
         }
