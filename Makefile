@@ -57,6 +57,7 @@ test-interop: debug venv
 bench: build venv
 	$(PY) reference/bench/make_bench_data.py ../shared/data/mouse10k_chr1 bench-data/mouse200k --cells 200000
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_io.py bench-data/mouse200k bench-data/bench_io.json
+	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_preprocess.py bench-data/mouse200k bench-data/bench_preprocess.json
 
 clean:
 	rm -rf .build $(OUT) bench-data

@@ -70,7 +70,7 @@ public struct HighlyVariableGenes: Sendable {
     /// near-ties rank the same way.
     static func residualVariances(_ counts: CSRMatrix, cells: [Int], theta: Double, clip: Double) -> [Double] {
         let nGenes = counts.cols
-        let batch = (try? counts.selectingRows(cells))!.toCSC()
+        let batch = (cells.count == counts.rows ? counts : (try? counts.selectingRows(cells))!).toCSC()
         let cellTotals = batch.rowSums(), geneTotals = batch.columnSums()
         let total = geneTotals.reduce(0, +)
         // scanpy multiplies the totals in the matrix's float32 before dividing in float64;
@@ -83,25 +83,24 @@ public struct HighlyVariableGenes: Sendable {
             // Genes are independent: split them across cores without changing any sum's order.
             let parts = 8
             DispatchQueue.concurrentPerform(iterations: parts) { part in
-                for g in (nGenes * part / parts)..<(nGenes * (part + 1) / parts) where geneTotals[g] > 0 {
-                    let lo = batch.indptr[g], hi = batch.indptr[g + 1]
-                    func pass(_ body: (Double) -> Void) {
-                        var k = lo
-                        for c in 0..<n {
-                            var x = 0.0
-                            if k < hi && Int(batch.indices[k]) == c {
-                                x = Double(batch.values[k])
-                                k += 1
-                            }
-                            body(residual(x, Double(geneTotals32[g] * cellTotals32[c]) / total))
+                var r = [Double](repeating: 0, count: n)
+                r.withUnsafeMutableBufferPointer { r in
+                    for g in (nGenes * part / parts)..<(nGenes * (part + 1) / parts) where geneTotals[g] > 0 {
+                        // Every cell's residual once (a loop the compiler vectorises), then the
+                        // two sums in cell order, as scanpy's kernel adds them.
+                        let gt = geneTotals32[g]
+                        for c in 0..<n { r[c] = residual(0, Double(gt * cellTotals32[c]) / total) }
+                        for k in batch.indptr[g]..<batch.indptr[g + 1] {
+                            let c = Int(batch.indices[k])
+                            r[c] = residual(Double(batch.values[k]), Double(gt * cellTotals32[c]) / total)
                         }
+                        var sum = 0.0
+                        for c in 0..<n { sum += r[c] }
+                        let mean = sum / Double(n)
+                        var squares = 0.0
+                        for c in 0..<n { squares += (r[c] - mean) * (r[c] - mean) }
+                        out[g] = squares / Double(n)
                     }
-                    var sum = 0.0
-                    pass { sum += $0 }
-                    let mean = sum / Double(n)
-                    var squares = 0.0
-                    pass { squares += ($0 - mean) * ($0 - mean) }
-                    out[g] = squares / Double(n)
                 }
             }
         }

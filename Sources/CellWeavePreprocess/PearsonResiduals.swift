@@ -1,4 +1,5 @@
 import CellWeaveCore
+import Dispatch
 
 /// Analytic Pearson residuals of a negative binomial with a null model of library size times gene
 /// share (Lause, Berens & Kobak 2021): mu_cg = n_c p_g, r_cg = (x_cg - mu_cg) / sqrt(mu_cg +
@@ -24,25 +25,31 @@ public struct PearsonResiduals: Sendable {
     }
 
     /// Writes the residuals of cells `rows` into `out` (rows.count x genes, row-major), densifying
-    /// only this block.
+    /// only this block. Rows are split across cores; each value is computed alone, so the result
+    /// does not depend on the split.
     public func fill(_ counts: CSRMatrix, rows: Range<Int>, into out: UnsafeMutableBufferPointer<Double>) {
         let g = geneShares.count
-        let indptr = counts.indptr, indices = counts.indices, values = counts.values
-        for (i, c) in rows.enumerated() {
-            let base = i * g
-            let n = cellTotals[c]
-            for j in 0..<g {
-                let mu = n * geneShares[j]
-                out[base + j] = residual(0, mu)
-            }
-            for k in indptr[c]..<indptr[c + 1] {
-                let j = Int(indices[k])
-                out[base + j] = residual(Double(values[k]), n * geneShares[j])
+        let residual = ClippedResiduals(theta: theta, clip: clip)
+        let parts = rows.count >= 256 ? 4 : 1
+        counts.storage.indices.withUnsafeBufferPointer { indices in
+            counts.storage.values.withUnsafeBufferPointer { values in
+                geneShares.withUnsafeBufferPointer { shares in
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let lo = rows.lowerBound + rows.count * part / parts, hi = rows.lowerBound + rows.count * (part + 1) / parts
+                        for c in lo..<hi {
+                            let row = out.baseAddress! + (c - rows.lowerBound) * g
+                            let n = cellTotals[c]
+                            for j in 0..<g { row[j] = residual(0, n * shares[j]) }
+                            for k in counts.indptr[c]..<counts.indptr[c + 1] {
+                                let j = Int(indices[k])
+                                row[j] = residual(Double(values[k]), n * shares[j])
+                            }
+                        }
+                    }
+                }
             }
         }
     }
-
-    func residual(_ x: Double, _ mu: Double) -> Double { ClippedResiduals(theta: theta, clip: clip)(x, mu) }
 
     /// All residuals as a Float32 matrix (for a layer); use `fill` for large data.
     public func dense(_ counts: CSRMatrix) -> DenseMatrix {
