@@ -39,11 +39,17 @@ build: deps
 debug: deps
 	swift build
 
+# The stages that exist so far, on the example sample: QC (h5ad, JSON, HTML report), Pearson-
+# residual HVGs, PCA on residuals.
 run: build
-	mkdir -p $(OUT)
+	mkdir -p $(OUT)/example
 	$(RELEASE_BIN) inspect $(EXAMPLE)
-	$(RELEASE_BIN) convert $(EXAMPLE) -o $(OUT)/example.h5ad --var-names-make-unique
-	$(RELEASE_BIN) inspect $(OUT)/example.h5ad
+	$(RELEASE_BIN) qc $(EXAMPLE) --sample mouse2k --var-names-make-unique --min-cells-per-gene 1 \
+	  -o $(OUT)/example/qc.h5ad --metrics $(OUT)/example/qc.json --report $(OUT)/example/qc.html
+	$(RELEASE_BIN) hvg $(OUT)/example/qc.h5ad -o $(OUT)/example/hvg.h5ad --n-top-genes 300
+	$(RELEASE_BIN) pca $(OUT)/example/hvg.h5ad -o $(OUT)/example/pca.h5ad --n-comps 30
+	$(RELEASE_BIN) inspect $(OUT)/example/pca.h5ad
+	@echo "outputs in $(OUT)/example: qc.h5ad qc.json qc.html hvg.h5ad pca.h5ad"
 
 test: test-swift test-interop
 
