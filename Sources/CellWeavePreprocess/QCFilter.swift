@@ -1,4 +1,5 @@
 import CellWeaveCore
+import RealModule
 
 /// Which cells and genes to keep: fixed thresholds, and data-driven outliers by median absolute
 /// deviations (the sc-best-practices recipe: 5 MADs on log counts and log genes, 3 MADs on the
@@ -42,7 +43,7 @@ public struct QCFilter: Sendable, Codable, Equatable {
         let mt = m.cell("pct_counts_mt") ?? [Double](repeating: 0, count: total.count)
         // Outliers are judged on log1p values, as scipy's MAD on the log metrics; the bounds are
         // also reported on the count scale.
-        let logTotal = total.map { log1p($0) }, logGenes = genes.map { log1p($0) }
+        let logTotal = total.map { Double.log(onePlus: $0) }, logGenes = genes.map { Double.log(onePlus: $0) }
         func madRange(_ logs: [Double]) -> ClosedRange<Double> {
             guard let n = countMADs else { return -Double.infinity...Double.infinity }
             let med = RobustStatistics.median(logs), mad = RobustStatistics.medianAbsoluteDeviation(logs)
@@ -50,7 +51,7 @@ public struct QCFilter: Sendable, Codable, Equatable {
         }
         let logCountRange = madRange(logTotal), logGeneRange = madRange(logGenes)
         func countScale(_ r: ClosedRange<Double>, _ lo: Double?, _ hi: Double?) -> ClosedRange<Double> {
-            let a = max(expm1(r.lowerBound), lo ?? -.infinity), b = min(expm1(r.upperBound), hi ?? .infinity)
+            let a = max(Double.expMinusOne(r.lowerBound), lo ?? -.infinity), b = min(Double.expMinusOne(r.upperBound), hi ?? .infinity)
             return a...max(a, b)
         }
         let countRange = countScale(logCountRange, minCounts, maxCounts)
@@ -86,7 +87,3 @@ public struct QCFilter: Sendable, Codable, Equatable {
                       removedByReason: removed)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

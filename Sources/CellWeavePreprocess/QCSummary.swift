@@ -1,3 +1,5 @@
+import Foundation
+
 /// One sample's QC in numbers, for the JSON next to the report: aggregate it across samples.
 public struct QCSummary: Codable, Sendable {
     public struct Distribution: Codable, Sendable {
@@ -62,7 +64,3 @@ public struct QCSummary: Codable, Sendable {
         verdictReasons = reasons
     }
 }
-
-#if canImport(Foundation)
-import Foundation
-#endif

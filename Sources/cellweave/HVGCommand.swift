@@ -8,9 +8,7 @@ struct HVGCommand: ParsableCommand {
         commandName: "hvg",
         abstract: "Mark highly variable genes in var (highly_variable and scanpy's ranking statistics), batch-aware.")
 
-    @Argument(help: "An .h5ad with raw counts.") var input: String
-    @Option(name: .shortAndLong, help: "The .h5ad to write.") var output: String
-    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var stage: StageArguments
     @Option(help: "How many genes to select.") var nTopGenes = 2000
     @Option(help: "obs column naming each cell's batch: genes are ranked within each batch, then merged as scanpy does.")
     var batchKey: String?
@@ -19,14 +17,14 @@ struct HVGCommand: ParsableCommand {
     @Flag(help: "Keep only the selected genes.") var subset = false
 
     func run() throws {
-        var adata = try CountMatrixLoader.load(input, options: inputOptions.loaderOptions)
+        var adata = try stage.load()
         var batches: [Int]?
         if let batchKey {
             guard let column = adata.obs[batchKey] else {
-                throw ValidationError("\(input): no obs column '\(batchKey)' (obs columns: \(adata.obs.columnNames.joined(separator: ", ")))")
+                throw ValidationError("\(stage.input): no obs column '\(batchKey)' (obs columns: \(adata.obs.columnNames.joined(separator: ", ")))")
             }
             guard let coded = column.batchCodes() else {
-                throw ValidationError("\(input): obs column '\(batchKey)' has missing values or is not a label column")
+                throw ValidationError("\(stage.input): obs column '\(batchKey)' has missing values or is not a label column")
             }
             batches = coded.codes
         }
@@ -50,7 +48,7 @@ struct HVGCommand: ParsableCommand {
         if subset {
             adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: hvg.highlyVariable.indices.filter { hvg.highlyVariable[$0] })
         }
-        try H5adWriter.write(adata, to: output)
+        try stage.write(adata)
     }
 }
 

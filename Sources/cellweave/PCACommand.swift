@@ -8,9 +8,7 @@ struct PCACommand: ParsableCommand {
         commandName: "pca",
         abstract: "PCA into obsm X_pca (uns pca, varm PCs), on analytic Pearson residuals of the counts by default: the uncorrected baseline embedding.")
 
-    @Argument(help: "An .h5ad with raw counts.") var input: String
-    @Option(name: .shortAndLong, help: "The .h5ad to write.") var output: String
-    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var stage: StageArguments
     @Option(help: "Number of principal components.") var nComps = 50
     @Option(help: "Use this dense layer (e.g. pearson_residuals) as it is, instead of residuals computed from X.")
     var useLayer: String?
@@ -18,10 +16,10 @@ struct PCACommand: ParsableCommand {
     @Option(help: "Cells densified at a time.") var chunkSize = 2048
 
     func run() throws {
-        var adata = try CountMatrixLoader.load(input, options: inputOptions.loaderOptions)
+        var adata = try stage.load()
         let pca: PrincipalComponents
         if let useLayer {
-            guard let layer = adata.layer(useLayer) else { throw ValidationError("\(input) has no layer '\(useLayer)'") }
+            guard let layer = adata.layer(useLayer) else { throw ValidationError("\(stage.input) has no layer '\(useLayer)'") }
             let m = layer.toCSR()
             pca = try PrincipalComponents(rows: m.rows, cols: m.cols, components: nComps, chunkSize: chunkSize) { range, out in
                 for i in 0..<(range.count * m.cols) { out[i] = 0 }
@@ -46,6 +44,6 @@ struct PCACommand: ParsableCommand {
             ("params", .dict([("zero_center", .number(1)), ("use_rep", .string(useLayer ?? "pearson_residuals"))])),
         ])))
         Provenance.record(&adata, parameters: [])
-        try H5adWriter.write(adata, to: output)
+        try stage.write(adata)
     }
 }

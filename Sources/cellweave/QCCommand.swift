@@ -10,22 +10,16 @@ struct QCCommand: ParsableCommand {
         commandName: "qc",
         abstract: "Per-sample QC: scanpy's metrics, threshold and MAD-outlier filters, JSON metrics and an HTML report.")
 
-    @Argument(help: "A sample's counts: 10x directory, 10x .h5, .h5ad or .mtx(.gz).")
-    var input: String
-
     @Option(help: "Sample name, stored as the categorical obs column 'sample'.")
     var sample: String
 
-    @Option(name: .shortAndLong, help: "Filtered .h5ad with QC metrics in obs and var.")
-    var output: String
+    @OptionGroup var stage: StageArguments
 
     @Option(help: "JSON with the sample's QC numbers.")
     var metrics: String?
 
     @Option(help: "Self-contained HTML report (inline SVG).")
     var report: String?
-
-    @OptionGroup var inputOptions: InputOptions
 
     @Option(parsing: .upToNextOption, help: "Gene-name prefixes of mitochondrial genes.")
     var mtPrefix: [String] = QCVariable.mitochondrial.prefixes
@@ -48,10 +42,10 @@ struct QCCommand: ParsableCommand {
     var nonInteger: NonIntegerPolicy = .warn
 
     func run() throws {
-        var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input, options: inputOptions.loaderOptions) }
+        var adata = try stage.load()
         let counts = adata.x.toCSR()
         if let bad = counts.values.first(where: { $0.rounded() != $0 || $0 < 0 }) {
-            let message = "\(input): X holds non-integer or negative values (e.g. \(bad)); QC metrics expect raw counts"
+            let message = "\(stage.input): X holds non-integer or negative values (e.g. \(bad)); QC metrics expect raw counts"
             if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
             Log.info("warning: " + message)
         }
@@ -77,15 +71,15 @@ struct QCCommand: ParsableCommand {
         let keptGenes = result.keepGenes.indices.filter { result.keepGenes[$0] }
         guard !keptCells.isEmpty else {
             let reasons = summary.removedByReason.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-            throw ValidationError("\(input): no cell passes QC (\(reasons)); loosen the thresholds")
+            throw ValidationError("\(stage.input): no cell passes QC (\(reasons)); loosen the thresholds")
         }
-        guard !keptGenes.isEmpty else { throw ValidationError("\(input): no gene is detected in \(minCellsPerGene) cells") }
+        guard !keptGenes.isEmpty else { throw ValidationError("\(stage.input): no gene is detected in \(minCellsPerGene) cells") }
         var filtered = try adata.selecting(cells: keptCells, genes: keptGenes)
         Provenance.record(&filtered, parameters: [("qc_verdict", .string(summary.verdict))])
 
         // Every output is complete before any appears.
         let page = report.map { _ in qcReport(summary, qc, result, geneNames: adata.varTable.index).html() }
-        try H5adWriter.write(filtered, to: output)
+        try stage.write(filtered)
         if let report, let page { try AtomicFile.write(Data(page.utf8), to: report) }
         if let metrics {
             let encoder = JSONEncoder()

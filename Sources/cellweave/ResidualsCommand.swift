@@ -8,15 +8,13 @@ struct ResidualsCommand: ParsableCommand {
         commandName: "residuals",
         abstract: "Analytic Pearson residuals (Lause, Berens & Kobak 2021) of the counts into a dense layer.")
 
-    @Argument(help: "An .h5ad with raw counts.") var input: String
-    @Option(name: .shortAndLong, help: "The .h5ad to write.") var output: String
-    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var stage: StageArguments
     @Option(help: "Inverse overdispersion of the negative binomial.") var theta: Double = 100
     @Option(help: "Clip residuals to +-clip (default: sqrt of the number of cells).") var clip: Double?
     @Option(help: "Name of the layer to write.") var layerName = "pearson_residuals"
 
     func run() throws {
-        var adata = try CountMatrixLoader.load(input, options: inputOptions.loaderOptions)
+        var adata = try stage.load()
         let counts = adata.x.toCSR()
         let residuals = try PearsonResiduals(counts: counts, theta: theta, clip: clip)
         adata.layers.removeAll { $0.name == layerName }
@@ -24,6 +22,6 @@ struct ResidualsCommand: ParsableCommand {
         Provenance.record(&adata, parameters: [("pearson_residuals", .dict([
             ("theta", .number(theta)), ("clip", .number(residuals.clip)),
         ]))])
-        try H5adWriter.write(adata, to: output)
+        try stage.write(adata)
     }
 }

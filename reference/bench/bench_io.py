@@ -62,13 +62,17 @@ def phase(text, name):
     return float(m.group(1)) if m else float("nan")
 
 
-def main():
+def arguments(repeats):
+    """BENCH_DIR OUT.json [--repeats N], and the cellweave binary from $CELLWEAVE."""
     p = argparse.ArgumentParser()
     p.add_argument("bench_dir", type=Path)
     p.add_argument("json_out", type=Path)
-    p.add_argument("--repeats", type=int, default=5)
-    args = p.parse_args()
-    cw = os.environ["CELLWEAVE"]
+    p.add_argument("--repeats", type=int, default=repeats)
+    return p.parse_args(), os.environ["CELLWEAVE"]
+
+
+def main():
+    args, cw = arguments(repeats=5)
     mtx = args.bench_dir / "matrix.mtx.gz"
     work = Path(tempfile.mkdtemp(prefix="cellweave-bench-"))
     h5ad = work / "cw.h5ad"

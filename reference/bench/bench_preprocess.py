@@ -4,16 +4,14 @@ interleaved; peak RSS per process from GNU time).
 
 Usage: CELLWEAVE=.build/release/cellweave python reference/bench/bench_preprocess.py BENCH_DIR OUT.json
 """
-import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_io import interleaved, phase, timed_once  # noqa: E402
+from bench_io import arguments, interleaved, phase  # noqa: E402
 
 N_TOP, N_COMPS = 500, 50
 
@@ -35,12 +33,7 @@ print("total", t2 - t)
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("bench_dir", type=Path)
-    p.add_argument("json_out", type=Path)
-    p.add_argument("--repeats", type=int, default=3)
-    args = p.parse_args()
-    cw = os.environ["CELLWEAVE"]
+    args, cw = arguments(repeats=3)
     work = Path(tempfile.mkdtemp(prefix="cellweave-bench-"))
     qc = work / "qc.h5ad"
     subprocess.run([cw, "qc", args.bench_dir, "--sample", "bench", "-o", qc, "--min-cells-per-gene", "1",
