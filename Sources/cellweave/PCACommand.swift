@@ -20,11 +20,19 @@ struct PCACommand: ParsableCommand {
         let pca: PrincipalComponents
         if let useLayer {
             guard let layer = adata.layer(useLayer) else { throw ValidationError("\(stage.input) has no layer '\(useLayer)'") }
-            let m = layer.toCSR()
-            pca = try PrincipalComponents(rows: m.rows, cols: m.cols, components: nComps, chunkSize: chunkSize) { range, out in
-                for i in 0..<(range.count * m.cols) { out[i] = 0 }
-                for (i, r) in range.enumerated() {
-                    for k in m.indptr[r]..<m.indptr[r + 1] { out[i * m.cols + Int(m.indices[k])] = Double(m.values[k]) }
+            let cols = layer.cols
+            switch layer.layout {
+            case let .dense(d):
+                pca = try PrincipalComponents(rows: d.rows, cols: cols, components: nComps, chunkSize: chunkSize) { range, out in
+                    for i in 0..<(range.count * cols) { out[i] = Double(d.values[range.lowerBound * cols + i]) }
+                }
+            default:
+                let m = layer.toCSR()
+                pca = try PrincipalComponents(rows: m.rows, cols: cols, components: nComps, chunkSize: chunkSize) { range, out in
+                    for i in 0..<(range.count * cols) { out[i] = 0 }
+                    for (i, r) in range.enumerated() {
+                        for k in m.indptr[r]..<m.indptr[r + 1] { out[i * cols + Int(m.indices[k])] = Double(m.values[k]) }
+                    }
                 }
             }
         } else {
@@ -36,6 +44,7 @@ struct PCACommand: ParsableCommand {
         }
         adata.obsm.removeAll { $0.name == "X_pca" }
         adata.obsm.append(("X_pca", .dense(pca.scores)))
+        adata.varm.removeAll { $0.name == "PCs" }
         adata.varm.append(("PCs", .dense(pca.loadings)))
         adata.uns.removeAll { $0.name == "pca" }
         adata.uns.append(("pca", .dict([

@@ -77,16 +77,15 @@ struct QCCommand: ParsableCommand {
         var filtered = try adata.selecting(cells: keptCells, genes: keptGenes)
         Provenance.record(&filtered, parameters: [("qc_verdict", .string(summary.verdict))])
 
-        // Every output is complete before any appears.
-        let page = report.map { _ in qcReport(summary, qc, result, geneNames: adata.varTable.index).html() }
+        // The report and the JSON are made before anything is written, so bad input leaves no output.
+        let page = report.map { _ in Data(qcReport(summary, qc, result, geneNames: adata.varTable.index).html().utf8) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let json = try encoder.encode(summary)
         try stage.write(filtered)
-        if let report, let page { try AtomicFile.write(Data(page.utf8), to: report) }
-        if let metrics {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try AtomicFile.write(try encoder.encode(summary), to: metrics)
-        }
+        if let report, let page { try AtomicFile.write(page, to: report) }
+        if let metrics { try AtomicFile.write(json, to: metrics) }
         Log.info("\(sample): \(summary.cellsAfter) of \(summary.cellsBefore) cells and \(summary.genesAfter) of \(summary.genesBefore) genes kept; verdict \(summary.verdict)"
             + (summary.verdictReasons.isEmpty ? "" : " (\(summary.verdictReasons.joined(separator: "; ")))"))
     }

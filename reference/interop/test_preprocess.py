@@ -233,3 +233,16 @@ def test_merge_refuses_clashes(cellweave, filtered, tmp_path):
     out = tmp_path / "m.h5ad"
     result = cellweave("merge", filtered, filtered, "-o", out, check=False)
     assert result.returncode != 0 and "used twice" in result.stderr and not out.exists()
+
+
+def test_pca_of_a_residual_layer_equals_pca_of_counts(cellweave, filtered, tmp_path):
+    cellweave("residuals", filtered, "-o", tmp_path / "res.h5ad")
+    cellweave("pca", tmp_path / "res.h5ad", "-o", tmp_path / "a.h5ad", "--use-layer", "pearson_residuals", "--n-comps", "10")
+    cellweave("pca", filtered, "-o", tmp_path / "b.h5ad", "--n-comps", "10")
+    a, b = read_strict(tmp_path / "a.h5ad"), read_strict(tmp_path / "b.h5ad")
+    # The layer is float32, the on-the-fly residuals float64: equal to float32 precision.
+    np.testing.assert_allclose(a.uns["pca"]["variance"], b.uns["pca"]["variance"], rtol=1e-5)
+    # Running again on its own output replaces X_pca, PCs and uns pca.
+    cellweave("pca", tmp_path / "b.h5ad", "-o", tmp_path / "c.h5ad", "--n-comps", "5")
+    c = read_strict(tmp_path / "c.h5ad")
+    assert c.obsm["X_pca"].shape[1] == 5 and c.varm["PCs"].shape[1] == 5 and len(c.uns["pca"]["variance"]) == 5
