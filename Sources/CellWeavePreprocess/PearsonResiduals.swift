@@ -11,9 +11,13 @@ public struct PearsonResiduals: Sendable {
     /// Gene totals over the grand total: each gene's share p_g.
     public let geneShares: [Double]
 
-    /// - Parameter clip: defaults to sqrt(number of cells), as in the paper and scanpy.
-    public init(counts: CSRMatrix, theta: Double = 100, clip: Double? = nil) throws {
-        if let v = counts.values.first(where: { $0 < 0 || $0.rounded() != $0 }) { throw PreprocessError.nonIntegerCounts(example: v) }
+    /// - Parameters:
+    ///   - clip: defaults to sqrt(number of cells), as in the paper and scanpy.
+    ///   - requireIntegers: refuse values that are not counts; callers that warn instead pass false.
+    public init(counts: CSRMatrix, theta: Double = 100, clip: Double? = nil, requireIntegers: Bool = true) throws {
+        if requireIntegers, let v = counts.values.first(where: { $0 < 0 || $0.rounded() != $0 }) {
+            throw PreprocessError.nonIntegerCounts(example: v)
+        }
         let cells = counts.rowSums(), genes = counts.columnSums()
         if let first = cells.firstIndex(of: 0) { throw PreprocessError.emptyCells(count: cells.filter { $0 == 0 }.count, first: first) }
         if let first = genes.firstIndex(of: 0) { throw PreprocessError.emptyGenes(count: genes.filter { $0 == 0 }.count, first: first) }

@@ -9,6 +9,7 @@ struct HVGCommand: ParsableCommand {
         abstract: "Mark highly variable genes in var (highly_variable and scanpy's ranking statistics), batch-aware.")
 
     @OptionGroup var stage: StageArguments
+    @OptionGroup var countsCheck: CountsCheck
     @Option(help: "How many genes to select.") var nTopGenes = 2000
     @Option(help: "obs column naming each cell's batch: genes are ranked within each batch, then merged as scanpy does.")
     var batchKey: String?
@@ -29,6 +30,7 @@ struct HVGCommand: ParsableCommand {
             batches = coded.codes
         }
         let counts = adata.x.toCSR()
+        try countsCheck.check(counts, input: stage.input)
         let hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: nTopGenes, theta: theta)
         var columns: [(String, ColumnValues)] = [
             ("means", .numeric(NumericArray(floats: hvg.means))),

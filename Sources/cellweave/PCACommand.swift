@@ -9,6 +9,7 @@ struct PCACommand: ParsableCommand {
         abstract: "PCA into obsm X_pca (uns pca, varm PCs), on analytic Pearson residuals of the counts by default: the uncorrected baseline embedding.")
 
     @OptionGroup var stage: StageArguments
+    @OptionGroup var countsCheck: CountsCheck
     @Option(help: "Number of principal components.") var nComps = 50
     @Option(help: "Use this dense layer (e.g. pearson_residuals) as it is, instead of residuals computed from X.")
     var useLayer: String?
@@ -37,7 +38,8 @@ struct PCACommand: ParsableCommand {
             }
         } else {
             let counts = adata.x.toCSR()
-            let residuals = try PearsonResiduals(counts: counts, theta: theta)
+            try countsCheck.check(counts, input: stage.input)
+            let residuals = try PearsonResiduals(counts: counts, theta: theta, requireIntegers: false)
             pca = try PrincipalComponents(rows: counts.rows, cols: counts.cols, components: nComps, chunkSize: chunkSize) { range, out in
                 residuals.fill(counts, rows: range, into: out)
             }

@@ -38,17 +38,12 @@ struct QCCommand: ParsableCommand {
     @Option(help: "Mitochondrial percentage below which no cell is an outlier.") var mtFloor: Double = 8
     @Flag(help: "Apply only the fixed thresholds, no MAD outliers.") var noOutliers = false
 
-    @Option(help: "Non-integer counts: warn or refuse (as scanpy's check_values).")
-    var nonInteger: NonIntegerPolicy = .warn
+    @OptionGroup var countsCheck: CountsCheck
 
     func run() throws {
         var adata = try stage.load()
         let counts = adata.x.toCSR()
-        if let bad = counts.values.first(where: { $0.rounded() != $0 || $0 < 0 }) {
-            let message = "\(stage.input): X holds non-integer or negative values (e.g. \(bad)); QC metrics expect raw counts"
-            if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
-            Log.info("warning: " + message)
-        }
+        try countsCheck.check(counts, input: stage.input)
 
         let variables = [QCVariable(name: "mt", prefixes: mtPrefix), QCVariable(name: "ribo", prefixes: riboPrefix)]
         let qc = QCMetrics(counts: counts, geneNames: adata.varTable.index, variables: variables)
@@ -104,8 +99,4 @@ extension QCCommand {
                         pctTop50: qc.cell("pct_counts_in_top_50_genes"), countRange: r.thresholds.totalCounts,
                         geneRange: r.thresholds.genes, mitochondrialLimit: r.thresholds.pctMitochondrial, topGenes: top)
     }
-}
-
-enum NonIntegerPolicy: String, ExpressibleByArgument, CaseIterable {
-    case warn, refuse
 }

@@ -139,8 +139,11 @@ def test_bad_input_for_preprocessing(cellweave, tmp_path):
     # Non-integer counts: refused on request, as scanpy's check_values.
     frac = ad.AnnData(X=sp.csr_matrix(np.array([[1.5, 2.0], [1.0, 3.0]], dtype=np.float32)))
     frac.write_h5ad(tmp_path / "frac.h5ad")
-    result = cellweave("qc", tmp_path / "frac.h5ad", "--sample", "s", "-o", out, "--non-integer", "refuse", check=False)
-    assert result.returncode != 0 and "non-integer" in result.stderr and not out.exists()
+    for stage in (["qc", "--sample", "s"], ["hvg", "--n-top-genes", "1"], ["residuals"], ["pca", "--n-comps", "1"]):
+        result = cellweave(*stage, tmp_path / "frac.h5ad", "-o", out, "--non-integer", "refuse", check=False)
+        assert result.returncode != 0 and "non-integer" in result.stderr and not out.exists(), stage
+    result = cellweave("residuals", tmp_path / "frac.h5ad", "-o", out)  # the default warns and goes on
+    assert "warning" in result.stderr and "non-integer" in result.stderr and out.exists()
 
 
 @pytest.fixture(scope="module")
