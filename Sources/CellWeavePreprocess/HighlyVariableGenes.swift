@@ -1,5 +1,6 @@
 import CellWeaveCore
 import Dispatch
+import RealModule
 
 /// Highly variable genes, with the statistics scanpy writes to var.
 public struct HighlyVariableGenes: Sendable {
@@ -12,7 +13,9 @@ public struct HighlyVariableGenes: Sendable {
     public var means: [Double]
     /// Variance of the counts, with n - 1.
     public var variances: [Double]
-    /// Variance of the clipped Pearson residuals, averaged over batches (pearson_residuals flavour).
+    /// The flavour's per-gene statistic averaged over batches: the variance of the clipped Pearson
+    /// residuals (pearson_residuals, var residual_variances) or the standardised variance
+    /// (seurat_v3, var variances_norm).
     public var residualVariances: [Double]
 
     /// scanpy.experimental.pp.highly_variable_genes(flavor="pearson_residuals") (Lause et al. 2021):
@@ -36,20 +39,8 @@ public struct HighlyVariableGenes: Sendable {
             perBatch.append(residualVariances(counts, cells: cells, theta: theta, clip: c))
         }
 
-        // Rank 0 is the largest variance; ties keep gene order.
-        var ranks = [[Double]](repeating: [Double](repeating: 0, count: nGenes), count: perBatch.count)
-        for (i, v) in perBatch.enumerated() {
-            let order = (0..<nGenes).sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }
-            for (r, g) in order.enumerated() { ranks[i][g] = Double(r) }
-        }
-        var result = HighlyVariableGenes(highlyVariable: [], rank: [], nBatches: [], intersection: [], means: [], variances: [],
-                                         residualVariances: [])
-        for g in 0..<nGenes {
-            let top = ranks.map { $0[g] }.filter { $0 < Double(nTopGenes) }
-            result.nBatches.append(top.count)
-            result.rank.append(top.isEmpty ? .nan : RobustStatistics.median(top))
-            result.residualVariances.append(perBatch.map { $0[g] }.reduce(0, +) / Double(perBatch.count))
-        }
+        var result = rankAcrossBatches(perBatch, nTopGenes: nTopGenes)
+        result.residualVariances = (0..<nGenes).map { g in perBatch.reduce(0) { $0 + $1[g] } / Double(perBatch.count) }
         result.intersection = result.nBatches.map { $0 == batchIDs.count }
         let order = (0..<nGenes).sorted { a, b in
             if result.nBatches[a] != result.nBatches[b] { return result.nBatches[a] > result.nBatches[b] }
@@ -107,18 +98,92 @@ public struct HighlyVariableGenes: Sendable {
         return variances
     }
 
-    /// Mean and n - 1 variance of each gene's counts over all cells.
-    static func meanAndVariance(_ counts: CSRMatrix) -> ([Double], [Double]) {
-        let n = Double(counts.rows)
+    /// Mean and n - 1 variance of each gene's counts over `cells` (all by default), in the
+    /// order of operations of scanpy's `_get_mean_var`, so that equal data give equal bits.
+    static func meanAndVariance(_ counts: CSRMatrix, cells: [Int]? = nil) -> ([Double], [Double]) {
+        let rows = cells ?? Array(0..<counts.rows)
+        let n = Double(rows.count)
         var sum = [Double](repeating: 0, count: counts.cols), sq = sum
-        for k in 0..<counts.nnz {
-            let v = Double(counts.values[k]), g = Int(counts.indices[k])
-            sum[g] += v
-            sq[g] += v * v
+        for c in rows {
+            for k in counts.indptr[c]..<counts.indptr[c + 1] {
+                let v = counts.values[k], g = Int(counts.indices[k])
+                sum[g] += Double(v)
+                sq[g] += Double(v * v)
+            }
         }
         let means = sum.map { $0 / n }
-        let variances = (0..<counts.cols).map { g in (sq[g] - n * means[g] * means[g]) / (n - 1) }
+        let correction = rows.count > 1 ? n / (n - 1) : 1
+        let variances = (0..<counts.cols).map { g in (sq[g] / n - means[g] * means[g]) * correction }
         return (means, variances)
+    }
+
+    /// scanpy.pp.highly_variable_genes(flavor="seurat_v3") (Stuart et al. 2019): per batch, a LOESS
+    /// of log variance on log mean gives each gene's expected standard deviation; counts clipped at
+    /// mean + sqrt(n) sd give the standardised variance; genes are ranked by it within batches and
+    /// selected by median rank, then by the number of batches that rank them in the top.
+    public static func seuratV3(counts: CSRMatrix, batches: [Int]?, nTopGenes: Int, span: Double = 0.3) throws -> HighlyVariableGenes {
+        let nGenes = counts.cols
+        guard nTopGenes >= 1, nTopGenes <= nGenes else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: nGenes) }
+        let codes = batches ?? [Int](repeating: 0, count: counts.rows)
+        let batchIDs = Array(Set(codes)).sorted()
+        var normalised: [[Double]] = []
+        for b in batchIDs {
+            let cells = codes.indices.filter { codes[$0] == b }
+            let (mean, variance) = meanAndVariance(counts, cells: cells)
+            let varying = (0..<nGenes).filter { variance[$0] > 0 }
+            var expected = [Double](repeating: 0, count: nGenes)
+            let fitted = Loess(span: span, degree: 2).fit(x: varying.map { Double.log10(mean[$0]) }, y: varying.map { Double.log10(variance[$0]) })
+            for (i, g) in varying.enumerated() { expected[g] = fitted[i] }
+            let sd = expected.map { Double.pow(10, $0).squareRoot() }
+            let n = Double(cells.count)
+            let clip = (0..<nGenes).map { sd[$0] * n.squareRoot() + mean[$0] }
+            var sum = [Double](repeating: 0, count: nGenes), sq = sum
+            for c in cells {
+                for k in counts.indptr[c]..<counts.indptr[c + 1] {
+                    let g = Int(counts.indices[k])
+                    let x = min(Double(counts.values[k]), clip[g])
+                    sq[g] += x * x
+                    sum[g] += x
+                }
+            }
+            normalised.append((0..<nGenes).map { g in
+                (1 / ((n - 1) * (sd[g] * sd[g]))) * ((n * (mean[g] * mean[g])) + sq[g] - 2 * sum[g] * mean[g])
+            })
+        }
+        var result = rankAcrossBatches(normalised, nTopGenes: nTopGenes)
+        result.residualVariances = (0..<nGenes).map { g in normalised.reduce(0) { $0 + $1[g] } / Double(normalised.count) }
+        result.intersection = result.nBatches.map { $0 == batchIDs.count }
+        // seurat_v3 orders by median rank first, then by the number of batches.
+        let order = (0..<nGenes).sorted { a, b in
+            let ra = result.rank[a], rb = result.rank[b]
+            if ra.isNaN != rb.isNaN { return !ra.isNaN }
+            if !ra.isNaN && ra != rb { return ra < rb }
+            if result.nBatches[a] != result.nBatches[b] { return result.nBatches[a] > result.nBatches[b] }
+            return a < b
+        }
+        result.highlyVariable = [Bool](repeating: false, count: nGenes)
+        for g in order.prefix(nTopGenes) { result.highlyVariable[g] = true }
+        (result.means, result.variances) = meanAndVariance(counts)
+        return result
+    }
+
+    /// Ranks genes within each batch (0 = largest statistic; ties keep gene order), then gives
+    /// each gene its number of top-n batches and its median rank among them.
+    static func rankAcrossBatches(_ statistic: [[Double]], nTopGenes: Int) -> HighlyVariableGenes {
+        let nGenes = statistic.first?.count ?? 0
+        var ranks = [[Double]](repeating: [Double](repeating: 0, count: nGenes), count: statistic.count)
+        for (i, v) in statistic.enumerated() {
+            let order = (0..<nGenes).sorted { v[$0] > v[$1] || (v[$0] == v[$1] && $0 < $1) }
+            for (r, g) in order.enumerated() { ranks[i][g] = Double(r) }
+        }
+        var result = HighlyVariableGenes(highlyVariable: [], rank: [], nBatches: [], intersection: [], means: [], variances: [],
+                                         residualVariances: [])
+        for g in 0..<nGenes {
+            let top = ranks.map { $0[g] }.filter { $0 < Double(nTopGenes) }
+            result.nBatches.append(top.count)
+            result.rank.append(top.isEmpty ? .nan : RobustStatistics.median(top))
+        }
+        return result
     }
 }
 

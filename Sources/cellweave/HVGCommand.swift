@@ -13,8 +13,9 @@ struct HVGCommand: ParsableCommand {
     @Option(help: "How many genes to select.") var nTopGenes = 2000
     @Option(help: "obs column naming each cell's batch: genes are ranked within each batch, then merged as scanpy does.")
     var batchKey: String?
-    @Option(help: "pearson_residuals (Lause et al. 2021).") var flavor: HVGFlavor = .pearsonResiduals
+    @Option(help: "pearson_residuals (Lause et al. 2021) or seurat_v3 (Stuart et al. 2019).") var flavor: HVGFlavor = .pearsonResiduals
     @Option(help: "Inverse overdispersion for pearson_residuals.") var theta: Double = 100
+    @Option(help: "LOESS span for seurat_v3.") var span: Double = 0.3
     @Flag(help: "Keep only the selected genes.") var subset = false
 
     func run() throws {
@@ -31,21 +32,29 @@ struct HVGCommand: ParsableCommand {
         }
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
-        let hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: nTopGenes, theta: theta)
+        let hvg: HighlyVariableGenes
+        switch flavor {
+        case .pearsonResiduals:
+            hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: nTopGenes, theta: theta)
+        case .seuratV3:
+            hvg = try HighlyVariableGenes.seuratV3(counts: counts, batches: batches, nTopGenes: nTopGenes, span: span)
+        }
+        // The columns and names scanpy writes for each flavour.
         var columns: [(String, ColumnValues)] = [
             ("means", .numeric(NumericArray(floats: hvg.means))),
             ("variances", .numeric(NumericArray(floats: hvg.variances))),
-            ("residual_variances", .numeric(NumericArray(floats: hvg.residualVariances))),
+            (flavor == .seuratV3 ? "variances_norm" : "residual_variances", .numeric(NumericArray(floats: hvg.residualVariances))),
             ("highly_variable_rank", .numeric(NumericArray(floats: hvg.rank, scalarType: .float32))),
         ]
         if batchKey != nil {
             columns.append(("highly_variable_nbatches", .numeric(NumericArray(integers: hvg.nBatches.map(Int64.init)))))
-            columns.append(("highly_variable_intersection", .booleans(hvg.intersection)))
+            if flavor == .pearsonResiduals { columns.append(("highly_variable_intersection", .booleans(hvg.intersection))) }
         }
         columns.append(("highly_variable", .booleans(hvg.highlyVariable)))
         for (name, values) in columns { try adata.varTable.setColumn(name, values) }
         adata.uns.removeAll { $0.name == "hvg" }
-        adata.uns.append(("hvg", .dict([("flavor", .string(flavor.rawValue)), ("computed_on", .string("adata.X"))])))
+        adata.uns.append(("hvg", .dict([("flavor", .string(flavor.rawValue))]
+            + (flavor == .pearsonResiduals ? [("computed_on", .string("adata.X"))] : []))))
         Provenance.record(&adata, parameters: [])
         if subset {
             adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: hvg.highlyVariable.indices.filter { hvg.highlyVariable[$0] })
@@ -56,4 +65,5 @@ struct HVGCommand: ParsableCommand {
 
 enum HVGFlavor: String, ExpressibleByArgument, CaseIterable {
     case pearsonResiduals = "pearson_residuals"
+    case seuratV3 = "seurat_v3"
 }
