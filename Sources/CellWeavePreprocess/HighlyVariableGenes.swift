@@ -30,6 +30,10 @@ public struct HighlyVariableGenes: Sendable {
         guard nTopGenes >= 1, nTopGenes <= nGenes else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: nGenes) }
         let codes = batches ?? [Int](repeating: 0, count: counts.rows)
         let batchIDs = Array(Set(codes)).sorted()
+        // A variance needs two cells in every batch.
+        if let smallest = batchIDs.map({ b in codes.filter { $0 == b }.count }).min(), smallest < 2 {
+            throw PreprocessError.tooFewCells(smallest, needed: 2)
+        }
         var clipValue = clip
         var perBatch: [[Double]] = []
         for b in batchIDs {
@@ -126,6 +130,10 @@ public struct HighlyVariableGenes: Sendable {
         guard nTopGenes >= 1, nTopGenes <= nGenes else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: nGenes) }
         let codes = batches ?? [Int](repeating: 0, count: counts.rows)
         let batchIDs = Array(Set(codes)).sorted()
+        // A variance needs two cells in every batch.
+        if let smallest = batchIDs.map({ b in codes.filter { $0 == b }.count }).min(), smallest < 2 {
+            throw PreprocessError.tooFewCells(smallest, needed: 2)
+        }
         var normalised: [[Double]] = []
         for b in batchIDs {
             let cells = codes.indices.filter { codes[$0] == b }

@@ -134,8 +134,14 @@ def test_bad_input_for_preprocessing(cellweave, tmp_path):
     # One cell is too few for a PCA.
     one = ad.AnnData(X=sp.csr_matrix(np.array([[1.0, 2.0, 3.0]], dtype=np.float32)))
     one.write_h5ad(tmp_path / "one.h5ad")
-    result = cellweave("pca", tmp_path / "one.h5ad", "-o", out, "--n-comps", "2", check=False)
-    assert result.returncode != 0 and "too few" in result.stderr and not out.exists()
+    for stage in (["pca", "--n-comps", "2"], ["hvg", "--n-top-genes", "2"], ["hvg", "--n-top-genes", "2", "--flavor", "seurat_v3"]):
+        result = cellweave(*stage, tmp_path / "one.h5ad", "-o", out, check=False)
+        assert result.returncode != 0 and "too few" in result.stderr and not out.exists(), stage
+    # QC of a one-cell sample works, and its verdict says what is wrong with it.
+    cellweave("qc", tmp_path / "one.h5ad", "--sample", "one", "-o", out, "--metrics", tmp_path / "one.json")
+    summary = json.loads((tmp_path / "one.json").read_text())
+    assert summary["verdict"] == "warn" and any("fewer than 100" in r for r in summary["verdictReasons"])
+    out.unlink()
     # Non-integer counts: refused on request, as scanpy's check_values.
     frac = ad.AnnData(X=sp.csr_matrix(np.array([[1.5, 2.0], [1.0, 3.0]], dtype=np.float32)))
     frac.write_h5ad(tmp_path / "frac.h5ad")
