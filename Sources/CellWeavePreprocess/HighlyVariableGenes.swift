@@ -16,7 +16,7 @@ public struct HighlyVariableGenes: Sendable {
     /// The flavour's per-gene statistic averaged over batches: the variance of the clipped Pearson
     /// residuals (pearson_residuals, var residual_variances) or the standardised variance
     /// (seurat_v3, var variances_norm).
-    public var residualVariances: [Double]
+    public var statistic: [Double]
 
     /// scanpy.experimental.pp.highly_variable_genes(flavor="pearson_residuals") (Lause et al. 2021):
     /// genes ranked by the variance of their clipped analytic Pearson residuals within each batch;
@@ -27,25 +27,18 @@ public struct HighlyVariableGenes: Sendable {
     public static func pearsonResiduals(counts: CSRMatrix, batches: [Int]?, nTopGenes: Int, theta: Double = 100,
                                         clip: Double? = nil) throws -> HighlyVariableGenes {
         let nGenes = counts.cols
-        guard nTopGenes >= 1, nTopGenes <= nGenes else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: nGenes) }
-        let codes = batches ?? [Int](repeating: 0, count: counts.rows)
-        let batchIDs = Array(Set(codes)).sorted()
-        // A variance needs two cells in every batch.
-        if let smallest = batchIDs.map({ b in codes.filter { $0 == b }.count }).min(), smallest < 2 {
-            throw PreprocessError.tooFewCells(smallest, needed: 2)
-        }
+        let batchCells = try cellsByBatch(counts, batches, nTopGenes: nTopGenes)
         var clipValue = clip
         var perBatch: [[Double]] = []
-        for b in batchIDs {
-            let cells = codes.indices.filter { codes[$0] == b }
+        for cells in batchCells {
             let c = clipValue ?? Double(cells.count).squareRoot()
             clipValue = c
             perBatch.append(residualVariances(counts, cells: cells, theta: theta, clip: c))
         }
 
         var result = rankAcrossBatches(perBatch, nTopGenes: nTopGenes)
-        result.residualVariances = (0..<nGenes).map { g in perBatch.reduce(0) { $0 + $1[g] } / Double(perBatch.count) }
-        result.intersection = result.nBatches.map { $0 == batchIDs.count }
+        result.statistic = (0..<nGenes).map { g in perBatch.reduce(0) { $0 + $1[g] } / Double(perBatch.count) }
+        result.intersection = result.nBatches.map { $0 == batchCells.count }
         let order = (0..<nGenes).sorted { a, b in
             if result.nBatches[a] != result.nBatches[b] { return result.nBatches[a] > result.nBatches[b] }
             let ra = result.rank[a], rb = result.rank[b]
@@ -53,8 +46,7 @@ public struct HighlyVariableGenes: Sendable {
             if !ra.isNaN && ra != rb { return ra < rb }
             return a < b
         }
-        result.highlyVariable = [Bool](repeating: false, count: nGenes)
-        for g in order.prefix(nTopGenes) { result.highlyVariable[g] = true }
+        result.select(order.prefix(nTopGenes), of: nGenes)
         (result.means, result.variances) = meanAndVariance(counts)
         return result
     }
@@ -127,16 +119,9 @@ public struct HighlyVariableGenes: Sendable {
     /// selected by median rank, then by the number of batches that rank them in the top.
     public static func seuratV3(counts: CSRMatrix, batches: [Int]?, nTopGenes: Int, span: Double = 0.3) throws -> HighlyVariableGenes {
         let nGenes = counts.cols
-        guard nTopGenes >= 1, nTopGenes <= nGenes else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: nGenes) }
-        let codes = batches ?? [Int](repeating: 0, count: counts.rows)
-        let batchIDs = Array(Set(codes)).sorted()
-        // A variance needs two cells in every batch.
-        if let smallest = batchIDs.map({ b in codes.filter { $0 == b }.count }).min(), smallest < 2 {
-            throw PreprocessError.tooFewCells(smallest, needed: 2)
-        }
+        let batchCells = try cellsByBatch(counts, batches, nTopGenes: nTopGenes)
         var normalised: [[Double]] = []
-        for b in batchIDs {
-            let cells = codes.indices.filter { codes[$0] == b }
+        for cells in batchCells {
             let (mean, variance) = meanAndVariance(counts, cells: cells)
             let varying = (0..<nGenes).filter { variance[$0] > 0 }
             var expected = [Double](repeating: 0, count: nGenes)
@@ -159,8 +144,8 @@ public struct HighlyVariableGenes: Sendable {
             })
         }
         var result = rankAcrossBatches(normalised, nTopGenes: nTopGenes)
-        result.residualVariances = (0..<nGenes).map { g in normalised.reduce(0) { $0 + $1[g] } / Double(normalised.count) }
-        result.intersection = result.nBatches.map { $0 == batchIDs.count }
+        result.statistic = (0..<nGenes).map { g in normalised.reduce(0) { $0 + $1[g] } / Double(normalised.count) }
+        result.intersection = result.nBatches.map { $0 == batchCells.count }
         // seurat_v3 orders by median rank first, then by the number of batches.
         let order = (0..<nGenes).sorted { a, b in
             let ra = result.rank[a], rb = result.rank[b]
@@ -169,10 +154,25 @@ public struct HighlyVariableGenes: Sendable {
             if result.nBatches[a] != result.nBatches[b] { return result.nBatches[a] > result.nBatches[b] }
             return a < b
         }
-        result.highlyVariable = [Bool](repeating: false, count: nGenes)
-        for g in order.prefix(nTopGenes) { result.highlyVariable[g] = true }
+        result.select(order.prefix(nTopGenes), of: nGenes)
         (result.means, result.variances) = meanAndVariance(counts)
         return result
+    }
+
+    /// The cells of each batch, batches in the order of their sorted codes (as numpy's unique);
+    /// checks what every flavour needs.
+    static func cellsByBatch(_ counts: CSRMatrix, _ batches: [Int]?, nTopGenes: Int) throws -> [[Int]] {
+        guard nTopGenes >= 1, nTopGenes <= counts.cols else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: counts.cols) }
+        let codes = batches ?? [Int](repeating: 0, count: counts.rows)
+        let cells = Dictionary(grouping: codes.indices, by: { codes[$0] }).sorted { $0.key < $1.key }.map(\.value)
+        // A variance needs two cells in every batch.
+        if let smallest = cells.map(\.count).min(), smallest < 2 { throw PreprocessError.tooFewCells(smallest, needed: 2) }
+        return cells
+    }
+
+    mutating func select<S: Sequence>(_ genes: S, of count: Int) where S.Element == Int {
+        highlyVariable = [Bool](repeating: false, count: count)
+        for g in genes { highlyVariable[g] = true }
     }
 
     /// Ranks genes within each batch (0 = largest statistic; ties keep gene order), then gives
@@ -185,7 +185,7 @@ public struct HighlyVariableGenes: Sendable {
             for (r, g) in order.enumerated() { ranks[i][g] = Double(r) }
         }
         var result = HighlyVariableGenes(highlyVariable: [], rank: [], nBatches: [], intersection: [], means: [], variances: [],
-                                         residualVariances: [])
+                                         statistic: [])
         for g in 0..<nGenes {
             let top = ranks.map { $0[g] }.filter { $0 < Double(nTopGenes) }
             result.nBatches.append(top.count)

@@ -43,7 +43,7 @@ struct HVGCommand: ParsableCommand {
         var columns: [(String, ColumnValues)] = [
             ("means", .numeric(NumericArray(floats: hvg.means))),
             ("variances", .numeric(NumericArray(floats: hvg.variances))),
-            (flavor == .seuratV3 ? "variances_norm" : "residual_variances", .numeric(NumericArray(floats: hvg.residualVariances))),
+            (flavor == .seuratV3 ? "variances_norm" : "residual_variances", .numeric(NumericArray(floats: hvg.statistic))),
             ("highly_variable_rank", .numeric(NumericArray(floats: hvg.rank, scalarType: .float32))),
         ]
         if batchKey != nil {

@@ -21,7 +21,7 @@ import Testing
         #expect(hvg.rank[0] == 0 && hvg.rank[1].isNaN)
         #expect(hvg.means[0] == 10 && hvg.means[1] == 5)
         #expect(abs(hvg.variances[0] - 100 * 40 / 39) < 1e-9)
-        #expect(hvg.residualVariances[0] > hvg.residualVariances[1])
+        #expect(hvg.statistic[0] > hvg.statistic[1])
     }
 
     @Test func batchesVoteOnTheSelection() throws {
