@@ -44,13 +44,11 @@ public enum BLAS {
 extension BLAS {
     /// C += A^T A for a row-major rows x cols block A (upper triangle of C, cols x cols, row-major):
     /// the Gram matrix accumulated chunk by chunk, so a large matrix never has to be dense at once.
-    public static func accumulateGram(_ a: UnsafeBufferPointer<Double>, rows: Int, cols: Int, into c: inout [Double]) {
-        precondition(a.count >= rows * cols && c.count == cols * cols)
+    public static func accumulateGram(_ a: UnsafeBufferPointer<Double>, rows: Int, cols: Int, into c: UnsafeMutableBufferPointer<Double>) {
+        precondition(a.count >= rows * cols && c.count >= cols * cols)
         guard rows > 0, cols > 0 else { return }
-        c.withUnsafeMutableBufferPointer { pc in
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(cols), Int32(rows), 1,
-                        a.baseAddress, Int32(cols), 1, pc.baseAddress, Int32(cols))
-        }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(cols), Int32(rows), 1,
+                    a.baseAddress, Int32(cols), 1, c.baseAddress, Int32(cols))
     }
 
     /// C = A B for row-major Double matrices (m x k times k x n).

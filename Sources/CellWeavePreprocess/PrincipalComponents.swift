@@ -1,4 +1,5 @@
 import CellWeaveCore
+import Dispatch
 
 /// PCA by the eigen-decomposition of the covariance matrix, accumulated block by block so that
 /// only `chunkSize` rows are ever dense. Matches scikit-learn's PCA (as scanpy.pp.pca uses it):
@@ -12,24 +13,47 @@ public struct PrincipalComponents: Sendable {
     public var variance: [Double]
     public var varianceRatio: [Double]
 
-    /// - Parameter fill: writes rows `range` of the data (range.count x cols, row-major) into the buffer.
+    /// - Parameter fill: writes rows `range` of the data (range.count x cols, row-major) into the
+    ///   buffer; it is called from two threads at once, for different ranges.
     public init(rows: Int, cols: Int, components k: Int, chunkSize: Int = 2048,
-                fill: (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) throws {
+                fill: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) throws {
         guard rows >= 2 else { throw PreprocessError.tooFewCells(rows, needed: 2) }
         guard k >= 1, k <= min(rows - 1, cols) else { throw PreprocessError.tooManyComponents(requested: k, available: min(rows - 1, cols)) }
-        var gram = [Double](repeating: 0, count: cols * cols)
-        var sums = [Double](repeating: 0, count: cols)
-        var block = [Double](repeating: 0, count: chunkSize * cols)
-        for start in stride(from: 0, to: rows, by: chunkSize) {
-            let range = start..<min(rows, start + chunkSize)
-            block.withUnsafeMutableBufferPointer { b in
-                fill(range, b)
-                BLAS.accumulateGram(UnsafeBufferPointer(b), rows: range.count, cols: cols, into: &gram)
-                for i in 0..<range.count {
-                    for j in 0..<cols { sums[j] += b[i * cols + j] }
+        // Two halves of every chunk are filled and accumulated at once, each with single-threaded
+        // BLAS: OpenBLAS's own threads would spin between calls and take the cores the residuals
+        // need. The halves are fixed, so the sums and the result do not depend on scheduling.
+        let previousThreads = BLAS.threadCount
+        BLAS.threadCount = 1
+        defer { BLAS.threadCount = previousThreads }
+        let parts = 2, partRows = (chunkSize + parts - 1) / parts
+        var grams = [Double](repeating: 0, count: parts * cols * cols)
+        var partSums = [Double](repeating: 0, count: parts * cols)
+        var blocks = [Double](repeating: 0, count: parts * partRows * cols)
+        func halves(_ range: Range<Int>) -> [Range<Int>] {
+            let mid = range.lowerBound + (range.count + 1) / 2
+            return [range.lowerBound..<mid, mid..<range.upperBound]
+        }
+        grams.withUnsafeMutableBufferPointer { grams in
+            partSums.withUnsafeMutableBufferPointer { partSums in
+                blocks.withUnsafeMutableBufferPointer { blocks in
+                    for start in stride(from: 0, to: rows, by: chunkSize) {
+                        let pieces = halves(start..<min(rows, start + chunkSize))
+                        DispatchQueue.concurrentPerform(iterations: parts) { p in
+                            let range = pieces[p]
+                            let block = UnsafeMutableBufferPointer(rebasing: blocks[(p * partRows * cols)..<((p + 1) * partRows * cols)])
+                            fill(range, block)
+                            BLAS.accumulateGram(UnsafeBufferPointer(block), rows: range.count, cols: cols,
+                                                into: UnsafeMutableBufferPointer(rebasing: grams[(p * cols * cols)..<((p + 1) * cols * cols)]))
+                            for i in 0..<range.count {
+                                for j in 0..<cols { partSums[p * cols + j] += block[i * cols + j] }
+                            }
+                        }
+                    }
                 }
             }
         }
+        var gram = (0..<(cols * cols)).map { grams[$0] + grams[cols * cols + $0] }
+        let sums = (0..<cols).map { partSums[$0] + partSums[cols + $0] }
         let n = Double(rows)
         let mean = sums.map { $0 / n }
         for a in 0..<cols {
@@ -50,21 +74,28 @@ public struct PrincipalComponents: Sendable {
         loadings = try DenseMatrix(rows: cols, cols: k, values: v.map { Float($0) })
 
         var scoreValues = [Float](repeating: 0, count: rows * k)
-        var out = [Double](repeating: 0, count: chunkSize * k)
-        for start in stride(from: 0, to: rows, by: chunkSize) {
-            let range = start..<min(rows, start + chunkSize)
-            block.withUnsafeMutableBufferPointer { b in
-                fill(range, b)
-                for i in 0..<range.count {
-                    for j in 0..<cols { b[i * cols + j] -= mean[j] }
-                }
-                v.withUnsafeBufferPointer { pv in
-                    out.withUnsafeMutableBufferPointer { po in
-                        BLAS.dgemm(UnsafeBufferPointer(b), pv, m: range.count, k: cols, n: k, into: po)
+        var outs = [Double](repeating: 0, count: parts * partRows * k)
+        blocks.withUnsafeMutableBufferPointer { blocks in
+            outs.withUnsafeMutableBufferPointer { outs in
+                scoreValues.withUnsafeMutableBufferPointer { scoreValues in
+                    v.withUnsafeBufferPointer { pv in
+                        for start in stride(from: 0, to: rows, by: chunkSize) {
+                            let pieces = halves(start..<min(rows, start + chunkSize))
+                            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                                let range = pieces[p]
+                                let block = UnsafeMutableBufferPointer(rebasing: blocks[(p * partRows * cols)..<((p + 1) * partRows * cols)])
+                                let out = UnsafeMutableBufferPointer(rebasing: outs[(p * partRows * k)..<((p + 1) * partRows * k)])
+                                fill(range, block)
+                                for i in 0..<range.count {
+                                    for j in 0..<cols { block[i * cols + j] -= mean[j] }
+                                }
+                                BLAS.dgemm(UnsafeBufferPointer(block), pv, m: range.count, k: cols, n: k, into: out)
+                                for i in 0..<(range.count * k) { scoreValues[range.lowerBound * k + i] = Float(out[i]) }
+                            }
+                        }
                     }
                 }
             }
-            for i in 0..<(range.count * k) { scoreValues[start * k + i] = Float(out[i]) }
         }
         scores = try DenseMatrix(rows: rows, cols: k, values: scoreValues)
     }
