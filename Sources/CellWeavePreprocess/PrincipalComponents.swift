@@ -33,21 +33,26 @@ public struct PrincipalComponents: Sendable {
             let mid = range.lowerBound + (range.count + 1) / 2
             return [range.lowerBound..<mid, mid..<range.upperBound]
         }
+        /// Both halves of every chunk at once, each block filled with its rows first.
+        func overChunks(_ body: (_ part: Int, _ range: Range<Int>, _ block: UnsafeMutableBufferPointer<Double>) -> Void) {
+            blocks.withUnsafeMutableBufferPointer { blocks in
+                for start in stride(from: 0, to: rows, by: chunkSize) {
+                    let pieces = halves(start..<min(rows, start + chunkSize))
+                    DispatchQueue.concurrentPerform(iterations: parts) { p in
+                        let block = UnsafeMutableBufferPointer(rebasing: blocks[(p * partRows * cols)..<((p + 1) * partRows * cols)])
+                        fill(pieces[p], block)
+                        body(p, pieces[p], block)
+                    }
+                }
+            }
+        }
         grams.withUnsafeMutableBufferPointer { grams in
             partSums.withUnsafeMutableBufferPointer { partSums in
-                blocks.withUnsafeMutableBufferPointer { blocks in
-                    for start in stride(from: 0, to: rows, by: chunkSize) {
-                        let pieces = halves(start..<min(rows, start + chunkSize))
-                        DispatchQueue.concurrentPerform(iterations: parts) { p in
-                            let range = pieces[p]
-                            let block = UnsafeMutableBufferPointer(rebasing: blocks[(p * partRows * cols)..<((p + 1) * partRows * cols)])
-                            fill(range, block)
-                            BLAS.accumulateGram(UnsafeBufferPointer(block), rows: range.count, cols: cols,
-                                                into: UnsafeMutableBufferPointer(rebasing: grams[(p * cols * cols)..<((p + 1) * cols * cols)]))
-                            for i in 0..<range.count {
-                                for j in 0..<cols { partSums[p * cols + j] += block[i * cols + j] }
-                            }
-                        }
+                overChunks { p, range, block in
+                    BLAS.accumulateGram(UnsafeBufferPointer(block), rows: range.count, cols: cols,
+                                        into: UnsafeMutableBufferPointer(rebasing: grams[(p * cols * cols)..<((p + 1) * cols * cols)]))
+                    for i in 0..<range.count {
+                        for j in 0..<cols { partSums[p * cols + j] += block[i * cols + j] }
                     }
                 }
             }
@@ -75,24 +80,16 @@ public struct PrincipalComponents: Sendable {
 
         var scoreValues = [Float](repeating: 0, count: rows * k)
         var outs = [Double](repeating: 0, count: parts * partRows * k)
-        blocks.withUnsafeMutableBufferPointer { blocks in
-            outs.withUnsafeMutableBufferPointer { outs in
-                scoreValues.withUnsafeMutableBufferPointer { scoreValues in
-                    v.withUnsafeBufferPointer { pv in
-                        for start in stride(from: 0, to: rows, by: chunkSize) {
-                            let pieces = halves(start..<min(rows, start + chunkSize))
-                            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                                let range = pieces[p]
-                                let block = UnsafeMutableBufferPointer(rebasing: blocks[(p * partRows * cols)..<((p + 1) * partRows * cols)])
-                                let out = UnsafeMutableBufferPointer(rebasing: outs[(p * partRows * k)..<((p + 1) * partRows * k)])
-                                fill(range, block)
-                                for i in 0..<range.count {
-                                    for j in 0..<cols { block[i * cols + j] -= mean[j] }
-                                }
-                                BLAS.dgemm(UnsafeBufferPointer(block), pv, m: range.count, k: cols, n: k, into: out)
-                                for i in 0..<(range.count * k) { scoreValues[range.lowerBound * k + i] = Float(out[i]) }
-                            }
+        outs.withUnsafeMutableBufferPointer { outs in
+            scoreValues.withUnsafeMutableBufferPointer { scoreValues in
+                v.withUnsafeBufferPointer { pv in
+                    overChunks { p, range, block in
+                        let out = UnsafeMutableBufferPointer(rebasing: outs[(p * partRows * k)..<((p + 1) * partRows * k)])
+                        for i in 0..<range.count {
+                            for j in 0..<cols { block[i * cols + j] -= mean[j] }
                         }
+                        BLAS.dgemm(UnsafeBufferPointer(block), pv, m: range.count, k: cols, n: k, into: out)
+                        for i in 0..<(range.count * k) { scoreValues[range.lowerBound * k + i] = Float(out[i]) }
                     }
                 }
             }
