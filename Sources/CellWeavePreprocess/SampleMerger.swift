@@ -46,11 +46,12 @@ public enum SampleMerger {
 
         var indptr = [0], indices: [Int32] = [], values: [Float] = []
         var barcodes: [String] = [], sampleCodes: [Int32] = []
+        var row: [(Int32, Float)] = []
         for (code, s) in samples.enumerated() {
             let x = s.data.x.toCSR()
             let remap = s.data.varTable.index.map { position[$0] ?? -1 }
             for c in 0..<x.rows {
-                var row: [(Int32, Float)] = []
+                row.removeAll(keepingCapacity: true)
                 for k in x.indptr[c]..<x.indptr[c + 1] where remap[Int(x.indices[k])] >= 0 {
                     row.append((remap[Int(x.indices[k])], x.values[k]))
                 }
