@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "CellWeaveIO", targets: ["CellWeaveIO"]),
         .library(name: "CellWeavePreprocess", targets: ["CellWeavePreprocess"]),
         .library(name: "CellWeaveReport", targets: ["CellWeaveReport"]),
+        .library(name: "CellWeaveSimulation", targets: ["CellWeaveSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,14 +32,18 @@ let package = Package(
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "CellWeaveReport"),
+        .target(name: "CellWeaveSimulation", dependencies: [
+            "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .executableTarget(name: "cellweave", dependencies: [
-            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport",
+            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport", "CellWeaveSimulation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
         .testTarget(name: "CellWeavePreprocessTests", dependencies: ["CellWeavePreprocess", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveReportTests", dependencies: ["CellWeaveReport"]),
+        .testTarget(name: "CellWeaveSimulationTests", dependencies: ["CellWeaveSimulation", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]
