@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "CellWeavePreprocess", targets: ["CellWeavePreprocess"]),
         .library(name: "CellWeaveReport", targets: ["CellWeaveReport"]),
         .library(name: "CellWeaveSimulation", targets: ["CellWeaveSimulation"]),
+        .library(name: "CellWeaveModel", targets: ["CellWeaveModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,9 @@ let package = Package(
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "CellWeaveReport"),
+        .target(name: "CellWeaveModel", dependencies: [
+            "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .target(name: "CellWeaveSimulation", dependencies: [
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
@@ -43,6 +47,7 @@ let package = Package(
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
         .testTarget(name: "CellWeavePreprocessTests", dependencies: ["CellWeavePreprocess", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveReportTests", dependencies: ["CellWeaveReport"]),
+        .testTarget(name: "CellWeaveModelTests", dependencies: ["CellWeaveModel", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveSimulationTests", dependencies: ["CellWeaveSimulation", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore", "CZlib"]),
     ],

@@ -1,0 +1,18 @@
+import RealModule
+
+/// Special functions the count likelihoods need beyond swift-numerics (which has logGamma).
+public enum SpecialFunctions {
+    /// The digamma function psi(x) = d/dx log Gamma(x) for x > 0: the recurrence
+    /// psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series (error below 1e-14).
+    public static func digamma(_ x: Double) -> Double {
+        precondition(x > 0, "digamma is used for positive arguments only")
+        var x = x, shift = 0.0
+        while x < 10 {
+            shift -= 1 / x
+            x += 1
+        }
+        let f = 1 / (x * x)
+        let series = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))))
+        return shift + Double.log(x) - 0.5 / x + series
+    }
+}

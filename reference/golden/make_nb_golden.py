@@ -1,0 +1,16 @@
+"""Golden negative binomial log-probabilities and digamma values from scipy, for the Swift tests
+of CellWeaveModel. Usage: python reference/golden/make_nb_golden.py OUT.json"""
+import json
+import sys
+
+from scipy.special import digamma
+from scipy.stats import nbinom
+
+cases = []
+for x in (0, 1, 3, 17, 250):
+    for mu in (0.01, 0.7, 5.0, 120.0):
+        for theta in (0.3, 2.0, 50.0):
+            # scipy's nbinom(n, p): n = theta, p = theta / (theta + mu) gives mean mu.
+            cases.append({"x": x, "mu": mu, "theta": theta, "logpmf": float(nbinom.logpmf(x, theta, theta / (theta + mu)))})
+points = [0.05, 0.5, 1.0, 2.5, 6.0, 10.0, 123.4]
+json.dump({"nb": cases, "digamma": [{"x": x, "value": float(digamma(x))} for x in points]}, open(sys.argv[1], "w"))
