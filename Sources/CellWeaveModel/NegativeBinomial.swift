@@ -40,7 +40,6 @@ public enum NegativeBinomial {
                                  logThetaGradient: inout [Double]) -> Double {
         let g = logTheta.count
         let theta = logTheta.map { Double.exp($0) }
-        let logThetaValue = logTheta
         var total = 0.0
         var rho = [Double](repeating: 0, count: g), dMu = [Double](repeating: 0, count: g)
         for (i, c) in rows.enumerated() {
@@ -54,9 +53,9 @@ public enum NegativeBinomial {
             // Every gene as a zero first, then the non-zeros corrected.
             for j in 0..<g {
                 let mu = library * rho[j], lt = Double.log(theta[j] + mu), inv = 1 / (theta[j] + mu)
-                total += theta[j] * (logThetaValue[j] - lt)
+                total += theta[j] * (logTheta[j] - lt)
                 dMu[j] = -theta[j] * inv
-                logThetaGradient[j] += theta[j] * (logThetaValue[j] + 1 - lt - theta[j] * inv)
+                logThetaGradient[j] += theta[j] * (logTheta[j] + 1 - lt - theta[j] * inv)
             }
             for k in counts.indptr[c]..<counts.indptr[c + 1] {
                 let j = Int(counts.indices[k]), x = Double(counts.values[k])
