@@ -69,20 +69,21 @@ import Testing
         }
         #expect(abs(ll - expected) < 1e-10 * abs(expected))
 
-        let h = 1e-6
-        for k in logits.indices {
-            var up = logits, down = logits
-            up[k] += h
-            down[k] -= h
-            let numeric = (evaluate(up, logTheta).0 - evaluate(down, logTheta).0) / (2 * h)
-            #expect(abs(dz[k] - numeric) < 1e-6 * max(1, abs(numeric)), "logit \(k)")
+        /// Central differences of the summed log-likelihood in each coordinate of `point`.
+        func numeric(_ point: [Double], _ value: ([Double]) -> Double) -> [Double] {
+            let h = 1e-6
+            return point.indices.map { k in
+                var up = point, down = point
+                up[k] += h
+                down[k] -= h
+                return (value(up) - value(down)) / (2 * h)
+            }
         }
-        for k in logTheta.indices {
-            var up = logTheta, down = logTheta
-            up[k] += h
-            down[k] -= h
-            let numeric = (evaluate(logits, up).0 - evaluate(logits, down).0) / (2 * h)
-            #expect(abs(dTheta[k] - numeric) < 1e-6 * max(1, abs(numeric)), "log theta \(k)")
+        for (k, d) in numeric(logits, { evaluate($0, logTheta).0 }).enumerated() {
+            #expect(abs(dz[k] - d) < 1e-6 * max(1, abs(d)), "logit \(k)")
+        }
+        for (k, d) in numeric(logTheta, { evaluate(logits, $0).0 }).enumerated() {
+            #expect(abs(dTheta[k] - d) < 1e-6 * max(1, abs(d)), "log theta \(k)")
         }
     }
 }
