@@ -1,72 +1,156 @@
-"""Writes small .h5ad files with whichever anndata is installed, covering the matrix layouts and
-column kinds CellWeave must read. The interop tests run it with the current anndata at test time;
-reference/fixtures/h5ad_anndata07/ holds its output under anndata 0.7 (see requirements-anndata07.txt).
+"""Writes small .h5ad fixtures with the installed (current) anndata, each with a NAME.expected.json
+sidecar (schema in fixturelib.py), plus bad .h5ad files for the error tests. Deterministic
+(fixed seed); reference/fixtures/h5ad/ is its output, LAYOUT.md there describes the files.
 
-Usage: python reference/make_h5ad_fixtures.py OUT_DIR
+  csr_float32    X csr float32; obs and var with every column kind (see all_columns())
+  csc_float64    X csc float64 (non-integer values); this and the others below have a few columns:
+                 obs sample (categorical), barcode (string), n_genes (int64); var gene_ids,
+                 highly_variable
+  dense_float32  X dense float32 (log1p values)
+  dense_int64    X dense int64; obs and var without columns (empty column-order)
+  csr_int32      X csr int32
+  csr_gzip       X csr float32, every dataset (columns too) gzip-compressed
+  layers_raw     X normalised csr float32 (10 genes), layers counts (csr int32) and dense
+                 (float32), raw with all 12 genes, obsm X_pca (float32), uns
+
+Bad files (into BAD_DIR, default OUT_DIR/../bad): h5ad_not_h5ad.h5ad (HDF5 with plain datasets,
+no X), h5ad_no_x.h5ad (X deleted), h5ad_unknown_encoding.h5ad (X encoding-type 'foo_matrix').
+
+Usage: python reference/make_h5ad_fixtures.py OUT_DIR [--bad BAD_DIR]
 """
-import sys
+import argparse
 from importlib.metadata import version
 from pathlib import Path
 
 import anndata as ad
+import h5py
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from fixturelib import describe, record_bad_cases, write_json
+
 N_OBS, N_VARS = 20, 12
 
 
-def counts(rng, dtype):
-    return sp.random(N_OBS, N_VARS, density=0.3, random_state=rng, data_rvs=lambda n: rng.integers(1, 50, n)).astype(dtype)
+def all_columns(rng, obs: pd.DataFrame, var: pd.DataFrame) -> None:
+    """One column of each kind anndata writes (written with convert_strings_to_categoricals=False,
+    else anndata turns string columns with repeated values or a missing value into categoricals)."""
+    n = len(obs)
+    sample = pd.Categorical(rng.choice(["s1", "s2", "s3"], n), categories=["s1", "s2", "s3"])
+    sample[3] = np.nan  # stored as code -1
+    obs["sample"] = sample
+    stage = pd.Categorical(rng.choice(["early", "mid", "late"], n), categories=["early", "mid", "late"], ordered=True)
+    stage[[1, 5]] = np.nan
+    obs["stage"] = stage
+    obs["batch_number"] = pd.Categorical(rng.choice([3, 7], n))  # integer categories
+    obs["label"] = [f"type {i % 4}" for i in range(n)]  # object strings
+    obs["n_genes"] = rng.integers(0, 100, n).astype(np.int64)
+    obs["n_counts"] = rng.integers(0, 1000, n).astype(np.int32)
+    score = rng.normal(size=n).astype(np.float32)
+    score[2] = np.nan
+    obs["score"] = score
+    obs["pct_mito"] = rng.random(n)
+    obs["passed"] = rng.random(n) > 0.5
+    obs["umis"] = pd.array([None if i % 5 == 0 else 10 * i for i in range(n)], dtype="Int64")
+    obs["doublet"] = pd.array([None if i % 7 == 0 else bool(i % 2) for i in range(n)], dtype="boolean")
+    obs["comment"] = pd.array([None if i == 4 else f"comment {i}" for i in range(n)], dtype="string")
+
+    m = len(var)
+    var["feature_types"] = pd.Categorical(["Gene Expression"] * m)
+    var["highly_variable"] = np.arange(m) % 3 == 0
+    dispersion = np.linspace(0, 1, m)
+    dispersion[1] = np.nan
+    var["dispersion"] = dispersion
+    var["n_cells"] = rng.integers(0, N_OBS, m).astype(np.int64)
 
 
-def base(rng, x, modern=True):
+def frames(rng, kinds="some"):
+    """obs and var with every column kind ('all'), a few ('some') or none ('none')."""
     obs = pd.DataFrame(index=[f"cell{i}" for i in range(N_OBS)])
-    obs["sample"] = pd.Categorical(rng.choice(["s1", "s2", "s3"], N_OBS))
-    obs["label"] = [f"type {i % 4}" for i in range(N_OBS)]
-    obs["n_genes"] = rng.integers(0, 100, N_OBS).astype(np.int64)
-    obs["score"] = rng.normal(size=N_OBS).astype(np.float32)
-    obs["passed"] = rng.random(N_OBS) > 0.5
-    if modern:
-        stage = pd.Categorical(rng.choice(["early", "mid", "late"], N_OBS), categories=["early", "mid", "late"], ordered=True)
-        stage[[1, 5]] = np.nan  # missing codes are -1
-        obs["stage"] = stage
-        obs["batch_number"] = pd.Categorical(rng.choice([3, 7], N_OBS))
-        obs["umis"] = pd.array([None if i % 5 == 0 else i for i in range(N_OBS)], dtype="Int64")
-        obs["doublet"] = pd.array([None if i % 7 == 0 else bool(i % 2) for i in range(N_OBS)], dtype="boolean")
-        obs["comment"] = pd.array([None if i % 6 == 0 else f"note {i}" for i in range(N_OBS)], dtype="string")
     var = pd.DataFrame(index=[f"Gene{j}" for j in range(N_VARS)])
-    var["gene_ids"] = [f"ENSMUSG{j:05d}" for j in range(N_VARS)]
-    var["highly_variable"] = np.arange(N_VARS) % 3 == 0
-    var["dispersion"] = np.linspace(0, 1, N_VARS)
-    return ad.AnnData(X=x, obs=obs, var=var)
+    if kinds == "all":
+        var["gene_ids"] = [f"ENSMUSG{j:05d}" for j in range(N_VARS)]
+        all_columns(rng, obs, var)
+    elif kinds == "some":
+        obs["sample"] = pd.Categorical(rng.choice(["s1", "s2", "s3"], N_OBS))
+        obs["barcode"] = [f"ACGT{i:04d}-1" for i in range(N_OBS)]  # distinct, so it stays a string column
+        obs["n_genes"] = rng.integers(0, 100, N_OBS).astype(np.int64)
+        var["gene_ids"] = [f"ENSMUSG{j:05d}" for j in range(N_VARS)]
+        var["highly_variable"] = np.arange(N_VARS) % 3 == 0
+    return obs, var
 
 
-def write_all(out: Path, modern: bool) -> None:
+def counts(rng) -> sp.csr_matrix:
+    x = sp.random(N_OBS, N_VARS, density=0.3, format="csr", random_state=np.random.RandomState(0), dtype=np.float64)
+    x.data = rng.integers(1, 50, x.nnz).astype(np.float64)
+    return x
+
+
+def write(out: Path, name: str, adata, **kwargs) -> None:
+    adata.write_h5ad(out / f"{name}.h5ad", **kwargs)
+    # The sidecar describes what anndata reads back, which is what is on disk.
+    write_json(out / f"{name}.expected.json", describe(ad.read_h5ad(out / f"{name}.h5ad"), version("anndata")))
+
+
+def write_good(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    if modern and hasattr(ad.settings, "allow_write_nullable_strings"):
-        ad.settings.allow_write_nullable_strings = True
+    ad.settings.allow_write_nullable_strings = True  # else anndata refuses pandas' string dtype
     rng = np.random.default_rng(0)
-    raw_counts = counts(rng, np.float32).tocsr()
+    c = counts(rng)
 
-    base(rng, raw_counts, modern).write_h5ad(out / "csr_float32.h5ad")
-    base(rng, sp.csc_matrix(raw_counts.astype(np.float64)), modern).write_h5ad(out / "csc_float64.h5ad")
-    base(rng, raw_counts.toarray(), modern).write_h5ad(out / "dense_float32.h5ad")
-    base(rng, raw_counts.toarray().astype(np.int64), modern).write_h5ad(out / "dense_int64.h5ad")
-    base(rng, raw_counts.astype(np.int32), modern).write_h5ad(out / "csr_int32.h5ad")
-    base(rng, raw_counts, modern).write_h5ad(out / "csr_gzip.h5ad", compression="gzip")
+    obs, var = frames(rng, "all")
+    write(out, "csr_float32", ad.AnnData(X=c.astype(np.float32), obs=obs, var=var), convert_strings_to_categoricals=False)
+    obs, var = frames(rng)
+    write(out, "csc_float64", ad.AnnData(X=sp.csc_matrix(c / 3), obs=obs, var=var))
+    obs, var = frames(rng)
+    write(out, "dense_float32", ad.AnnData(X=np.log1p(c.toarray()).astype(np.float32), obs=obs, var=var))
+    obs, var = frames(rng, "none")
+    write(out, "dense_int64", ad.AnnData(X=c.toarray().astype(np.int64), obs=obs, var=var))
+    obs, var = frames(rng)
+    write(out, "csr_int32", ad.AnnData(X=c.astype(np.int32), obs=obs, var=var))
+    obs, var = frames(rng)
+    write(out, "csr_gzip", ad.AnnData(X=c.astype(np.float32), obs=obs, var=var), compression="gzip")
 
-    # A processed object: normalised X, counts in a layer, all genes in raw, an embedding.
-    full = base(rng, raw_counts, modern)
-    full.layers["counts"] = raw_counts.astype(np.int32)
-    full.layers["dense"] = raw_counts.toarray()
+    # A processed object: normalised X on 10 genes, counts in a layer, all 12 genes in raw.
+    obs, var = frames(rng)
+    full = ad.AnnData(X=c.astype(np.float32), obs=obs, var=var)
+    full.raw = full
+    full = full[:, : N_VARS - 2].copy()
+    full.layers["counts"] = full.X.astype(np.int32)
+    full.layers["dense"] = np.log1p(full.X.toarray()).astype(np.float32)
+    totals = np.maximum(np.asarray(full.X.sum(axis=1)).ravel(), 1)
+    full.X = sp.csr_matrix(sp.diags(1e4 / totals) @ full.X, dtype=np.float32)
     full.obsm["X_pca"] = rng.normal(size=(N_OBS, 3)).astype(np.float32)
     full.uns["note"] = "written by make_h5ad_fixtures.py"
-    full.raw = full
-    full = full[:, : N_VARS - 2].copy()  # raw keeps 12 genes, X has 10
-    full.X = full.X.multiply(1.0 / np.maximum(full.X.sum(axis=1), 1)).tocsr().astype(np.float32)
-    full.write_h5ad(out / "layers_raw.h5ad")
+    write(out, "layers_raw", full)
 
+
+def write_bad(bad: Path) -> None:
+    bad.mkdir(parents=True, exist_ok=True)
+    with h5py.File(bad / "h5ad_not_h5ad.h5ad", "w") as f:
+        f["temperature"] = np.arange(3.0)
+        f.create_group("readings")["day"] = np.arange(3)
+    for name in ["h5ad_no_x", "h5ad_unknown_encoding"]:
+        ad.AnnData(X=sp.csr_matrix(np.eye(3, 2, dtype=np.float32)), obs=pd.DataFrame(index=["a", "b", "c"]),
+                   var=pd.DataFrame(index=["g1", "g2"])).write_h5ad(bad / f"{name}.h5ad")
+    with h5py.File(bad / "h5ad_no_x.h5ad", "r+") as f:
+        del f["X"]
+    with h5py.File(bad / "h5ad_unknown_encoding.h5ad", "r+") as f:
+        f["X"].attrs["encoding-type"] = "foo_matrix"
+    record_bad_cases(bad, {
+        "h5ad_not_h5ad": {"path": "h5ad_not_h5ad.h5ad", "file": "h5ad_not_h5ad.h5ad", "hdf5_path": "/", "says": "not an h5ad",
+                          "error": "an HDF5 file with plain datasets and no X, obs or var"},
+        "h5ad_no_x": {"path": "h5ad_no_x.h5ad", "file": "h5ad_no_x.h5ad", "hdf5_path": "/X", "says": "no X",
+                      "error": "an anndata file with /X deleted"},
+        "h5ad_unknown_encoding": {"path": "h5ad_unknown_encoding.h5ad", "file": "h5ad_unknown_encoding.h5ad", "hdf5_path": "/X",
+                                  "says": "foo_matrix", "error": "/X has encoding-type 'foo_matrix'; the error names the unknown encoding"},
+    })
 
 if __name__ == "__main__":
-    write_all(Path(sys.argv[1]), modern=tuple(int(p) for p in version("anndata").split(".")[:2]) >= (0, 8))
+    p = argparse.ArgumentParser()
+    p.add_argument("out", type=Path)
+    p.add_argument("--bad", type=Path)
+    args = p.parse_args()
+    write_good(args.out)
+    write_bad(args.bad or args.out.parent / "bad")

@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MOUSE10K = ROOT.parent / "shared" / "data" / "mouse10k_chr1"
+FIXTURES = ROOT / "reference" / "fixtures"
+H5AD_DIRS = [FIXTURES / "h5ad", FIXTURES / "h5ad_anndata07"]
 
 
 @pytest.fixture(scope="session")
