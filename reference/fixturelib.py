@@ -126,6 +126,20 @@ def write_json(path: Path, obj) -> None:
     path.write_text(dumps(obj) + "\n")
 
 
+def processed(full, rng, note: str):
+    """The layers_raw fixture from a counts object: raw keeps all genes, X the first n - 2 of them
+    normalised to 1e4 per cell, counts (int32) and log1p (dense) layers, a 3-D X_pca, a uns note."""
+    full.raw = full
+    full = full[:, : full.n_vars - 2].copy()
+    full.layers["counts"] = full.X.astype(np.int32)
+    full.layers["dense"] = np.log1p(full.X.toarray()).astype(np.float32)
+    totals = np.maximum(np.asarray(full.X.sum(axis=1)).ravel(), 1)
+    full.X = sp.csr_matrix(sp.diags(1e4 / totals) @ full.X, dtype=np.float32)
+    full.obsm["X_pca"] = rng.normal(size=(full.n_obs, 3)).astype(np.float32)
+    full.uns["note"] = note
+    return full
+
+
 def record_bad_cases(bad_dir: Path, cases: dict) -> None:
     """Merges {name: {path, file, line | hdf5_path, says, error}} into bad_dir/cases.json (the table
     the interop tests use) and rewrites bad_dir/README.md from it. The error message must contain

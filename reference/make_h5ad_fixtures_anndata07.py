@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fixturelib import describe, write_json
+from fixturelib import describe, processed, write_json
 
 N_OBS, N_VARS = 20, 12
 
@@ -91,14 +91,7 @@ def main(out: Path) -> None:
     write(out, "csr_gzip", anndata(c.astype(np.float32), *frames(rng, "some")), compression="gzip")
 
     full = anndata(c.astype(np.float32), *frames(rng, "some"))
-    full.raw = full
-    full = full[:, : N_VARS - 2].copy()
-    full.layers["counts"] = full.X.astype(np.int32)
-    full.layers["dense"] = np.log1p(full.X.toarray()).astype(np.float32)
-    totals = np.maximum(np.asarray(full.X.sum(axis=1)).ravel(), 1)
-    full.X = sp.csr_matrix(sp.diags(1e4 / totals) @ full.X, dtype=np.float32)
-    full.obsm["X_pca"] = rng.normal(size=(N_OBS, 3)).astype(np.float32)
-    full.uns["note"] = "written by make_h5ad_fixtures_anndata07.py"
+    full = processed(full, rng, "written by make_h5ad_fixtures_anndata07.py")
     write(out, "layers_raw", full)
 
 
