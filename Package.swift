@@ -25,6 +25,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
+        // Array exp/log vectorised into glibc's libmvec: the element-wise passes of training.
+        .target(name: "CVectorMath",
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-fveclib=libmvec"], .when(platforms: [.linux]))],
+                linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         .target(name: "CellWeaveCore", dependencies: [
             "COpenBLAS", .product(name: "RealModule", package: "swift-numerics"),
         ]),
@@ -34,13 +38,13 @@ let package = Package(
         ]),
         .target(name: "CellWeaveReport"),
         .target(name: "CellWeaveModel", dependencies: [
-            "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
+            "CellWeaveCore", "COpenBLAS", "CVectorMath", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "CellWeaveSimulation", dependencies: [
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .executableTarget(name: "cellweave", dependencies: [
-            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport", "CellWeaveSimulation",
+            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport", "CellWeaveSimulation", "CellWeaveModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

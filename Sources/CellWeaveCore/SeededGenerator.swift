@@ -17,6 +17,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The four state words, for checkpoints: a generator rebuilt from them continues the stream.
+    public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
+
+    public init(stateWords w: [UInt64]) {
+        precondition(w.count == 4, "xoshiro256** has four state words")
+        state = (w[0], w[1], w[2], w[3])
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

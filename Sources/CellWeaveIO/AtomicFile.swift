@@ -37,10 +37,3 @@ public enum AtomicFile {
         }
     }
 }
-
-/// A problem writing an output file.
-public struct OutputError: Error, CustomStringConvertible {
-    public let path: String
-    public let message: String
-    public var description: String { "\(path): \(message)" }
-}

@@ -80,19 +80,7 @@ public struct QCReport {
         let reasons = verdictReasons.isEmpty ? "" : "<ul>" + verdictReasons.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
         let thresholds = String(format: "total counts %.0f to %.0f; genes %.0f to %.0f; mitochondrial at most %.1f%%",
                                 countRange.lowerBound, countRange.upperBound, geneRange.lowerBound, geneRange.upperBound, mitochondrialLimit)
-        return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>QC: \(escape(sample))</title>
-        <style>
-        body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-        .verdict{display:inline-block;padding:4px 12px;border-radius:4px;font-weight:bold;color:#fff}
-        .pass{background:#2e7d32}.warn{background:#e65100}
-        table{border-collapse:collapse;margin:8px 16px 8px 0;display:inline-table;vertical-align:top}
-        td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-        .plots svg{margin:6px;border:1px solid #eee}
-        .t{font-size:13px;font-weight:bold}.a{font-size:10px;fill:#444}.frame{fill:none;stroke:#999}
-        .bar{fill:#5c7cfa}.ln{fill:none;stroke:#1c4587;stroke-width:1.5}.cut{stroke:#d32f2f;stroke-dasharray:4 3}.cutl{fill:#d32f2f}
-        </style></head><body>
+        return HTMLPage.document(title: "QC: \(sample)", body: """
         <h1>QC report: \(escape(sample))</h1>
         <p><span class="verdict \(verdict == "pass" ? "pass" : "warn")">\(escape(verdict))</span></p>\(reasons)
         <table><tr><th></th><th>before</th><th>after</th></tr>
@@ -102,7 +90,6 @@ public struct QCReport {
         <table><tr><th>top expressed gene</th><th>% of counts</th></tr>\(genes)</table>
         <p>Thresholds applied: \(thresholds). A cell may fail for several reasons.</p>
         <div class="plots">\(plots.joined(separator: "\n"))</div>
-        </body></html>
-        """
+        """)
     }
 }

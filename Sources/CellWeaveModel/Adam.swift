@@ -1,0 +1,104 @@
+import CellWeaveCore
+import RealModule
+
+/// Adam as torch.optim.Adam, with scvi-tools' defaults (eps 0.01, weight decay 1e-6 added to the
+/// gradient as L2), and optional clipping of the global gradient norm before the update.
+public final class Adam<T: ModelScalar> {
+    public let parameters: [Parameter<T>]
+    public var learningRate: Double
+    public let weightDecay: Double
+    public let epsilon: Double
+    public let beta1 = 0.9, beta2 = 0.999
+    public private(set) var steps = 0
+    /// Pieces a large parameter's update is split into (threads).
+    public let parts: Int
+    let firstMoments: [Buffer<T>]
+    let secondMoments: [Buffer<T>]
+
+    public init(parameters: [Parameter<T>], learningRate: Double = 1e-3, weightDecay: Double = 1e-6, epsilon: Double = 0.01, parts: Int = 1) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.epsilon = epsilon
+        self.parts = parts
+        firstMoments = parameters.map { Buffer(count: $0.count) }
+        secondMoments = parameters.map { Buffer(count: $0.count) }
+    }
+
+    /// The L2 norm of all gradients, in Double.
+    public func gradientNorm() -> Double {
+        var sum = 0.0
+        for p in parameters {
+            let g = p.gradient.pointer
+            var s = SIMD8<T>.zero, tail: T = 0
+            let vectors = p.count / 8
+            for v in 0..<vectors { let x = Self.load(g + 8 * v); s += x * x }
+            for k in (8 * vectors)..<p.count { tail += g[k] * g[k] }
+            sum += Double(s.sum() + tail)
+        }
+        return sum.squareRoot()
+    }
+
+    /// One update; gradients are first scaled so their global norm is at most `clipNorm` when given.
+    public func step(clipNorm: Double? = nil, norm: Double? = nil) {
+        steps += 1
+        var gradientScale: T = 1
+        if let clipNorm {
+            let total = norm ?? gradientNorm()
+            if total > clipNorm { gradientScale = T(clipNorm / (total + 1e-6)) }
+        }
+        let constants = Constants(scale: gradientScale, beta1: T(beta1), beta2: T(beta2), decay: T(weightDecay), epsilon: T(epsilon),
+                                  stepSize: T(learningRate / (1 - Double.pow(beta1, Double(steps)))),
+                                  correction2: T((1 - Double.pow(beta2, Double(steps))).squareRoot()))
+        for (p, parameter) in parameters.enumerated() {
+            let w = parameter.value.pointer, g = parameter.gradient.pointer
+            let m = firstMoments[p].pointer, v = secondMoments[p].pointer, n = parameter.count
+            let pieces = n >= 32_768 ? parts : 1
+            ParallelLoop.run(parts: pieces) { part in
+                // Pieces start at multiples of 8 so the vector loop covers the same elements at any part count.
+                let r = ParallelLoop.range(part, of: pieces, n / 8)
+                for k in r { Self.update(at: 8 * k, w, g, m, v, constants) }
+                if part == pieces - 1 {
+                    for k in (8 * (n / 8))..<n { Self.updateScalar(at: k, w, g, m, v, constants) }
+                }
+            }
+        }
+    }
+
+    struct Constants {
+        let scale, beta1, beta2, decay, epsilon, stepSize, correction2: T
+    }
+
+    static func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
+    static func store(_ x: SIMD8<T>, _ p: UnsafeMutablePointer<T>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<T>.self) }
+
+    private static func update(at k: Int, _ w: UnsafeMutablePointer<T>, _ g: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>,
+                               _ v: UnsafeMutablePointer<T>, _ c: Constants) {
+        let weight = load(w + k)
+        let grad = load(g + k) * c.scale + c.decay * weight
+        let first = c.beta1 * load(m + k) + (1 - c.beta1) * grad
+        let second = c.beta2 * load(v + k) + (1 - c.beta2) * grad * grad
+        store(first, m + k)
+        store(second, v + k)
+        store(weight - c.stepSize * first / (second.squareRoot() / c.correction2 + c.epsilon), w + k)
+    }
+
+    private static func updateScalar(at k: Int, _ w: UnsafeMutablePointer<T>, _ g: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>,
+                                     _ v: UnsafeMutablePointer<T>, _ c: Constants) {
+        let grad = g[k] * c.scale + c.decay * w[k]
+        m[k] = c.beta1 * m[k] + (1 - c.beta1) * grad
+        v[k] = c.beta2 * v[k] + (1 - c.beta2) * grad * grad
+        w[k] -= c.stepSize * m[k] / (v[k].squareRoot() / c.correction2 + c.epsilon)
+    }
+
+    /// Moments and step count, for checkpoints.
+    public var state: (steps: Int, first: [[T]], second: [[T]]) {
+        (steps, firstMoments.map(\.array), secondMoments.map(\.array))
+    }
+
+    public func restore(steps: Int, first: [[T]], second: [[T]]) {
+        self.steps = steps
+        for (b, values) in zip(firstMoments, first) { b.assign(values) }
+        for (b, values) in zip(secondMoments, second) { b.assign(values) }
+    }
+}

@@ -1,0 +1,182 @@
+import CellWeaveCore
+import Dispatch
+import RealModule
+
+extension CountLikelihood {
+    /// The reconstruction term of a minibatch in one fused pass per cell. Decoder logits (rows x
+    /// genes) give proportions rho = softmax(logits) and means mu = library * rho. Every gene is
+    /// first treated as a zero, then the cell's non-zeros are corrected, so the gamma functions run
+    /// at non-zeros only. Writes each row's log-likelihood, and, scaled by `gradientScale`, its
+    /// gradient with respect to the logits, the dropout logits (zinb) and log theta (accumulated).
+    /// Rows are split into `workspace.parts` contiguous parts run in parallel.
+    public func minibatch<T: ModelScalar>(_ batch: SparseBatch<T>, logits: UnsafePointer<T>, dropoutLogits: UnsafePointer<T>?,
+                                          logTheta: UnsafePointer<T>?, dispersion: DispersionKind, gradientScale: T,
+                                          logitGradient: UnsafeMutablePointer<T>?, dropoutGradient: UnsafeMutablePointer<T>?,
+                                          logThetaGradient: UnsafeMutablePointer<T>?, rowLogLikelihood: UnsafeMutablePointer<Double>,
+                                          workspace ws: LikelihoodWorkspace<T>) {
+        let g = ws.genes, rows = batch.rows
+        if hasDispersion, let logTheta {
+            for k in 0..<(ws.dispersionRows * g) {
+                let t = T.exp(logTheta[k])
+                ws.theta[k] = t
+                ws.logGammaTheta[k] = Double.logGamma(Double(t))
+                ws.digammaTheta[k] = SpecialFunctions.digamma(Double(t))
+            }
+        }
+        if logThetaGradient != nil { ws.partialLogThetaGradient.zero() }
+        let parts = min(ws.parts, max(rows, 1))
+        batch.rowStart.withUnsafeBufferPointer { start in
+            batch.genes.withUnsafeBufferPointer { genes in
+                batch.counts.withUnsafeBufferPointer { counts in
+                    batch.logFactorials.withUnsafeBufferPointer { logFactorials in
+                        batch.library.withUnsafeBufferPointer { library in
+                            batch.categories.withUnsafeBufferPointer { categories in
+                                let part = { (p: Int) in
+                                    let rho = ws.proportions.pointer + p * g, a = ws.meanGradient.pointer + p * g
+                                    let scratch = ws.scratch.pointer + p * g, lt = ws.logThetaPlusMean.pointer + p * g
+                                    let dLogTheta = ws.partialLogThetaGradient.pointer + p * ws.dispersionRows * g
+                                    for i in (rows * p / parts)..<(rows * (p + 1) / parts) {
+                                        let d = dispersion == .gene ? 0 : Int(categories[i * batch.covariateKeys])
+                                        let row = Row(logits: logits + i * g, dropoutLogits: dropoutLogits.map { $0 + i * g },
+                                                      library: library[i], nonzeros: start[i]..<start[i + 1],
+                                                      theta: ws.theta.pointer + d * g, logTheta: logTheta.map { $0 + d * g },
+                                                      logGammaTheta: ws.logGammaTheta.pointer + d * g,
+                                                      digammaTheta: ws.digammaTheta.pointer + d * g,
+                                                      logitGradient: logitGradient.map { $0 + i * g },
+                                                      dropoutGradient: dropoutGradient.map { $0 + i * g },
+                                                      logThetaGradient: logThetaGradient == nil ? nil : dLogTheta + d * g)
+                                        rowLogLikelihood[i] = self.row(row, genes: g, geneIndex: genes, counts: counts,
+                                                                       logFactorials: logFactorials, scale: gradientScale,
+                                                                       rho: rho, meanGradient: a, scratch: scratch, logThetaPlusMean: lt)
+                                    }
+                                }
+                                if parts == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: part) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let logThetaGradient {
+            let n = ws.dispersionRows * g
+            for p in 0..<parts {
+                let partial = ws.partialLogThetaGradient.pointer + p * n
+                for k in 0..<n { logThetaGradient[k] += partial[k] }
+            }
+        }
+    }
+
+    /// Pointers into one cell's slice of the minibatch.
+    struct Row<T: ModelScalar> {
+        let logits: UnsafePointer<T>
+        let dropoutLogits: UnsafePointer<T>?
+        let library: T
+        let nonzeros: Range<Int>
+        let theta: UnsafePointer<T>
+        let logTheta: UnsafePointer<T>?
+        let logGammaTheta: UnsafePointer<Double>
+        let digammaTheta: UnsafePointer<Double>
+        let logitGradient: UnsafeMutablePointer<T>?
+        let dropoutGradient: UnsafeMutablePointer<T>?
+        let logThetaGradient: UnsafeMutablePointer<T>?
+    }
+
+    private func row<T: ModelScalar>(_ r: Row<T>, genes g: Int, geneIndex: UnsafeBufferPointer<Int32>, counts: UnsafeBufferPointer<T>,
+                                     logFactorials: UnsafeBufferPointer<Double>, scale: T,
+                                     rho: UnsafeMutablePointer<T>, meanGradient a: UnsafeMutablePointer<T>,
+                                     scratch: UnsafeMutablePointer<T>, logThetaPlusMean: UnsafeMutablePointer<T>) -> Double {
+        typealias V = SIMD8<T>
+        let vectors = g / 8, tail = (8 * vectors)..<g
+        func load(_ p: UnsafePointer<T>, _ v: Int) -> V { UnsafeRawPointer(p + 8 * v).loadUnaligned(as: V.self) }
+        func store(_ x: V, _ p: UnsafeMutablePointer<T>, _ v: Int) { UnsafeMutableRawPointer(p + 8 * v).storeBytes(of: x, as: V.self) }
+        // Softmax, shifted by the maximum for stability; exp over the whole row at once.
+        var top = r.logits[0]
+        for j in 1..<g where r.logits[j] > top { top = r.logits[j] }
+        for j in 0..<g { scratch[j] = r.logits[j] - top }
+        T.exp(scratch, into: rho, count: g)
+        var sums = V.zero, sum: T = 0
+        for v in 0..<vectors { sums += load(rho, v) }
+        for j in tail { sum += rho[j] }
+        sum += sums.sum()
+        let inverseSum = 1 / sum, library = r.library
+        for j in 0..<g { rho[j] *= inverseSum }
+        var total: T = 0
+        let dLogTheta = r.logThetaGradient
+        // Every gene as a zero.
+        switch self {
+        case .nb:
+            let logTheta = r.logTheta!, theta = r.theta
+            for j in 0..<g { scratch[j] = r.theta[j] + library * rho[j] }
+            T.log(scratch, into: logThetaPlusMean, count: g)
+            // log p(0) = theta (log theta - log(theta + mu)); its derivatives in mu and log theta.
+            var totals = V.zero
+            let d = dLogTheta ?? scratch, writeTheta = dLogTheta != nil
+            for v in 0..<vectors {
+                let t = load(theta, v), lt = load(logThetaPlusMean, v), ratio = t / load(scratch, v), lth = load(logTheta, v)
+                totals += t * (lth - lt)
+                store(-ratio, a, v)
+                if writeTheta { store(load(d, v) + scale * t * (lth + 1 - lt - ratio), d, v) }
+            }
+            total += totals.sum()
+            for j in tail {
+                let t = r.theta[j], lt = logThetaPlusMean[j], ratio = t / scratch[j]
+                total += t * (logTheta[j] - lt)
+                a[j] = -ratio
+                if let dLogTheta { dLogTheta[j] += scale * t * (logTheta[j] + 1 - lt - ratio) }
+            }
+        case .zinb:
+            let logTheta = r.logTheta!, pi = r.dropoutLogits!
+            for j in 0..<g {
+                let t = r.theta[j], mu = library * rho[j], lt = T.log(t + mu), inv = 1 / (t + mu)
+                let nb0 = t * (logTheta[j] - lt), z = nb0 - pi[j], s = Self.sigmoid(z)
+                total += Self.softplus(z) - Self.softplus(-pi[j])
+                a[j] = -s * t * inv
+                if let dLogTheta { dLogTheta[j] += scale * s * t * (logTheta[j] + 1 - lt - t * inv) }
+                r.dropoutGradient?[j] = scale * (Self.sigmoid(-pi[j]) - s)
+            }
+        case .poisson:
+            for j in 0..<g {
+                total -= library * rho[j]
+                a[j] = -1
+            }
+        }
+        // The non-zeros corrected.
+        var gammaTerms = 0.0
+        for k in r.nonzeros {
+            let j = Int(geneIndex[k]), x = counts[k], mu = library * rho[j]
+            switch self {
+            case .poisson:
+                total += x * T.log(mu)
+                gammaTerms -= logFactorials[k]
+                a[j] += x / mu
+            case .nb, .zinb:
+                let t = r.theta[j], lt = T.log(t + mu), inv = 1 / (t + mu)
+                let xd = Double(x), td = Double(t)
+                gammaTerms += Double.logGamma(xd + td) - r.logGammaTheta[j] - logFactorials[k]
+                total += x * (T.log(mu) - lt)
+                var thetaTerm = T(SpecialFunctions.digamma(xd + td) - r.digammaTheta[j]) - x * inv
+                if self == .zinb {
+                    // Replace the zero case by NB(x) - softplus(pi).
+                    let pi = r.dropoutLogits![j], nb0 = t * (r.logTheta![j] - lt), z = nb0 - pi, s = Self.sigmoid(z)
+                    total += nb0 - Self.softplus(z) + Self.softplus(-pi) - Self.softplus(pi)
+                    a[j] = -t * inv
+                    thetaTerm += (1 - s) * (r.logTheta![j] + 1 - lt - t * inv)
+                    r.dropoutGradient?[j] = -scale * Self.sigmoid(pi)
+                }
+                a[j] += x / mu - x * inv
+                if let dLogTheta { dLogTheta[j] += scale * t * thetaTerm }
+            }
+        }
+        // Through mu = library * softmax(logits): d/dlogit_j = rho_j (L a_j - sum_h rho_h L a_h).
+        if let dz = r.logitGradient {
+            var weighted: T = 0
+            for j in 0..<g { weighted += rho[j] * a[j] }
+            let k = scale * library
+            for j in 0..<g { dz[j] = k * rho[j] * (a[j] - weighted) }
+        }
+        return Double(total) + gammaTerms
+    }
+
+    static func sigmoid<T: ModelScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
+    static func softplus<T: ModelScalar>(_ x: T) -> T { x > 0 ? x + T.log(onePlus: T.exp(-x)) : T.log(onePlus: T.exp(x)) }
+}

@@ -1,0 +1,64 @@
+import CellWeaveCore
+
+/// p(x | z, s): hidden layers with the covariates injected into every one, then a linear head to
+/// gene logits (softmax proportions) and, for zinb, a head to zero-inflation logits.
+public final class Decoder<T: ModelScalar> {
+    public let layers: [HiddenLayer<T>]
+    public let scaleHead: Linear<T>
+    public let dropoutHead: Linear<T>?
+    public let logits: Buffer<T>
+    public let dropoutLogits: Buffer<T>?
+    /// d loss / d z after backward.
+    public let latentGradient: Buffer<T>
+    private let hiddenGradients: [Buffer<T>]
+    private let headGradient: Buffer<T>
+
+    public init(configuration c: ModelConfiguration, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
+        layers = (0..<c.layers).map { l in
+            HiddenLayer(name: "decoder.\(l)", inputs: l == 0 ? c.latent : c.hidden, outputs: c.hidden,
+                        covariateCategories: c.totalCategories, normalization: c.normalization, dropoutRate: 0,
+                        capacity: capacity, parts: parts, generator: &generator)
+        }
+        scaleHead = Linear(name: "decoder.scale", inputs: c.hidden, outputs: c.genes, parts: parts, generator: &generator)
+        dropoutHead = c.likelihood.hasDropout ? Linear(name: "decoder.dropout", inputs: c.hidden, outputs: c.genes, parts: parts, generator: &generator) : nil
+        logits = Buffer(count: capacity * c.genes)
+        dropoutLogits = c.likelihood.hasDropout ? Buffer(count: capacity * c.genes) : nil
+        latentGradient = Buffer(count: capacity * c.latent)
+        hiddenGradients = (0..<c.layers).map { _ in Buffer(count: capacity * c.hidden) }
+        headGradient = Buffer(count: capacity * c.hidden)
+    }
+
+    public var parameters: [Parameter<T>] {
+        layers.flatMap(\.parameters) + scaleHead.parameters + (dropoutHead?.parameters ?? [])
+    }
+
+    private func input(of l: Int, _ z: UnsafePointer<T>) -> LayerInput<T> {
+        .dense(l == 0 ? z : UnsafePointer(layers[l - 1].output.pointer))
+    }
+
+    public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool,
+                        generator: inout SeededGenerator) {
+        for l in layers.indices {
+            layers[l].forward(input(of: l, z), rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
+        }
+        let h = UnsafePointer(layers[layers.count - 1].output.pointer)
+        scaleHead.forward(h, rows: rows, categories: nil, keys: 0, into: logits.pointer)
+        if let dropoutHead, let dropoutLogits { dropoutHead.forward(h, rows: rows, categories: nil, keys: 0, into: dropoutLogits.pointer) }
+    }
+
+    /// From d/dlogits (and d/ddropout logits) to the parameters and `latentGradient`.
+    public func backward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int,
+                         logitGradient: UnsafePointer<T>, dropoutGradient: UnsafePointer<T>?) {
+        let last = layers.count - 1
+        let h = UnsafePointer(layers[last].output.pointer), dh = hiddenGradients[last].pointer
+        scaleHead.backward(logitGradient, input: h, rows: rows, categories: nil, keys: 0, inputGradient: dh)
+        if let dropoutHead, let dropoutGradient {
+            dropoutHead.backward(dropoutGradient, input: h, rows: rows, categories: nil, keys: 0, inputGradient: headGradient.pointer)
+            for k in 0..<(rows * scaleHead.inputs) { dh[k] += headGradient[k] }
+        }
+        for l in layers.indices.reversed() {
+            layers[l].backward(hiddenGradients[l].pointer, input: input(of: l, z), rows: rows, categories: categories, keys: keys,
+                               inputGradient: l == 0 ? latentGradient.pointer : hiddenGradients[l - 1].pointer)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import CellWeaveCore
+
+/// One of scVI's FCLayers: linear map (with covariate injection) -> normalisation -> ReLU -> dropout.
+/// The output buffer is reused every step; backward needs only it, because a unit passes gradient
+/// exactly when its output is positive (ReLU active and not dropped).
+public final class HiddenLayer<T: ModelScalar> {
+    public let linear: Linear<T>
+    public let batchNorm: BatchNorm<T>?
+    public let layerNorm: LayerNorm<T>?
+    public let dropoutRate: Double
+    public let output: Buffer<T>
+    private var keepScale: T = 1
+
+    public init(name: String, inputs: Int, outputs: Int, covariateCategories: Int, normalization: Normalization,
+                dropoutRate: Double, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
+        linear = Linear(name: name + ".linear", inputs: inputs, outputs: outputs,
+                        covariateCategories: covariateCategories, parts: parts, generator: &generator)
+        batchNorm = normalization == .batch ? BatchNorm(name: name + ".batch_norm", features: outputs, capacity: capacity) : nil
+        layerNorm = normalization == .layer ? LayerNorm(features: outputs, capacity: capacity) : nil
+        self.dropoutRate = dropoutRate
+        output = Buffer(count: capacity * outputs)
+    }
+
+    public var parameters: [Parameter<T>] {
+        linear.parameters + (batchNorm.map { [$0.scale, $0.shift] } ?? [])
+    }
+
+    public func forward(_ input: LayerInput<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int,
+                        training: Bool, generator: inout SeededGenerator) {
+        let y = output.pointer, n = linear.outputs
+        switch input {
+        case .dense(let x): linear.forward(x, rows: rows, categories: categories, keys: keys, into: y)
+        case .sparse(let batch): linear.forward(batch, categories: categories, keys: keys, into: y)
+        }
+        batchNorm?.forward(y, rows: rows, training: training)
+        layerNorm?.forward(y, rows: rows)
+        let dropping = training && dropoutRate > 0
+        keepScale = dropping ? T(1 / (1 - dropoutRate)) : 1
+        let p = Float(dropoutRate)
+        for i in 0..<(rows * n) {
+            if y[i] < 0 { y[i] = 0 }
+            if dropping { y[i] = generator.nextUniformFloat() < p ? 0 : y[i] * keepScale }
+        }
+    }
+
+    /// dy (rows x outputs) is overwritten; dW, db accumulate; dx is written when asked.
+    public func backward(_ dy: UnsafeMutablePointer<T>, input: LayerInput<T>, rows: Int, categories: UnsafePointer<Int32>?,
+                         keys: Int, inputGradient dx: UnsafeMutablePointer<T>?) {
+        let y = output.pointer
+        for i in 0..<(rows * linear.outputs) { dy[i] = y[i] > 0 ? dy[i] * keepScale : 0 }
+        layerNorm?.backward(dy, rows: rows)
+        batchNorm?.backward(dy, rows: rows)
+        switch input {
+        case .dense(let x):
+            linear.backward(dy, input: x, rows: rows, categories: categories, keys: keys, inputGradient: dx)
+        case .sparse(let batch):
+            linear.backward(dy, input: batch, categories: categories, keys: keys)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// The architecture of the conditional VAE, stored with a trained model. Defaults are scVI's.
+public struct ModelConfiguration: Codable, Sendable, Equatable {
+    public var genes: Int
+    /// Categories of each categorical covariate key, the batch key first.
+    public var categoryCounts: [Int]
+    public var latent = 10
+    public var hidden = 128
+    public var layers = 1
+    public var likelihood = CountLikelihood.nb
+    public var dispersion = DispersionKind.gene
+    public var normalization = Normalization.batch
+    /// Dropout after each encoder hidden layer (scVI: 0.1; the decoder has none).
+    public var dropoutRate = 0.1
+    /// Inject the covariates into the encoder too (scVI's encode_covariates).
+    public var encodeCovariates = false
+
+    public init(genes: Int, categoryCounts: [Int]) {
+        self.genes = genes
+        self.categoryCounts = categoryCounts
+    }
+
+    public var totalCategories: Int { categoryCounts.reduce(0, +) }
+    public var dispersionRows: Int { dispersion == .geneBatch ? (categoryCounts.first ?? 1) : 1 }
+}

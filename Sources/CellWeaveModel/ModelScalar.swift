@@ -1,0 +1,77 @@
+import CellWeaveCore
+import COpenBLAS
+import CVectorMath
+import RealModule
+
+/// The element type of model tensors. Training runs in Float (DESIGN.md section 3); the same
+/// generic layers instantiated at Double let the tests check gradients by finite differences.
+public protocol ModelScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable {
+    /// C = alpha op(A) op(B) + beta C, row-major, m x n result with inner dimension k.
+    static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+                     _ a: UnsafePointer<Self>, lda: Int, _ b: UnsafePointer<Self>, ldb: Int,
+                     beta: Self, _ c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// y = exp(x) and y = log(x) element-wise over n values; x and y must not overlap.
+    static func exp(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count n: Int)
+    static func log(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count n: Int)
+}
+
+extension Float: ModelScalar {
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+extension Float {
+    public static func exp(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) { cw_vexpf(x, y, n) }
+    public static func log(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) { cw_vlogf(x, y, n) }
+}
+
+extension Double {
+    public static func exp(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
+        for i in 0..<n { y[i] = Double.exp(x[i]) }
+    }
+    public static func log(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
+        for i in 0..<n { y[i] = Double.log(x[i]) }
+    }
+}
+
+extension Double: ModelScalar {
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                            _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
+                            beta: Double, _ c: UnsafeMutablePointer<Double>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+extension ModelScalar {
+    /// gemm split into `parts` pieces of the output (by columns when it is wider than tall, else by
+    /// rows) on single-threaded BLAS: no spinning BLAS threads between the element-wise passes, and
+    /// each output element is summed over k in one piece, so the split cannot change the order.
+    static func gemm(parts: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+                     _ a: UnsafePointer<Self>, lda: Int, _ b: UnsafePointer<Self>, ldb: Int,
+                     beta: Self, _ c: UnsafeMutablePointer<Self>, ldc: Int) {
+        guard parts > 1, 2 * m * n * k >= 2_000_000 else {
+            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
+                 beta: beta, c, ldc: ldc)
+            return
+        }
+        ParallelLoop.run(parts: parts) { p in
+            if n >= m {
+                let r = ParallelLoop.range(p, of: parts, n)
+                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: r.count, k: k, alpha: alpha, a, lda: lda,
+                     b + (transposeB ? r.lowerBound * ldb : r.lowerBound), ldb: ldb, beta: beta, c + r.lowerBound, ldc: ldc)
+            } else {
+                let r = ParallelLoop.range(p, of: parts, m)
+                gemm(transposeA: transposeA, transposeB: transposeB, m: r.count, n: n, k: k, alpha: alpha,
+                     a + (transposeA ? r.lowerBound : r.lowerBound * lda), lda: lda, b, ldb: ldb, beta: beta,
+                     c + r.lowerBound * ldc, ldc: ldc)
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import CellWeaveCore
+import Foundation
+
+/// Trains the VAE on CSR counts: a seeded train/validation split, shuffled minibatches gathered
+/// straight from CSR, KL warm-up, Adam, optional gradient clipping and early stopping on the
+/// validation ELBO. The same seed, data and thread count give bit-identical weights.
+public final class Trainer {
+    public let data: TrainingData
+    public let options: TrainingOptions
+    public let model: VariationalAutoencoder<Float>
+    public let optimizer: Adam<Float>
+    public let trainCells: [Int]
+    public let validationCells: [Int]
+    public private(set) var history = TrainingHistory()
+    private var generator: SeededGenerator
+    private var epochsWithoutImprovement = 0
+    private let batch: SparseBatch<Float>
+    private var order: [Int]
+
+    public init(data: TrainingData, configuration: ModelConfiguration, options: TrainingOptions) throws {
+        guard data.cells >= 3 else { throw TrainingError.tooFewCells(cells: data.cells, needed: 3) }
+        self.data = data
+        self.options = options
+        var split = SeededGenerator(seed: options.seed)
+        var permutation = Array(0..<data.cells)
+        Self.shuffle(&permutation, &split)
+        let held = data.cells - Int((options.trainFraction * Double(data.cells)).rounded(.up))
+        validationCells = permutation[0..<held].sorted()
+        trainCells = permutation[held...].sorted()
+        order = trainCells
+        model = VariationalAutoencoder(configuration: configuration, capacity: options.batchSize + 2,
+                                       threads: options.threads, seed: options.seed &+ 1)
+        optimizer = Adam(parameters: model.parameters, learningRate: options.learningRate,
+                         weightDecay: options.weightDecay, epsilon: options.adamEpsilon, parts: options.threads)
+        generator = SeededGenerator(seed: options.seed &+ 2)
+        batch = SparseBatch(covariateKeys: data.categoryCounts.count)
+    }
+
+    public var completedEpochs: Int { history.epochs.count }
+    public var isFinished: Bool { completedEpochs >= options.maxEpochs || history.stoppedEarly }
+
+    /// Fisher-Yates with our own generator, so the order never depends on the standard library.
+    static func shuffle(_ a: inout [Int], _ g: inout SeededGenerator) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            a.swapAt(i, Int(g.next() % UInt64(i + 1)))
+        }
+    }
+
+    /// Minibatch boundaries over n cells; a remainder under 3 cells (too few for batch statistics)
+    /// joins the previous batch.
+    func minibatches(_ n: Int) -> [Range<Int>] {
+        var ranges = stride(from: 0, to: n, by: options.batchSize).map { $0..<min($0 + options.batchSize, n) }
+        if ranges.count > 1, let last = ranges.last, last.count < 3 {
+            ranges.removeLast()
+            ranges[ranges.count - 1] = ranges[ranges.count - 1].lowerBound..<n
+        }
+        return ranges
+    }
+
+    @discardableResult
+    public func runEpoch() throws -> EpochRecord {
+        let epoch = completedEpochs, klWeight = options.klWeight(epoch: epoch)
+        let start = Date()
+        var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0
+        order = trainCells
+        Self.shuffle(&order, &generator)
+        var total = MinibatchLoss()
+        for (step, range) in minibatches(order.count).enumerated() {
+            var t = Date()
+            batch.gather(data, cells: order[range])
+            gatherTime += -t.timeIntervalSinceNow
+            t = Date()
+            let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, generator: &generator)
+            stepTime += -t.timeIntervalSinceNow
+            t = Date()
+            let norm = optimizer.gradientNorm()
+            guard loss.reconstruction.isFinite, loss.kl.isFinite else {
+                throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the loss")
+            }
+            guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the gradient") }
+            optimizer.step(clipNorm: options.gradientClipNorm, norm: norm)
+            optimizerTime += -t.timeIntervalSinceNow
+            total += loss
+        }
+        let n = Double(total.cells)
+        var record = EpochRecord(epoch: epoch + 1, loss: (total.reconstruction + klWeight * total.kl) / n,
+                                 reconstruction: total.reconstruction / n, kl: total.kl / n, klWeight: klWeight,
+                                 validationELBO: nil, validationReconstruction: nil, seconds: 0,
+                                 phaseSeconds: ["gather": gatherTime, "forward_backward": stepTime, "optimizer": optimizerTime])
+        if !validationCells.isEmpty {
+            let v = evaluate(validationCells)
+            guard v.elbo.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: 0, what: "the validation ELBO") }
+            record.validationELBO = v.elbo
+            record.validationReconstruction = v.reconstruction / Double(v.cells)
+            updateEarlyStopping(v.elbo, epoch: epoch + 1)
+        }
+        record.seconds = -start.timeIntervalSinceNow
+        history.epochs.append(record)
+        return record
+    }
+
+    /// Losses of the given cells in inference mode (running statistics, no dropout), KL at weight 1.
+    public func evaluate(_ cells: [Int]) -> MinibatchLoss {
+        var total = MinibatchLoss()
+        for range in stride(from: 0, to: cells.count, by: model.capacity).map({ $0..<min($0 + model.capacity, cells.count) }) {
+            batch.gather(data, cells: cells[range])
+            total += model.step(batch, klWeight: 1, training: false, gradients: false, generator: &generator)
+        }
+        return total
+    }
+
+    private func updateEarlyStopping(_ elbo: Double, epoch: Int) {
+        if let best = history.bestValidationELBO, elbo >= best - options.earlyStoppingMinDelta {
+            epochsWithoutImprovement += 1
+        } else {
+            history.bestValidationELBO = elbo
+            history.bestEpoch = epoch
+            epochsWithoutImprovement = 0
+        }
+        if options.earlyStopping && epochsWithoutImprovement >= options.earlyStoppingPatience { history.stoppedEarly = true }
+    }
+
+    /// Trains until max epochs or early stopping; `afterEpoch` sees each record (progress, checkpoints).
+    public func train(afterEpoch: (EpochRecord) throws -> Void = { _ in }) throws {
+        while !isFinished { try afterEpoch(try runEpoch()) }
+    }
+
+    public func checkpoint() -> TrainingCheckpoint {
+        let adam = optimizer.state
+        var tensors = model.tensors
+        for (p, parameter) in optimizer.parameters.enumerated() {
+            tensors.append(NamedTensor(name: "adam.m." + parameter.name, shape: parameter.shape, values: adam.first[p]))
+            tensors.append(NamedTensor(name: "adam.v." + parameter.name, shape: parameter.shape, values: adam.second[p]))
+        }
+        return TrainingCheckpoint(tensors: tensors, state: .init(
+            optimizerSteps: adam.steps, generator: generator.stateWords, epochsWithoutImprovement: epochsWithoutImprovement,
+            history: history, options: options, configuration: model.configuration))
+    }
+
+    /// Continues from a checkpoint of the same configuration and data split; `maxEpochs` may differ.
+    public func restore(_ c: TrainingCheckpoint) throws {
+        guard c.state.configuration == model.configuration else { throw TrainingError.checkpointMismatch("the architecture differs") }
+        var saved = c.state.options, current = options
+        saved.maxEpochs = 0; current.maxEpochs = 0
+        saved.earlyStopping = false; current.earlyStopping = false
+        guard saved == current else { throw TrainingError.checkpointMismatch("the training options differ (other than --max-epochs and early stopping)") }
+        try model.load(c.tensors)
+        let byName = Dictionary(c.tensors.map { ($0.name, $0.values) }, uniquingKeysWith: { a, _ in a })
+        var first: [[Float]] = [], second: [[Float]] = []
+        for p in optimizer.parameters {
+            guard let m = byName["adam.m." + p.name], let v = byName["adam.v." + p.name], m.count == p.count, v.count == p.count else {
+                throw TrainingError.checkpointMismatch("Adam's state for \(p.name) is missing")
+            }
+            first.append(m); second.append(v)
+        }
+        optimizer.restore(steps: c.state.optimizerSteps, first: first, second: second)
+        generator = SeededGenerator(stateWords: c.state.generator)
+        epochsWithoutImprovement = c.state.epochsWithoutImprovement
+        history = c.state.history
+        history.stoppedEarly = false
+    }
+}

@@ -1,0 +1,31 @@
+/// How to train; names and defaults follow scvi-tools where it has them.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var maxEpochs: Int
+    public var batchSize = 128
+    public var learningRate = 1e-3
+    public var weightDecay = 1e-6
+    public var adamEpsilon = 0.01
+    /// Fraction of cells trained on; the rest are held out for the validation ELBO (and later,
+    /// as reference cells for calibrating anomaly scores).
+    public var trainFraction = 0.9
+    public var earlyStopping = false
+    public var earlyStoppingPatience = 45
+    public var earlyStoppingMinDelta = 0.0
+    /// The KL weight rises linearly from 0 over these epochs (scvi-tools' n_epochs_kl_warmup).
+    public var klWarmupEpochs = 400
+    /// Clip the global gradient norm to this value when set.
+    public var gradientClipNorm: Double? = nil
+    public var seed: UInt64 = 0
+    public var threads = 1
+
+    public init(maxEpochs: Int) { self.maxEpochs = maxEpochs }
+
+    /// scvi-tools' default: min(round(20000 / cells * 400), 400).
+    public static func defaultMaxEpochs(cells: Int) -> Int {
+        max(1, min(Int((20_000.0 / Double(max(cells, 1)) * 400).rounded()), 400))
+    }
+
+    public func klWeight(epoch: Int) -> Double {
+        klWarmupEpochs <= 0 ? 1 : min(1, Double(epoch) / Double(klWarmupEpochs))
+    }
+}
