@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CellWeaveReport", targets: ["CellWeaveReport"]),
         .library(name: "CellWeaveSimulation", targets: ["CellWeaveSimulation"]),
         .library(name: "CellWeaveModel", targets: ["CellWeaveModel"]),
+        .library(name: "CellWeaveAnalysis", targets: ["CellWeaveAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,18 +41,20 @@ let package = Package(
         .target(name: "CellWeaveModel", dependencies: [
             "CellWeaveCore", "COpenBLAS", "CVectorMath", .product(name: "RealModule", package: "swift-numerics"),
         ]),
+        .target(name: "CellWeaveAnalysis", dependencies: ["CellWeaveCore"]),
         .target(name: "CellWeaveSimulation", dependencies: [
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .executableTarget(name: "cellweave", dependencies: [
-            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport", "CellWeaveSimulation", "CellWeaveModel",
+            "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport", "CellWeaveSimulation", "CellWeaveModel", "CellWeaveAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
         .testTarget(name: "CellWeavePreprocessTests", dependencies: ["CellWeavePreprocess", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveReportTests", dependencies: ["CellWeaveReport"]),
-        .testTarget(name: "CellWeaveModelTests", dependencies: ["CellWeaveModel", "CellWeaveCore"]),
+        .testTarget(name: "CellWeaveModelTests", dependencies: ["CellWeaveModel", "CellWeaveCore", "CellWeaveSimulation", "CellWeaveAnalysis"]),
+        .testTarget(name: "CellWeaveAnalysisTests", dependencies: ["CellWeaveAnalysis", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveSimulationTests", dependencies: ["CellWeaveSimulation", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveIOTests", dependencies: ["CellWeaveIO", "CellWeaveCore", "CZlib"]),
     ],
