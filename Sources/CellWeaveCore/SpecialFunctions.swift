@@ -4,8 +4,9 @@ import RealModule
 public enum SpecialFunctions {
     /// The digamma function psi(x) = d/dx log Gamma(x) for x > 0: the recurrence
     /// psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series (error below 1e-14).
+    /// NaN outside x > 0, so that bad input surfaces as a non-finite loss, not a crash.
     public static func digamma(_ x: Double) -> Double {
-        precondition(x > 0, "digamma is used for positive arguments only")
+        guard x > 0 else { return .nan }
         var x = x, shift = 0.0
         while x < 10 {
             shift -= 1 / x

@@ -1,0 +1,119 @@
+"""`cellweave train` and `embed` through the CLI: the model directory, reproducibility, resume,
+the embedding and corrected expression as the real anndata reads them, and bad input."""
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import read_strict
+
+TRAIN = ["--batch-key", "batch", "--max-epochs", "4", "--n-hidden", "32", "--threads", "2"]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory, cellweave):
+    path = tmp_path_factory.mktemp("train") / "sim.h5ad"
+    cellweave("simulate", "--cells", "600", "--genes", "150", "--seed", "4", "-o", path)
+    return path
+
+
+def tensors(model_dir):
+    with h5py.File(model_dir / "model.h5", "r") as f:
+        return {name: f["tensors"][name][()] for name in f["tensors"]}
+
+
+def test_model_directory(cellweave, simulated, tmp_path):
+    model = tmp_path / "model"
+    cellweave("train", simulated, "-o", model, *TRAIN)
+    config = json.loads((model / "config.json").read_text())
+    assert config["configuration"]["genes"] == 150 and config["configuration"]["latent"] == 10
+    assert config["covariates"] == [{"key": "batch", "categories": ["batch0", "batch1", "batch2"]}]
+    assert len(config["gene_ids"]) == 150 and len(config["validation_cells"]) == 60
+    history = json.loads((model / "history.json").read_text())
+    assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3, 4]
+    assert all(e["seconds"] > 0 and np.isfinite(e["elbo_validation"]) for e in history["epochs"])
+    assert "<svg" in (model / "training.html").read_text()
+    weights = tensors(model)
+    assert weights["decoder.scale.weight"].shape == (32, 150)
+    assert weights["encoder.0.linear.weight"].shape == (150, 32)
+    assert weights["log_theta"].shape == (1, 150)
+
+
+def test_same_seed_same_bits_and_resume(cellweave, simulated, tmp_path):
+    cellweave("train", simulated, "-o", tmp_path / "a", *TRAIN)
+    cellweave("train", simulated, "-o", tmp_path / "b", *TRAIN)
+    a, b = tensors(tmp_path / "a"), tensors(tmp_path / "b")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    # Two epochs, then resumed to four, equal four in one run, bit for bit.
+    short = [x if x != "4" else "2" for x in TRAIN]
+    cellweave("train", simulated, "-o", tmp_path / "c", *short, "--checkpoint-every", "1")
+    cellweave("train", simulated, "-o", tmp_path / "c", *TRAIN, "--resume")
+    c = tensors(tmp_path / "c")
+    assert all(np.array_equal(a[k], c[k]) for k in a)
+    other = tmp_path / "d"
+    cellweave("train", simulated, "-o", other, *TRAIN, "--seed", "1")
+    assert not np.array_equal(tensors(other)["log_theta"], a["log_theta"])
+
+
+def test_embed_and_corrected_expression(cellweave, simulated, tmp_path):
+    model = tmp_path / "model"
+    cellweave("train", simulated, "-o", model, *TRAIN)
+    out = tmp_path / "embedded.h5ad"
+    cellweave("embed", model, simulated, "-o", out, "--corrected-expression", "--transform-batch", "batch1",
+              "--npy", tmp_path / "z.npy", "--tsv", tmp_path / "z.tsv")
+    adata = read_strict(out)
+    z = adata.obsm["X_cellweave"]
+    assert z.shape == (600, 10) and np.isfinite(z).all()
+    assert np.array_equal(np.load(tmp_path / "z.npy"), z)
+    corrected = adata.layers["cellweave_corrected"]
+    assert corrected.shape == (600, 150) and (corrected > 0).all()
+    np.testing.assert_allclose(corrected.sum(axis=1), 1e4, rtol=1e-4)
+    # Embedding is deterministic: inference uses the running statistics and no sampling.
+    cellweave("embed", model, simulated, "-o", tmp_path / "again.h5ad")
+    assert np.array_equal(read_strict(tmp_path / "again.h5ad").obsm["X_cellweave"], z)
+
+
+def test_embed_refuses_missing_genes_and_unknown_batches(cellweave, simulated, tmp_path):
+    import anndata as ad
+
+    model = tmp_path / "model"
+    cellweave("train", simulated, "-o", model, *TRAIN)
+    adata = ad.read_h5ad(simulated)
+    fewer = tmp_path / "fewer.h5ad"
+    adata[:, 5:].copy().write_h5ad(fewer)
+    out = tmp_path / "out.h5ad"
+    result = cellweave("embed", model, fewer, "-o", out, check=False)
+    assert result.returncode != 0 and "5 of the model's 150 genes are missing" in result.stderr and str(fewer) in result.stderr
+    assert not out.exists()
+    renamed = tmp_path / "renamed.h5ad"
+    adata.obs["batch"] = adata.obs["batch"].cat.rename_categories({"batch2": "new"})
+    adata.write_h5ad(renamed)
+    result = cellweave("embed", model, renamed, "-o", out, check=False)
+    assert result.returncode != 0 and "'new'" in result.stderr and not out.exists()
+
+
+def test_training_on_non_counts_stops_cleanly(cellweave, simulated, tmp_path):
+    import anndata as ad
+
+    adata = ad.read_h5ad(simulated)
+    adata.X = adata.X.copy()
+    adata.X.data[::7] = -3
+    bad = tmp_path / "negative.h5ad"
+    adata.write_h5ad(bad)
+    model = tmp_path / "model"
+    result = cellweave("train", bad, "-o", model, *TRAIN, check=False)
+    assert result.returncode != 0 and "not finite" in result.stderr
+    assert not (model / "model.h5").exists()
+    result = cellweave("train", bad, "-o", tmp_path / "m2", *TRAIN, "--non-integer", "refuse", check=False)
+    assert result.returncode != 0 and "non-integer or negative" in result.stderr
+
+
+def test_hvg_only_and_missing_batch_key(cellweave, simulated, tmp_path):
+    hvg = tmp_path / "hvg.h5ad"
+    cellweave("hvg", simulated, "-o", hvg, "--n-top-genes", "50")
+    model = tmp_path / "model"
+    cellweave("train", hvg, "-o", model, *TRAIN, "--hvg-only")
+    assert tensors(model)["log_theta"].shape == (1, 50)
+    result = cellweave("train", simulated, "-o", tmp_path / "m", "--batch-key", "donor", check=False)
+    assert result.returncode != 0 and "no obs column 'donor'" in result.stderr
