@@ -9,7 +9,7 @@ public final class SparseBatch<T: ModelScalar> {
     public private(set) var genes: [Int32] = []
     public private(set) var counts: [T] = []
     public private(set) var logCounts: [T] = []
-    /// log(x!) per non-zero: data, computed once per dataset rather than per step.
+    /// log(x!) per non-zero, for the likelihood's value.
     public private(set) var logFactorials: [Double] = []
     public private(set) var library: [T] = []
     /// rows x covariate keys, each code already offset into the concatenated category list.
@@ -35,15 +35,15 @@ public final class SparseBatch<T: ModelScalar> {
         var categories = take(&self.categories), cells = take(&self.cells)
         rowStart.append(0)
         let indptr = data.counts.indptr, indices = data.counts.indices, values = data.counts.values
-        let allLogCounts = data.logCounts, allLogFactorials = data.logFactorials, codes = data.categoryCodes
+        let codes = data.categoryCodes
         for c in selected {
             var total: T = 0
             for k in indptr[c]..<indptr[c + 1] {
-                let x = T(values[k])
+                let value = values[k], x = T(value)
                 genes.append(indices[k])
                 counts.append(x)
-                logCounts.append(T(allLogCounts[k]))
-                logFactorials.append(allLogFactorials[k])
+                logCounts.append(T(CountTables.log1p(value)))
+                logFactorials.append(CountTables.logFactorial(value))
                 total += x
             }
             rowStart.append(genes.count)

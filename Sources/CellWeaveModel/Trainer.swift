@@ -138,13 +138,16 @@ public final class Trainer {
             history: history, options: options, configuration: model.configuration))
     }
 
-    /// Continues from a checkpoint of the same configuration and data split; `maxEpochs` may differ.
+    /// Continues from a checkpoint of the same configuration, options and data split.
     public func restore(_ c: TrainingCheckpoint) throws {
         guard c.state.configuration == model.configuration else { throw TrainingError.checkpointMismatch("the architecture differs") }
+        // Epochs, early stopping and threads may change on resume; the rest defines the run.
         var saved = c.state.options, current = options
-        saved.maxEpochs = 0; current.maxEpochs = 0
-        saved.earlyStopping = false; current.earlyStopping = false
-        guard saved == current else { throw TrainingError.checkpointMismatch("the training options differ (other than --max-epochs and early stopping)") }
+        (saved.maxEpochs, saved.earlyStopping, saved.earlyStoppingPatience, saved.threads) = (0, false, 0, 0)
+        (current.maxEpochs, current.earlyStopping, current.earlyStoppingPatience, current.threads) = (0, false, 0, 0)
+        guard saved == current else {
+            throw TrainingError.checkpointMismatch("the training options differ (only --max-epochs, early stopping and --threads may change)")
+        }
         try model.load(c.tensors)
         let byName = Dictionary(c.tensors.map { ($0.name, $0.values) }, uniquingKeysWith: { a, _ in a })
         var first: [[Float]] = [], second: [[Float]] = []

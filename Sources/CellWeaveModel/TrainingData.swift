@@ -1,13 +1,9 @@
 import CellWeaveCore
-import RealModule
 
-/// Counts (cells x genes, CSR) with what every step needs of them computed once: log1p of each
-/// count for the encoder, log(x!) for the likelihood, and the covariate codes offset into one
-/// concatenated category list (key 0's categories first).
+/// Counts (cells x genes, CSR) and the covariate codes offset into one concatenated category
+/// list (key 0's categories first). Nothing per non-zero beyond the CSR itself is kept.
 public struct TrainingData: Sendable {
     public let counts: CSRMatrix
-    public let logCounts: [Float]
-    public let logFactorials: [Double]
     public let categoryCodes: [[Int32]]
     /// Categories per covariate key, in key order.
     public let categoryCounts: [Int]
@@ -16,8 +12,6 @@ public struct TrainingData: Sendable {
     public init(counts: CSRMatrix, codes: [[Int32]], categoryCounts: [Int]) {
         precondition(codes.count == categoryCounts.count && codes.allSatisfy { $0.count == counts.rows })
         self.counts = counts
-        logCounts = counts.values.map { Float.log(onePlus: $0) }
-        logFactorials = counts.values.map { Double.logGamma(Double($0) + 1) }
         var offset: Int32 = 0
         var shifted: [[Int32]] = []
         for (k, keyCodes) in codes.enumerated() {
