@@ -56,8 +56,16 @@ public final class Adam<T: ModelScalar> {
             let pieces = n >= 32_768 ? parts : 1
             ParallelLoop.run(parts: pieces) { part in
                 // Pieces start at multiples of 8 so the vector loop covers the same elements at any part count.
-                let r = ParallelLoop.range(part, of: pieces, n / 8)
-                for k in r { Self.update(at: 8 * k, w, g, m, v, constants) }
+                let r = ParallelLoop.range(part, of: pieces, n / 8), c = constants
+                for k in r {
+                    let o = 8 * k, weight = Self.load(w + o)
+                    let grad = Self.load(g + o) * c.scale + c.decay * weight
+                    let first = c.beta1 * Self.load(m + o) + (1 - c.beta1) * grad
+                    let second = c.beta2 * Self.load(v + o) + (1 - c.beta2) * grad * grad
+                    Self.store(first, m + o)
+                    Self.store(second, v + o)
+                    Self.store(weight - c.stepSize * first / (second.squareRoot() / c.correction2 + c.epsilon), w + o)
+                }
                 if part == pieces - 1 {
                     for k in (8 * (n / 8))..<n { Self.updateScalar(at: k, w, g, m, v, constants) }
                 }
@@ -71,17 +79,6 @@ public final class Adam<T: ModelScalar> {
 
     static func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
     static func store(_ x: SIMD8<T>, _ p: UnsafeMutablePointer<T>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<T>.self) }
-
-    private static func update(at k: Int, _ w: UnsafeMutablePointer<T>, _ g: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>,
-                               _ v: UnsafeMutablePointer<T>, _ c: Constants) {
-        let weight = load(w + k)
-        let grad = load(g + k) * c.scale + c.decay * weight
-        let first = c.beta1 * load(m + k) + (1 - c.beta1) * grad
-        let second = c.beta2 * load(v + k) + (1 - c.beta2) * grad * grad
-        store(first, m + k)
-        store(second, v + k)
-        store(weight - c.stepSize * first / (second.squareRoot() / c.correction2 + c.epsilon), w + k)
-    }
 
     private static func updateScalar(at k: Int, _ w: UnsafeMutablePointer<T>, _ g: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>,
                                      _ v: UnsafeMutablePointer<T>, _ c: Constants) {

@@ -11,6 +11,8 @@ public final class BatchNorm<T: ModelScalar> {
     let epsilon: T = 1e-3
     private let normalized: Buffer<T>
     private let inverseStd: Buffer<T>
+    /// Per-feature sums: mean and variance forward, sum and dot product backward.
+    private let statistics: Buffer<T>
 
     public init(name: String, features: Int, capacity: Int) {
         self.name = name
@@ -21,30 +23,34 @@ public final class BatchNorm<T: ModelScalar> {
         runningVariance = Buffer(Array(repeating: 1, count: features))
         normalized = Buffer(count: capacity * features)
         inverseStd = Buffer(count: features)
+        statistics = Buffer(count: 2 * features)
     }
 
-    /// In place on x (rows x features).
+    /// In place on x (rows x features). Loops run along rows so that the inner loop is over features.
     public func forward(_ x: UnsafeMutablePointer<T>, rows: Int, training: Bool) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, beta = shift.value.pointer
-        for j in 0..<n {
-            var mean: T = 0, variance: T = 0
-            if training {
-                for i in 0..<rows { mean += x[i * n + j] }
-                mean /= T(rows)
-                for i in 0..<rows { let d = x[i * n + j] - mean; variance += d * d }
-                let unbiased = rows > 1 ? variance / T(rows - 1) : variance
-                variance /= T(rows)
-                runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean
+        let mean = statistics.pointer, variance = statistics.pointer + n
+        if training {
+            statistics.zero()
+            for i in 0..<rows { let row = x + i * n; for j in 0..<n { mean[j] += row[j] } }
+            for j in 0..<n { mean[j] /= T(rows) }
+            for i in 0..<rows { let row = x + i * n; for j in 0..<n { let d = row[j] - mean[j]; variance[j] += d * d } }
+            for j in 0..<n {
+                let unbiased = rows > 1 ? variance[j] / T(rows - 1) : variance[j]
+                variance[j] /= T(rows)
+                runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
                 runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * unbiased
-            } else {
-                mean = runningMean[j]; variance = runningVariance[j]
             }
-            let inv = 1 / (variance + epsilon).squareRoot()
-            inverseStd[j] = inv
-            for i in 0..<rows {
-                let h = (x[i * n + j] - mean) * inv
-                xhat[i * n + j] = h
-                x[i * n + j] = gamma[j] * h + beta[j]
+        } else {
+            for j in 0..<n { mean[j] = runningMean[j]; variance[j] = runningVariance[j] }
+        }
+        for j in 0..<n { inverseStd[j] = 1 / (variance[j] + epsilon).squareRoot() }
+        let inv = inverseStd.pointer
+        for i in 0..<rows {
+            let row = x + i * n, h = xhat + i * n
+            for j in 0..<n {
+                h[j] = (row[j] - mean[j]) * inv[j]
+                row[j] = gamma[j] * h[j] + beta[j]
             }
         }
     }
@@ -53,15 +59,18 @@ public final class BatchNorm<T: ModelScalar> {
     public func backward(_ dy: UnsafeMutablePointer<T>, rows: Int) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer
         let dGamma = scale.gradient.pointer, dBeta = shift.gradient.pointer
-        for j in 0..<n {
-            var sum: T = 0, dot: T = 0
-            for i in 0..<rows { let g = dy[i * n + j]; sum += g; dot += g * xhat[i * n + j] }
-            dGamma[j] += dot
-            dBeta[j] += sum
-            let k = gamma[j] * inverseStd[j] / T(rows)
-            for i in 0..<rows {
-                dy[i * n + j] = k * (T(rows) * dy[i * n + j] - sum - xhat[i * n + j] * dot)
-            }
+        let sum = statistics.pointer, dot = statistics.pointer + n
+        statistics.zero()
+        for i in 0..<rows {
+            let g = dy + i * n, h = xhat + i * n
+            for j in 0..<n { sum[j] += g[j]; dot[j] += g[j] * h[j] }
+        }
+        for j in 0..<n { dGamma[j] += dot[j]; dBeta[j] += sum[j] }
+        let inv = inverseStd.pointer, count = T(rows)
+        for j in 0..<n { sum[j] /= count; dot[j] /= count }
+        for i in 0..<rows {
+            let g = dy + i * n, h = xhat + i * n
+            for j in 0..<n { g[j] = gamma[j] * inv[j] * (g[j] - sum[j] - h[j] * dot[j]) }
         }
     }
 }

@@ -1,5 +1,4 @@
 import CellWeaveCore
-import Dispatch
 import RealModule
 
 extension CountLikelihood {
@@ -8,12 +7,15 @@ extension CountLikelihood {
     /// first treated as a zero, then the cell's non-zeros are corrected, so the gamma functions run
     /// at non-zeros only. Writes each row's log-likelihood, and, scaled by `gradientScale`, its
     /// gradient with respect to the logits, the dropout logits (zinb) and log theta (accumulated).
-    /// Rows are split into `workspace.parts` contiguous parts run in parallel.
+    /// Rows are split into `workspace.parts` contiguous parts run in parallel; each part calls
+    /// `beforeRows` and `afterRows` with its rows, so the decoder's products for those rows run in
+    /// the same parallel pass, on data still in that core's cache.
     public func minibatch<T: ModelScalar>(_ batch: SparseBatch<T>, logits: UnsafePointer<T>, dropoutLogits: UnsafePointer<T>?,
                                           logTheta: UnsafePointer<T>?, dispersion: DispersionKind, gradientScale: T,
                                           logitGradient: UnsafeMutablePointer<T>?, dropoutGradient: UnsafeMutablePointer<T>?,
                                           logThetaGradient: UnsafeMutablePointer<T>?, rowLogLikelihood: UnsafeMutablePointer<Double>,
-                                          workspace ws: LikelihoodWorkspace<T>) {
+                                          workspace ws: LikelihoodWorkspace<T>,
+                                          beforeRows: (Range<Int>) -> Void = { _ in }, afterRows: (Range<Int>) -> Void = { _ in }) {
         let g = ws.genes, rows = batch.rows
         if hasDispersion, let logTheta {
             for k in 0..<(ws.dispersionRows * g) {
@@ -35,7 +37,9 @@ extension CountLikelihood {
                                     let rho = ws.proportions.pointer + p * g, a = ws.meanGradient.pointer + p * g
                                     let scratch = ws.scratch.pointer + p * g, lt = ws.logThetaPlusMean.pointer + p * g
                                     let dLogTheta = ws.partialLogThetaGradient.pointer + p * ws.dispersionRows * g
-                                    for i in (rows * p / parts)..<(rows * (p + 1) / parts) {
+                                    let range = ParallelLoop.range(p, of: parts, rows)
+                                    beforeRows(range)
+                                    for i in range {
                                         let d = dispersion == .gene ? 0 : Int(categories[i * batch.covariateKeys])
                                         let row = Row(logits: logits + i * g, dropoutLogits: dropoutLogits.map { $0 + i * g },
                                                       library: library[i], nonzeros: start[i]..<start[i + 1],
@@ -49,8 +53,9 @@ extension CountLikelihood {
                                                                        logFactorials: logFactorials, scale: gradientScale,
                                                                        rho: rho, meanGradient: a, scratch: scratch, logThetaPlusMean: lt)
                                     }
+                                    afterRows(range)
                                 }
-                                if parts == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: part) }
+                                ParallelLoop.run(parts: parts, part)
                             }
                         }
                     }
@@ -151,10 +156,12 @@ extension CountLikelihood {
                 a[j] += x / mu
             case .nb, .zinb:
                 let t = r.theta[j], lt = T.log(t + mu), inv = 1 / (t + mu)
-                let xd = Double(x), td = Double(t)
-                gammaTerms += Double.logGamma(xd + td) - r.logGammaTheta[j] - logFactorials[k]
+                let (logGammaRatio, digammaDifference) = Self.gammaDifferences(Double(x), theta: Double(t),
+                                                                               logGammaTheta: r.logGammaTheta[j],
+                                                                               digammaTheta: r.digammaTheta[j])
+                gammaTerms += logGammaRatio - logFactorials[k]
                 total += x * (T.log(mu) - lt)
-                var thetaTerm = T(SpecialFunctions.digamma(xd + td) - r.digammaTheta[j]) - x * inv
+                var thetaTerm = T(digammaDifference) - x * inv
                 if self == .zinb {
                     // Replace the zero case by NB(x) - softplus(pi).
                     let pi = r.dropoutLogits![j], nb0 = t * (r.logTheta![j] - lt), z = nb0 - pi, s = Self.sigmoid(z)
@@ -175,6 +182,19 @@ extension CountLikelihood {
             for j in 0..<g { dz[j] = k * rho[j] * (a[j] - weighted) }
         }
         return Double(total) + gammaTerms
+    }
+
+    /// lgamma(x + theta) - lgamma(theta) and digamma(x + theta) - digamma(theta). For the small
+    /// integer counts that dominate UMI data the recurrence Gamma(z + 1) = z Gamma(z) gives them as
+    /// x logarithms and reciprocals, far cheaper than the functions themselves.
+    @inline(__always)
+    static func gammaDifferences(_ x: Double, theta: Double, logGammaTheta: Double, digammaTheta: Double) -> (Double, Double) {
+        if x >= 1, x <= 8, x == x.rounded(.towardZero) {
+            var logs = 0.0, reciprocals = 0.0, z = theta
+            for _ in 0..<Int(x) { logs += Double.log(z); reciprocals += 1 / z; z += 1 }
+            return (logs, reciprocals)
+        }
+        return (Double.logGamma(x + theta) - logGammaTheta, SpecialFunctions.digamma(x + theta) - digammaTheta)
     }
 
     static func sigmoid<T: ModelScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }

@@ -11,7 +11,6 @@ public final class Decoder<T: ModelScalar> {
     /// d loss / d z after backward.
     public let latentGradient: Buffer<T>
     private let hiddenGradients: [Buffer<T>]
-    private let headGradient: Buffer<T>
 
     public init(configuration c: ModelConfiguration, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
         layers = (0..<c.layers).map { l in
@@ -25,7 +24,6 @@ public final class Decoder<T: ModelScalar> {
         dropoutLogits = c.likelihood.hasDropout ? Buffer(count: capacity * c.genes) : nil
         latentGradient = Buffer(count: capacity * c.latent)
         hiddenGradients = (0..<c.layers).map { _ in Buffer(count: capacity * c.hidden) }
-        headGradient = Buffer(count: capacity * c.hidden)
     }
 
     public var parameters: [Parameter<T>] {
@@ -38,23 +36,47 @@ public final class Decoder<T: ModelScalar> {
 
     public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool,
                         generator: inout SeededGenerator) {
+        forwardHidden(z, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
+        forwardOutput(0..<rows)
+    }
+
+    /// The hidden layers, for all rows.
+    public func forwardHidden(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool,
+                              generator: inout SeededGenerator) {
         for l in layers.indices {
             layers[l].forward(input(of: l, z), rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
         }
-        let h = UnsafePointer(layers[layers.count - 1].output.pointer)
-        scaleHead.forward(h, rows: rows, categories: nil, keys: 0, into: logits.pointer)
-        if let dropoutHead, let dropoutLogits { dropoutHead.forward(h, rows: rows, categories: nil, keys: 0, into: dropoutLogits.pointer) }
     }
 
-    /// From d/dlogits (and d/ddropout logits) to the parameters and `latentGradient`.
+    private var lastHidden: UnsafeMutablePointer<T> { layers[layers.count - 1].output.pointer }
+
+    /// Gene logits (and dropout logits) of some rows, on the calling thread.
+    public func forwardOutput(_ rows: Range<Int>) {
+        let h = UnsafePointer(lastHidden + rows.lowerBound * scaleHead.inputs), offset = rows.lowerBound * scaleHead.outputs
+        scaleHead.forward(h, rows: rows.count, categories: nil, keys: 0, into: logits.pointer + offset, parts: 1)
+        if let dropoutHead, let dropoutLogits {
+            dropoutHead.forward(h, rows: rows.count, categories: nil, keys: 0, into: dropoutLogits.pointer + offset, parts: 1)
+        }
+    }
+
+    /// d loss / d last hidden layer for some rows, from their logit gradients, on the calling thread.
+    public func outputInputGradient(_ rows: Range<Int>, logitGradient: UnsafePointer<T>, dropoutGradient: UnsafePointer<T>?) {
+        let dh = hiddenGradients[layers.count - 1].pointer + rows.lowerBound * scaleHead.inputs
+        let offset = rows.lowerBound * scaleHead.outputs
+        scaleHead.inputGradient(logitGradient + offset, rows: rows.count, into: dh, parts: 1)
+        if let dropoutHead, let dropoutGradient {
+            dropoutHead.inputGradient(dropoutGradient + offset, rows: rows.count, into: dh, accumulate: true, parts: 1)
+        }
+    }
+
+    /// The heads' weight gradients and the hidden layers' backward pass, once `outputInputGradient`
+    /// has run for every row; leaves d loss / d z in `latentGradient`.
     public func backward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int,
                          logitGradient: UnsafePointer<T>, dropoutGradient: UnsafePointer<T>?) {
-        let last = layers.count - 1
-        let h = UnsafePointer(layers[last].output.pointer), dh = hiddenGradients[last].pointer
-        scaleHead.backward(logitGradient, input: h, rows: rows, categories: nil, keys: 0, inputGradient: dh)
+        let h = UnsafePointer(lastHidden)
+        scaleHead.accumulateGradients(logitGradient, input: h, rows: rows, categories: nil, keys: 0)
         if let dropoutHead, let dropoutGradient {
-            dropoutHead.backward(dropoutGradient, input: h, rows: rows, categories: nil, keys: 0, inputGradient: headGradient.pointer)
-            for k in 0..<(rows * scaleHead.inputs) { dh[k] += headGradient[k] }
+            dropoutHead.accumulateGradients(dropoutGradient, input: h, rows: rows, categories: nil, keys: 0)
         }
         for l in layers.indices.reversed() {
             layers[l].backward(hiddenGradients[l].pointer, input: input(of: l, z), rows: rows, categories: categories, keys: keys,

@@ -34,12 +34,21 @@ public final class HiddenLayer<T: ModelScalar> {
         }
         batchNorm?.forward(y, rows: rows, training: training)
         layerNorm?.forward(y, rows: rows)
+        for i in 0..<(rows * n) where y[i] < 0 { y[i] = 0 }
         let dropping = training && dropoutRate > 0
         keepScale = dropping ? T(1 / (1 - dropoutRate)) : 1
-        let p = Float(dropoutRate)
-        for i in 0..<(rows * n) {
-            if y[i] < 0 { y[i] = 0 }
-            if dropping { y[i] = generator.nextUniformFloat() < p ? 0 : y[i] * keepScale }
+        if dropping {
+            // Two 32-bit uniforms per draw; the threshold compares integers.
+            let threshold = UInt32((dropoutRate * 0x1p32).rounded(.down)), scale = keepScale
+            var g = generator
+            var i = 0, count = rows * n
+            while i < count {
+                let bits = g.next()
+                y[i] = UInt32(truncatingIfNeeded: bits) < threshold ? 0 : y[i] * scale
+                if i + 1 < count { y[i + 1] = UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : y[i + 1] * scale }
+                i += 2
+            }
+            generator = g
         }
     }
 

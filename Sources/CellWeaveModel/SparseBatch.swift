@@ -15,44 +15,96 @@ public final class SparseBatch<T: ModelScalar> {
     /// rows x covariate keys, each code already offset into the concatenated category list.
     public private(set) var categories: [Int32] = []
     public private(set) var cells: [Int] = []
+    /// The same non-zeros ordered by gene (a CSC view): entries geneStart[g]..<geneStart[g + 1]
+    /// hold gene g's rows (within the batch) and log1p counts. The sparse layer walks its weight
+    /// rows in order through this view instead of jumping between them cell by cell.
+    public private(set) var geneStart: [Int] = []
+    public private(set) var entryRow: [Int32] = []
+    public private(set) var entryLogCount: [T] = []
     public let covariateKeys: Int
 
     public init(covariateKeys: Int) { self.covariateKeys = covariateKeys }
 
-    /// Moves an array out (emptied, capacity kept) so it can be appended to without copies.
-    private func take<E>(_ a: inout [E]) -> [E] {
-        var out: [E] = []
-        swap(&out, &a)
-        out.removeAll(keepingCapacity: true)
-        return out
+    /// Sets an array's length (capacity kept), so it can be filled through a buffer pointer.
+    private static func resize<E>(_ a: inout [E], to n: Int, _ zero: E) {
+        if a.count > n { a.removeLast(a.count - n) } else if a.count < n { a.append(contentsOf: repeatElement(zero, count: n - a.count)) }
     }
 
     /// Gathers the selected cells of `data`, in order.
     public func gather<C: Collection>(_ data: TrainingData, cells selected: C) where C.Element == Int {
-        // Local arrays while appending: class properties would pay an exclusivity check per element.
-        var rowStart = take(&self.rowStart), genes = take(&self.genes), counts = take(&self.counts)
-        var logCounts = take(&self.logCounts), logFactorials = take(&self.logFactorials), library = take(&self.library)
-        var categories = take(&self.categories), cells = take(&self.cells)
-        rowStart.append(0)
         let indptr = data.counts.indptr, indices = data.counts.indices, values = data.counts.values
-        let codes = data.categoryCodes
-        for c in selected {
-            var total: T = 0
-            for k in indptr[c]..<indptr[c + 1] {
-                let value = values[k], x = T(value)
-                genes.append(indices[k])
-                counts.append(x)
-                logCounts.append(T(CountTables.log1p(value)))
-                logFactorials.append(CountTables.logFactorial(value))
-                total += x
-            }
-            rowStart.append(genes.count)
-            library.append(total)
-            for key in 0..<covariateKeys { categories.append(codes[key][c]) }
-            cells.append(c)
+        let codes = data.categoryCodes, keys = covariateKeys
+        // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
+        rows = selected.count
+        Self.resize(&rowStart, to: rows + 1, 0)
+        Self.resize(&cells, to: rows, 0)
+        Self.resize(&categories, to: rows * keys, 0)
+        var nnz = 0
+        for (i, c) in selected.enumerated() {
+            rowStart[i] = nnz
+            nnz += indptr[c + 1] - indptr[c]
+            cells[i] = c
+            for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
         }
-        rows = cells.count
-        (self.rowStart, self.genes, self.counts, self.logCounts) = (rowStart, genes, counts, logCounts)
-        (self.logFactorials, self.library, self.categories, self.cells) = (logFactorials, library, categories, cells)
+        rowStart[rows] = nnz
+        Self.resize(&genes, to: nnz, 0)
+        Self.resize(&counts, to: nnz, 0)
+        Self.resize(&logCounts, to: nnz, 0)
+        Self.resize(&logFactorials, to: nnz, 0)
+        Self.resize(&library, to: rows, 0)
+        let log1pTable = CountTables.log1p, logFactorialTable = CountTables.logFactorial
+        genes.withUnsafeMutableBufferPointer { genes in
+            counts.withUnsafeMutableBufferPointer { counts in
+                logCounts.withUnsafeMutableBufferPointer { logCounts in
+                    logFactorials.withUnsafeMutableBufferPointer { logFactorials in
+                        library.withUnsafeMutableBufferPointer { library in
+                            var k = 0
+                            for (i, c) in cells.enumerated() {
+                                var total: T = 0
+                                for source in indptr[c]..<indptr[c + 1] {
+                                    let value = values[source], x = T(value)
+                                    genes[k] = indices[source]
+                                    counts[k] = x
+                                    if let t = CountTables.index(value) {
+                                        logCounts[k] = T(log1pTable[t])
+                                        logFactorials[k] = logFactorialTable[t]
+                                    } else {
+                                        logCounts[k] = T(CountTables.log1p(value))
+                                        logFactorials[k] = CountTables.logFactorial(value)
+                                    }
+                                    total += x
+                                    k += 1
+                                }
+                                library[i] = total
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Counting sort of the entries by gene.
+        Self.resize(&geneStart, to: data.genes + 1, 0)
+        Self.resize(&entryRow, to: nnz, 0)
+        Self.resize(&entryLogCount, to: nnz, 0)
+        geneStart.withUnsafeMutableBufferPointer { start in
+            entryRow.withUnsafeMutableBufferPointer { entryRow in
+                entryLogCount.withUnsafeMutableBufferPointer { entryLogCount in
+                    for g in 0...data.genes { start[g] = 0 }
+                    for k in 0..<nnz { start[Int(genes[k]) + 1] += 1 }
+                    for g in 0..<data.genes { start[g + 1] += start[g] }
+                    for i in 0..<rows {
+                        for k in rowStart[i]..<rowStart[i + 1] {
+                            let g = Int(genes[k]), slot = start[g]
+                            entryRow[slot] = Int32(i)
+                            entryLogCount[slot] = logCounts[k]
+                            start[g] = slot + 1
+                        }
+                    }
+                    // The fill moved each start to the next gene's; shift back.
+                    for g in stride(from: data.genes, to: 0, by: -1) { start[g] = start[g - 1] }
+                    start[0] = 0
+                }
+            }
+        }
     }
 }

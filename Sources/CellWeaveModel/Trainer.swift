@@ -74,12 +74,18 @@ public final class Trainer {
             let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, generator: &generator)
             stepTime += -t.timeIntervalSinceNow
             t = Date()
-            let norm = optimizer.gradientNorm()
             guard loss.reconstruction.isFinite, loss.kl.isFinite else {
                 throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the loss")
             }
-            guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the gradient") }
-            optimizer.step(clipNorm: options.gradientClipNorm, norm: norm)
+            // The norm costs a pass over every gradient, so it is taken only to clip; a gradient that
+            // overflows without the loss doing so makes the next step's loss non-finite.
+            if let clip = options.gradientClipNorm {
+                let norm = optimizer.gradientNorm()
+                guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the gradient") }
+                optimizer.step(clipNorm: clip, norm: norm)
+            } else {
+                optimizer.step()
+            }
             optimizerTime += -t.timeIntervalSinceNow
             total += loss
         }

@@ -69,14 +69,19 @@ public final class VariationalAutoencoder<T: ModelScalar> {
                 epsilon[k] = T(generator.nextGaussian())
                 latent[k] = encoder.mean[k] + encoder.variance[k].squareRoot() * epsilon[k]
             }
-            decoder.forward(latent.pointer, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
+            decoder.forwardHidden(latent.pointer, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
+            // Per part of the rows: logits, likelihood and its gradient, and the gradient back to the
+            // decoder's last hidden layer, in one parallel pass.
             let scale = gradients ? -1 / T(rows) : 0
+            let decoder = self.decoder, dLogits = logitGradient.pointer, dDropout = dropoutGradient?.pointer
             c.likelihood.minibatch(batch, logits: decoder.logits.pointer, dropoutLogits: decoder.dropoutLogits?.pointer,
                                    logTheta: logTheta?.value.pointer, dispersion: c.dispersion, gradientScale: scale,
-                                   logitGradient: gradients ? logitGradient.pointer : nil,
-                                   dropoutGradient: gradients ? dropoutGradient?.pointer : nil,
+                                   logitGradient: gradients ? dLogits : nil,
+                                   dropoutGradient: gradients ? dDropout : nil,
                                    logThetaGradient: gradients ? logTheta?.gradient.pointer : nil,
-                                   rowLogLikelihood: logLikelihood.pointer, workspace: workspace)
+                                   rowLogLikelihood: logLikelihood.pointer, workspace: workspace,
+                                   beforeRows: { decoder.forwardOutput($0) },
+                                   afterRows: { if gradients { decoder.outputInputGradient($0, logitGradient: dLogits, dropoutGradient: dDropout) } })
             if gradients {
                 meanGradient.zero(); varianceGradient.zero()
             }

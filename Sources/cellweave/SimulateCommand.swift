@@ -2,6 +2,7 @@ import ArgumentParser
 import CellWeaveCore
 import CellWeaveIO
 import CellWeaveSimulation
+import Foundation
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Fraction of genes differentially expressed in each cell type.") var deFraction = 0.1
     @Option(help: "Standard deviation of each gene's log batch factor (0: no batch effect).") var batchEffect = 0.5
     @Option(help: "Negative binomial inverse dispersion.") var theta = 10.0
+    @Option(help: "Median counts per cell (library sizes are log-normal around it; default e^7.5, about 1808).") var librarySize: Double?
     @Option(help: "Random seed; the same seed gives the same counts.") var seed: UInt64 = 0
 
     func validate() throws {
@@ -23,12 +25,14 @@ struct SimulateCommand: ParsableCommand {
         guard (0...1).contains(deFraction), batchEffect >= 0, theta > 0 else {
             throw ValidationError("--de-fraction must be in 0...1, --batch-effect >= 0 and --theta > 0")
         }
+        if let librarySize, librarySize <= 0 { throw ValidationError("--library-size must be positive") }
     }
 
     func run() throws {
         var simulator = CountSimulator()
         (simulator.cells, simulator.genes, simulator.cellTypes, simulator.batches) = (cells, genes, cellTypes, batches)
         (simulator.deFraction, simulator.batchEffect, simulator.theta) = (deFraction, batchEffect, theta)
+        if let librarySize { simulator.logLibrarySize.location = Foundation.log(librarySize) }
         var adata = try simulator.simulate(seed: seed)
         Provenance.record(&adata, parameters: [])
         try H5adWriter.write(adata, to: output)
