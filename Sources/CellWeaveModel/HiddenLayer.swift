@@ -34,7 +34,7 @@ public final class HiddenLayer<T: ModelScalar> {
         }
         batchNorm?.forward(y, rows: rows, training: training)
         layerNorm?.forward(y, rows: rows)
-        for i in 0..<(rows * n) where y[i] < 0 { y[i] = 0 }
+        for i in 0..<(rows * n) { y[i] = max(y[i], 0) }
         let dropping = training && dropoutRate > 0
         keepScale = dropping ? T(1 / (1 - dropoutRate)) : 1
         if dropping {
@@ -44,8 +44,8 @@ public final class HiddenLayer<T: ModelScalar> {
             var i = 0, count = rows * n
             while i < count {
                 let bits = g.next()
-                y[i] = UInt32(truncatingIfNeeded: bits) < threshold ? 0 : y[i] * scale
-                if i + 1 < count { y[i + 1] = UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : y[i + 1] * scale }
+                y[i] *= UInt32(truncatingIfNeeded: bits) < threshold ? 0 : scale
+                if i + 1 < count { y[i + 1] *= UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : scale }
                 i += 2
             }
             generator = g
@@ -55,8 +55,8 @@ public final class HiddenLayer<T: ModelScalar> {
     /// dy (rows x outputs) is overwritten; dW, db accumulate; dx is written when asked.
     public func backward(_ dy: UnsafeMutablePointer<T>, input: LayerInput<T>, rows: Int, categories: UnsafePointer<Int32>?,
                          keys: Int, inputGradient dx: UnsafeMutablePointer<T>?) {
-        let y = output.pointer
-        for i in 0..<(rows * linear.outputs) { dy[i] = y[i] > 0 ? dy[i] * keepScale : 0 }
+        let y = output.pointer, scale = keepScale
+        for i in 0..<(rows * linear.outputs) { dy[i] = y[i] > 0 ? dy[i] * scale : 0 }
         layerNorm?.backward(dy, rows: rows)
         batchNorm?.backward(dy, rows: rows)
         switch input {
