@@ -39,7 +39,8 @@ public final class Adam<T: ModelScalar> {
         return sum.squareRoot()
     }
 
-    /// One update; gradients are first scaled so their global norm is at most `clipNorm` when given.
+    /// One update; gradients are first scaled so their global norm is at most `clipNorm` when given,
+    /// and are left zero for the next step to accumulate into.
     public func step(clipNorm: Double? = nil, norm: Double? = nil) {
         steps += 1
         var gradientScale: T = 1
@@ -60,6 +61,7 @@ public final class Adam<T: ModelScalar> {
                 for k in r {
                     let o = 8 * k, weight = Self.load(w + o)
                     let grad = Self.load(g + o) * c.scale + c.decay * weight
+                    Self.store(.zero, g + o)
                     let first = c.beta1 * Self.load(m + o) + (1 - c.beta1) * grad
                     let second = c.beta2 * Self.load(v + o) + (1 - c.beta2) * grad * grad
                     Self.store(first, m + o)
@@ -83,6 +85,7 @@ public final class Adam<T: ModelScalar> {
     private static func updateScalar(at k: Int, _ w: UnsafeMutablePointer<T>, _ g: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>,
                                      _ v: UnsafeMutablePointer<T>, _ c: Constants) {
         let grad = g[k] * c.scale + c.decay * w[k]
+        g[k] = 0
         m[k] = c.beta1 * m[k] + (1 - c.beta1) * grad
         v[k] = c.beta2 * v[k] + (1 - c.beta2) * grad * grad
         w[k] -= c.stepSize * m[k] / (v[k].squareRoot() / c.correction2 + c.epsilon)

@@ -156,7 +156,7 @@ extension CountLikelihood {
                 a[j] += x / mu
             case .nb, .zinb:
                 let t = r.theta[j], lt = T.log(t + mu), inv = 1 / (t + mu)
-                let (logGammaRatio, digammaDifference) = Self.gammaDifferences(Double(x), theta: Double(t),
+                let (logGammaRatio, digammaDifference) = Self.gammaDifferences(Double(x), theta: Double(t), logTheta: Double(r.logTheta![j]),
                                                                                logGammaTheta: r.logGammaTheta[j],
                                                                                digammaTheta: r.digammaTheta[j])
                 gammaTerms += logGammaRatio - logFactorials[k]
@@ -188,10 +188,11 @@ extension CountLikelihood {
     /// integer counts that dominate UMI data the recurrence Gamma(z + 1) = z Gamma(z) gives them as
     /// x logarithms and reciprocals, far cheaper than the functions themselves.
     @inline(__always)
-    static func gammaDifferences(_ x: Double, theta: Double, logGammaTheta: Double, digammaTheta: Double) -> (Double, Double) {
+    static func gammaDifferences(_ x: Double, theta: Double, logTheta: Double, logGammaTheta: Double,
+                                 digammaTheta: Double) -> (Double, Double) {
         if x >= 1, x <= 8, x == x.rounded(.towardZero) {
-            var logs = 0.0, reciprocals = 0.0, z = theta
-            for _ in 0..<Int(x) { logs += Double.log(z); reciprocals += 1 / z; z += 1 }
+            var logs = logTheta, reciprocals = 1 / theta, z = theta
+            for _ in 1..<Int(x) { z += 1; logs += Double.log(z); reciprocals += 1 / z }
             return (logs, reciprocals)
         }
         return (Double.logGamma(x + theta) - logGammaTheta, SpecialFunctions.digamma(x + theta) - digammaTheta)

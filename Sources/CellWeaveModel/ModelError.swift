@@ -4,7 +4,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tensorShape(String, expected: Int, found: Int)
     case missingGenes(file: String, missing: [String], total: Int)
     case unknownCategory(key: String, category: String, known: [String])
-    case missingCovariate(file: String, key: String)
 
     public var description: String {
         switch self {
@@ -15,7 +14,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "\(file): \(missing.count) of the model's \(total) genes are missing (matched by gene id): \(shown)\(missing.count > 10 ? ", ..." : "")"
         case let .unknownCategory(key, category, known):
             return "obs '\(key)' has category '\(category)' that the model was not trained on (known: \(known.joined(separator: ", ")))"
-        case let .missingCovariate(file, key): return "\(file): obs has no column '\(key)' that the model needs"
         }
     }
 }

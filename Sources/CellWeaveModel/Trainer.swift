@@ -71,7 +71,8 @@ public final class Trainer {
             batch.gather(data, cells: order[range])
             gatherTime += -t.timeIntervalSinceNow
             t = Date()
-            let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, generator: &generator)
+            // Adam leaves the gradients zero, and they start so.
+            let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, gradientsAreZero: true, generator: &generator)
             stepTime += -t.timeIntervalSinceNow
             t = Date()
             guard loss.reconstruction.isFinite, loss.kl.isFinite else {

@@ -54,14 +54,15 @@ public final class VariationalAutoencoder<T: ModelScalar> {
     }
 
     /// One minibatch: forward pass with a sampled z; when `gradients`, the gradients of the mean
-    /// loss per cell (reconstruction + klWeight * KL) replace those held by the parameters.
+    /// loss per cell (reconstruction + klWeight * KL) replace those held by the parameters
+    /// (`gradientsAreZero`: the caller has already zeroed them, as Adam does when it reads them).
     /// `training` selects batch statistics and dropout, as torch's train mode.
     @discardableResult
-    public func step(_ batch: SparseBatch<T>, klWeight: Double, training: Bool, gradients: Bool,
+    public func step(_ batch: SparseBatch<T>, klWeight: Double, training: Bool, gradients: Bool, gradientsAreZero: Bool = false,
                      generator: inout SeededGenerator) -> MinibatchLoss {
         let rows = batch.rows, c = configuration, keys = batch.covariateKeys, n = rows * c.latent
         precondition(rows > 0 && rows <= capacity, "minibatch of \(rows) cells for a model built for \(capacity)")
-        if gradients { for p in parameters { p.gradient.zero() } }
+        if gradients && !gradientsAreZero { for p in parameters { p.gradient.zero() } }
         return batch.categories.withUnsafeBufferPointer { codes in
             let categories = keys > 0 ? codes.baseAddress : nil
             encoder.forward(batch, categories: categories, training: training, generator: &generator)

@@ -279,9 +279,54 @@ def speed_part(cw: str | None, cw_note: str, tmp: Path) -> dict:
         c = res["cellweave"].get("median_epoch_s")
         if c:
             res["ratio_scvi_over_cellweave_median_epoch"] = res["scvi"]["median_epoch_s"] / c
+            res["arithmetic"] = arithmetic(adata, c)
     except Exception as e:  # noqa: BLE001
         res["cellweave"] = {"error": str(e)}
     return res
+
+
+def sgemm_peak_gflops(threads: int, n: int = 2048, repeats: int = 5) -> float:
+    """Best-of sgemm rate of numpy's OpenBLAS at n x n x n on the benchmark's threads."""
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = a.T.copy()
+    a @ b  # warm up the thread pool
+    best = min(timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def timed(f) -> float:
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
+def arithmetic(adata: ad.AnnData, seconds_per_epoch: float) -> dict:
+    """Floating-point work of one epoch (90% of cells trained, 10% validated) and its rate.
+    Dense-equivalent counts the encoder's first layer as the dense product a framework runs;
+    executed counts it at the non-zeros, as CellWeave's sparse layer runs it. Backward is twice
+    forward for every layer but the encoder's first, whose input needs no gradient."""
+    g, h, l = adata.n_vars, N_HIDDEN, N_LATENT
+    nnz_per_cell = adata.X.nnz / adata.n_obs
+    small = 2 * (2 * h * l) + 2 * (l + int(adata.obs["batch"].nunique())) * h  # encoder heads, decoder input layer
+    decoder_out = 2 * h * g
+    train_cells = round(0.9 * adata.n_obs)
+    val_cells = adata.n_obs - train_cells
+    def per_cell(encoder_first):
+        forward = encoder_first + small + decoder_out
+        return forward + 2 * (small + decoder_out) + encoder_first, forward
+    dense_train, dense_val = per_cell(2 * g * h)
+    sparse_train, sparse_val = per_cell(2 * nnz_per_cell * h)
+    dense = dense_train * train_cells + dense_val * val_cells
+    executed = sparse_train * train_cells + sparse_val * val_cells
+    peak = sgemm_peak_gflops(ARGS.threads)
+    return {
+        "dense_equivalent_gflop_per_epoch": dense / 1e9,
+        "executed_gflop_per_epoch": executed / 1e9,
+        "dense_equivalent_gflops": dense / 1e9 / seconds_per_epoch,
+        "executed_gflops": executed / 1e9 / seconds_per_epoch,
+        "sgemm_peak_gflops": peak,
+        "sgemm_peak_note": f"numpy float32 2048^3 matmul on {ARGS.threads} threads (numpy's bundled OpenBLAS), best of 5",
+    }
 
 
 def embeddings_for_quality(cw: str | None, cw_note: str, tmp: Path) -> tuple[ad.AnnData, dict, dict]:
@@ -398,6 +443,11 @@ def print_speed(s: dict) -> None:
             print("  CellWeave median phase s/epoch: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in cw["median_phase_s"].items()))
         print(f"  ratio scvi / CellWeave (median s/epoch): {s['ratio_scvi_over_cellweave_median_epoch']:.2f}")
+        a = s.get("arithmetic")
+        if a:
+            print(f"  CellWeave arithmetic: {a['dense_equivalent_gflop_per_epoch']:.1f} GFLOP/epoch dense-equivalent "
+                  f"({a['dense_equivalent_gflops']:.0f} GFLOP/s), {a['executed_gflop_per_epoch']:.1f} executed "
+                  f"({a['executed_gflops']:.0f} GFLOP/s); sgemm peak {a['sgemm_peak_gflops']:.0f} GFLOP/s")
     else:
         print(f"  CellWeave: {cw.get('skipped') or cw.get('error') or 'no epoch times in history.json'}")
 
