@@ -13,6 +13,8 @@ public final class BatchNorm<T: ModelScalar> {
     private let inverseStd: Buffer<T>
     /// Per-feature sums: mean and variance forward, sum and dot product backward.
     private let statistics: Buffer<T>
+    /// Whether the last forward pass used batch statistics (they are then differentiated through).
+    private var trainingMode = true
 
     public init(name: String, features: Int, capacity: Int) {
         self.name = name
@@ -30,6 +32,7 @@ public final class BatchNorm<T: ModelScalar> {
     public func forward(_ x: UnsafeMutablePointer<T>, rows: Int, training: Bool) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, beta = shift.value.pointer
         let mean = statistics.pointer, variance = statistics.pointer + n
+        trainingMode = training
         if training {
             statistics.zero()
             for i in 0..<rows { let row = x + i * n; for j in 0..<n { mean[j] += row[j] } }
@@ -55,7 +58,8 @@ public final class BatchNorm<T: ModelScalar> {
         }
     }
 
-    /// dy (rows x features) becomes dx in place; the batch statistics are differentiated through.
+    /// dy (rows x features) becomes dx in place; batch statistics, when the forward pass used
+    /// them, are differentiated through.
     public func backward(_ dy: UnsafeMutablePointer<T>, rows: Int) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer
         let dGamma = scale.gradient.pointer, dBeta = shift.gradient.pointer
@@ -67,6 +71,11 @@ public final class BatchNorm<T: ModelScalar> {
         }
         for j in 0..<n { dGamma[j] += dot[j]; dBeta[j] += sum[j] }
         let inv = inverseStd.pointer, count = T(rows)
+        guard trainingMode else {
+            // Running statistics are constants: the map is affine per feature.
+            for i in 0..<rows { let g = dy + i * n; for j in 0..<n { g[j] *= gamma[j] * inv[j] } }
+            return
+        }
         for j in 0..<n { sum[j] /= count; dot[j] /= count }
         for i in 0..<rows {
             let g = dy + i * n, h = xhat + i * n

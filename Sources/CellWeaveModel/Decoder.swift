@@ -18,7 +18,8 @@ public final class Decoder<T: ModelScalar> {
                         covariateCategories: c.totalCategories, normalization: c.normalization, dropoutRate: 0,
                         capacity: capacity, parts: parts, generator: &generator)
         }
-        scaleHead = Linear(name: "decoder.scale", inputs: c.hidden, outputs: c.genes, parts: parts, generator: &generator)
+        scaleHead = Linear(name: "decoder.scale", inputs: c.hidden, outputs: c.genes,
+                           covariateCategories: c.injectCovariatesIntoOutput ? c.totalCategories : 0, parts: parts, generator: &generator)
         dropoutHead = c.likelihood.hasDropout ? Linear(name: "decoder.dropout", inputs: c.hidden, outputs: c.genes, parts: parts, generator: &generator) : nil
         logits = Buffer(count: capacity * c.genes)
         dropoutLogits = c.likelihood.hasDropout ? Buffer(count: capacity * c.genes) : nil
@@ -37,7 +38,7 @@ public final class Decoder<T: ModelScalar> {
     public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool,
                         generator: inout SeededGenerator) {
         forwardHidden(z, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
-        forwardOutput(0..<rows)
+        forwardOutput(0..<rows, categories: categories, keys: keys)
     }
 
     /// The hidden layers, for all rows.
@@ -51,9 +52,10 @@ public final class Decoder<T: ModelScalar> {
     private var lastHidden: UnsafeMutablePointer<T> { layers[layers.count - 1].output.pointer }
 
     /// Gene logits (and dropout logits) of some rows, on the calling thread.
-    public func forwardOutput(_ rows: Range<Int>) {
+    public func forwardOutput(_ rows: Range<Int>, categories: UnsafePointer<Int32>?, keys: Int) {
         let h = UnsafePointer(lastHidden + rows.lowerBound * scaleHead.inputs), offset = rows.lowerBound * scaleHead.outputs
-        scaleHead.forward(h, rows: rows.count, categories: nil, keys: 0, into: logits.pointer + offset, parts: 1)
+        scaleHead.forward(h, rows: rows.count, categories: categories.map { $0 + rows.lowerBound * keys }, keys: keys,
+                          into: logits.pointer + offset, parts: 1)
         if let dropoutHead, let dropoutLogits {
             dropoutHead.forward(h, rows: rows.count, categories: nil, keys: 0, into: dropoutLogits.pointer + offset, parts: 1)
         }
@@ -74,7 +76,7 @@ public final class Decoder<T: ModelScalar> {
     public func backward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int,
                          logitGradient: UnsafePointer<T>, dropoutGradient: UnsafePointer<T>?) {
         let h = UnsafePointer(lastHidden)
-        scaleHead.accumulateGradients(logitGradient, input: h, rows: rows, categories: nil, keys: 0)
+        scaleHead.accumulateGradients(logitGradient, input: h, rows: rows, categories: categories, keys: keys)
         if let dropoutHead, let dropoutGradient {
             dropoutHead.accumulateGradients(dropoutGradient, input: h, rows: rows, categories: nil, keys: 0)
         }

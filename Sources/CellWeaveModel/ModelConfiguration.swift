@@ -13,6 +13,10 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var dropoutRate = 0.1
     /// Inject the covariates into the encoder too (scVI's encode_covariates).
     public var encodeCovariates = false
+    /// Inject the covariates into the decoder's output layer as well as its hidden layers: a
+    /// per-gene offset of each batch's log expression. scVI injects them into the hidden layers
+    /// only; with this, query mapping can absorb a new batch's gene-specific effects exactly.
+    public var injectCovariatesIntoOutput = true
 
     public init(genes: Int, categoryCounts: [Int]) {
         self.genes = genes

@@ -81,7 +81,7 @@ public final class VariationalAutoencoder<T: ModelScalar> {
                                    dropoutGradient: gradients ? dDropout : nil,
                                    logThetaGradient: gradients ? logTheta?.gradient.pointer : nil,
                                    rowLogLikelihood: logLikelihood.pointer, workspace: workspace,
-                                   beforeRows: { decoder.forwardOutput($0) },
+                                   beforeRows: { decoder.forwardOutput($0, categories: categories, keys: keys) },
                                    afterRows: { if gradients { decoder.outputInputGradient($0, logitGradient: dLogits, dropoutGradient: dDropout) } })
             if gradients {
                 meanGradient.zero(); varianceGradient.zero()

@@ -5,7 +5,8 @@ import RealModule
 /// 2017, simplified): gene base expression from a gamma distribution, differentially expressed
 /// genes per cell type with log-normal fold changes, a multiplicative log-normal effect per gene and
 /// batch, log-normal library sizes, and negative binomial counts. For testing integration: a good
-/// embedding separates `cell_type` and mixes `batch`.
+/// embedding separates `cell_type` and mixes `batch`. Optionally a fraction of cells carries an
+/// aberrant program (a set of genes up and down by a fold change), for testing anomaly scores.
 public struct CountSimulator: Sendable {
     public var cells = 3000
     public var genes = 1000
@@ -23,6 +24,12 @@ public struct CountSimulator: Sendable {
     public var theta = 10.0
     /// Gene base expression ~ Gamma(shape, scale) before normalising to proportions.
     public var baseExpression = (shape: 0.6, scale: 1 / 0.3)
+    /// Fraction of cells (in `aberrantBatches`, or all batches when nil) given the aberrant program.
+    public var aberrantFraction = 0.0
+    /// Genes in the aberrant program: half multiplied, half divided by the fold change.
+    public var aberrantGenes = 60
+    public var aberrantFoldChange = 4.0
+    public var aberrantBatches: Set<Int>? = nil
 
     public init() {}
 
@@ -50,12 +57,32 @@ public struct CountSimulator: Sendable {
             }
         }
 
+        // The aberrant program, drawn only when asked for, so other simulations keep their streams.
+        var aberrantProportions: [[Double]] = []
+        var isAberrantGene = [Bool](repeating: false, count: genes)
+        if aberrantFraction > 0 {
+            var order = Array(0..<genes)
+            for i in stride(from: genes - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            let program = Array(order.prefix(min(aberrantGenes, genes)))
+            var factor = [Double](repeating: 1, count: genes)
+            for (k, g) in program.enumerated() {
+                factor[g] = k % 2 == 0 ? aberrantFoldChange : 1 / aberrantFoldChange
+                isAberrantGene[g] = true
+            }
+            aberrantProportions = proportions.map { p in
+                let w = zip(p, factor).map { $0 * $1 }, total = w.reduce(0, +)
+                return w.map { $0 / total }
+            }
+        }
+
         var indptr = [0], indices: [Int32] = [], values: [Float] = []
-        var typeCodes: [Int32] = [], batchCodes: [Int32] = [], libraries: [Double] = []
+        var typeCodes: [Int32] = [], batchCodes: [Int32] = [], libraries: [Double] = [], aberrant: [Bool] = []
         for _ in 0..<cells {
             let t = Int(rng.next() % UInt64(cellTypes)), b = Int(rng.next() % UInt64(batches))
             let library = Double.exp(logLibrarySize.location + logLibrarySize.scale * rng.nextGaussian())
-            let p = proportions[t * batches + b]
+            let isAberrant = aberrantFraction > 0 && (aberrantBatches?.contains(b) ?? true) && rng.nextOpenUniform() < aberrantFraction
+            aberrant.append(isAberrant)
+            let p = isAberrant ? aberrantProportions[t * batches + b] : proportions[t * batches + b]
             for g in 0..<genes {
                 let x = rng.nextNegativeBinomial(mean: library * p[g], theta: theta)
                 if x > 0 {
@@ -73,13 +100,17 @@ public struct CountSimulator: Sendable {
         try obs.setColumn("cell_type", .categorical(codes: typeCodes, categories: .strings((0..<cellTypes).map { "type\($0)" }), ordered: false))
         try obs.setColumn("batch", .categorical(codes: batchCodes, categories: .strings((0..<batches).map { "batch\($0)" }), ordered: false))
         try obs.setColumn("expected_library_size", .numeric(NumericArray(floats: libraries)))
+        if aberrantFraction > 0 { try obs.setColumn("aberrant", .booleans(aberrant)) }
         var varTable = DataFrame(index: (0..<genes).map { "Gene\($0)" })
         try varTable.setColumn("is_de", .booleans(isDE))
         try varTable.setColumn("base_proportion", .numeric(NumericArray(floats: base.map { $0 / base.reduce(0, +) })))
+        if aberrantFraction > 0 { try varTable.setColumn("is_aberrant_gene", .booleans(isAberrantGene)) }
         var adata = try AnnData(x: .csr(counts), obs: obs, varTable: varTable)
         adata.uns = [("simulation", .dict([
             ("seed", .number(Double(seed))), ("cell_types", .number(Double(cellTypes))), ("batches", .number(Double(batches))),
             ("de_fraction", .number(deFraction)), ("batch_effect", .number(batchEffect)), ("theta", .number(theta)),
+            ("aberrant_fraction", .number(aberrantFraction)), ("aberrant_genes", .number(Double(aberrantGenes))),
+            ("aberrant_fold_change", .number(aberrantFoldChange)),
         ]))]
         return adata
     }

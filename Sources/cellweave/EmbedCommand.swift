@@ -7,7 +7,8 @@ import Foundation
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
-        abstract: "Posterior-mean latent embedding of a trained model into obsm X_cellweave; optionally batch-corrected expression.")
+        abstract: "Posterior-mean latent embedding of a trained model into obsm X_cellweave; optionally batch-corrected expression.",
+        discussion: "Batches the model has not seen are mapped first, as scArches does: their covariate weights are learned on their cells with every other weight frozen.")
 
     @Argument(help: "A model directory written by cellweave train.") var model: String
     @Argument(help: "The .h5ad (or other input) to embed: the model's genes (matched by id) and covariate columns.") var input: String
@@ -23,6 +24,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Also write the embedding as .tsv (cells x dimensions, with barcodes).") var tsv: String?
     @Option(help: "Cells per inference chunk.") var chunkSize = 1024
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var mapping: QueryMappingOptions
 
     func validate() throws {
         if layer != nil && raw { throw ValidationError("--layer and --raw exclude each other.") }
@@ -34,28 +36,20 @@ struct EmbedCommand: ParsableCommand {
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
         let source = raw ? "raw/X" : layer.map { "layers/\($0)" } ?? manifest.countsSource
-        let (matrix, varTable) = try countsMatrix(adata, source: source)
-        let columns = try modelColumns(manifest, in: varTable, file: input)
-        let counts = try matrix.toCSR().selectingColumns(columns)
-        let codes = try manifest.covariates.map { covariate -> [Int32] in
-            let coded = try CovariateColumns.labels(adata, key: covariate.key, file: input)
-            let index = Dictionary(uniqueKeysWithValues: covariate.categories.enumerated().map { ($1, Int32($0)) })
-            let mapped = coded.labels.map { index[$0] }
-            if let unknown = coded.labels.indices.first(where: { mapped[$0] == nil }) {
-                throw ModelError.unknownCategory(key: covariate.key, category: coded.labels[unknown], known: covariate.categories)
-            }
-            return coded.codes.map { mapped[$0]! }
-        }
-        let data = TrainingData(counts: counts, codes: codes, categoryCounts: manifest.configuration.categoryCounts)
-        let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
+        let inputs = try ModelInputs(adata, file: input, manifest: manifest, source: source)
+        let data = inputs.trainingData()
+        var vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
         try vae.load(tensors)
+        if inputs.categoryCounts != manifest.configuration.categoryCounts {
+            vae = try mapping.map(vae, manifest: manifest, categories: inputs.categories, data: data, threads: threads)
+        }
         let inference = LatentInference(model: vae, data: data)
         let embedding = Log.timed("embedding \(data.cells) cells") { inference.posteriorMeans() }
         adata.obsm.removeAll { $0.name == "X_cellweave" }
         adata.obsm.append(("X_cellweave", .dense(embedding)))
 
         if correctedExpression {
-            let batches = manifest.covariates[0].categories
+            let batches = inputs.categories[0]
             let targets: [Int32]
             if transformBatch == "all" {
                 targets = batches.indices.map(Int32.init)
@@ -76,30 +70,10 @@ struct EmbedCommand: ParsableCommand {
         if let tsv { try TSVWriter.write(TSVWriter.encode(embedding, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
 
-    private func countsMatrix(_ adata: AnnData, source: String) throws -> (AnnMatrix, DataFrame) {
-        if source == "X" { return (adata.x, adata.varTable) }
-        if source == "raw/X" {
-            guard let r = adata.raw else { throw ValidationError("\(input): no raw/X, where the model's counts came from (use --layer)") }
-            return (r.x, r.varTable)
-        }
-        let name = String(source.dropFirst("layers/".count))
-        guard let m = adata.layer(name) else { throw ValidationError("\(input): no layer '\(name)', where the model's counts came from (use --layer or --raw)") }
-        return (m, adata.varTable)
-    }
-
-    /// The column of each model gene in `varTable`, matched by gene id; a missing gene is an error.
-    private func modelColumns(_ manifest: ModelManifest, in varTable: DataFrame, file: String) throws -> [Int] {
-        var index: [String: Int] = [:]
-        for (j, id) in CovariateColumns.geneIDs(varTable).enumerated() where index[id] == nil { index[id] = j }
-        let missing = manifest.geneIDs.filter { index[$0] == nil }
-        guard missing.isEmpty else { throw ModelError.missingGenes(file: file, missing: missing, total: manifest.geneIDs.count) }
-        return manifest.geneIDs.map { index[$0]! }
-    }
-
     /// The corrected layer needs one value per var gene: when the model has fewer genes than the
     /// file, the output keeps the model's genes only.
     private func placeCorrectedExpression(_ expression: DenseMatrix, manifest: ModelManifest, in adata: AnnData) throws -> AnnData {
-        let columns = try modelColumns(manifest, in: adata.varTable, file: input)
+        let columns = try ModelInputs.modelColumns(manifest, in: adata.varTable, file: input)
         var out = adata
         if columns.count != adata.nVars {
             Log.info("warning: the model has \(columns.count) of the file's \(adata.nVars) genes; the output keeps those genes only")

@@ -18,6 +18,11 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Standard deviation of each gene's log batch factor (0: no batch effect).") var batchEffect = 0.5
     @Option(help: "Negative binomial inverse dispersion.") var theta = 10.0
     @Option(help: "Median counts per cell (library sizes are log-normal around it; default e^7.5, about 1808).") var librarySize: Double?
+    @Option(help: "Fraction of cells given an aberrant program (obs aberrant; var is_aberrant_gene).") var aberrantFraction = 0.0
+    @Option(help: "Genes in the aberrant program, half up and half down.") var aberrantGenes = 60
+    @Option(help: "Fold change of the aberrant program's genes.") var aberrantFoldChange = 4.0
+    @Option(parsing: .upToNextOption, help: "Batches (0-based) whose cells may be aberrant (default: all).")
+    var aberrantBatches: [Int] = []
     @Option(help: "Random seed; the same seed gives the same counts.") var seed: UInt64 = 0
 
     func validate() throws {
@@ -26,6 +31,9 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--de-fraction must be in 0...1, --batch-effect >= 0 and --theta > 0")
         }
         if let librarySize, librarySize <= 0 { throw ValidationError("--library-size must be positive") }
+        guard (0..<1).contains(aberrantFraction), aberrantGenes >= 0, aberrantFoldChange > 0 else {
+            throw ValidationError("--aberrant-fraction must be in [0, 1), --aberrant-genes >= 0 and --aberrant-fold-change > 0")
+        }
     }
 
     func run() throws {
@@ -33,6 +41,8 @@ struct SimulateCommand: ParsableCommand {
         (simulator.cells, simulator.genes, simulator.cellTypes, simulator.batches) = (cells, genes, cellTypes, batches)
         (simulator.deFraction, simulator.batchEffect, simulator.theta) = (deFraction, batchEffect, theta)
         if let librarySize { simulator.logLibrarySize.location = Foundation.log(librarySize) }
+        (simulator.aberrantFraction, simulator.aberrantGenes, simulator.aberrantFoldChange) = (aberrantFraction, aberrantGenes, aberrantFoldChange)
+        if !aberrantBatches.isEmpty { simulator.aberrantBatches = Set(aberrantBatches) }
         var adata = try simulator.simulate(seed: seed)
         Provenance.record(&adata, parameters: [])
         try H5adWriter.write(adata, to: output)

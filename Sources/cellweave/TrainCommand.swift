@@ -32,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Inverse dispersion per gene, or per gene and batch (gene-batch).") var dispersion: DispersionKind = .gene
     @Option(help: "Normalisation in hidden layers: batch, layer or none.") var normalization: Normalization = .batch
     @Flag(help: "Give the covariates to the encoder as well as the decoder.") var encodeCovariates = false
+    @Flag(inversion: .prefixedNo, help: "Inject the covariates into the decoder's output layer too (a per-gene batch offset; scVI: no).")
+    var covariatesInOutput = true
     @Option(help: "Adam learning rate.") var lr = 1e-3
     @Option(help: "Adam weight decay (L2).") var weightDecay = 1e-6
     @Option(help: "Epochs over which the KL weight rises from 0 to 1.") var nEpochsKlWarmup = 400
@@ -80,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         config.normalization = normalization
         config.dropoutRate = dropoutRate
         config.encodeCovariates = encodeCovariates
+        config.injectCovariatesIntoOutput = covariatesInOutput
         var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: counts.rows))
         options.batchSize = batchSize
         options.learningRate = lr

@@ -8,7 +8,10 @@ import Testing
         let normalization: Normalization
         let dispersion: DispersionKind
         let encodeCovariates: Bool
-        var testDescription: String { "\(likelihood) \(normalization) \(dispersion) encodeCovariates=\(encodeCovariates)" }
+        var training = true
+        var testDescription: String {
+            "\(likelihood) \(normalization) \(dispersion) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")"
+        }
     }
 
     static let cases = [
@@ -17,6 +20,8 @@ import Testing
         Case(likelihood: .zinb, normalization: .batch, dispersion: .geneBatch, encodeCovariates: true),
         Case(likelihood: .zinb, normalization: .none, dispersion: .gene, encodeCovariates: false),
         Case(likelihood: .poisson, normalization: .batch, dispersion: .gene, encodeCovariates: true),
+        // Query mapping trains in inference mode: running batch-norm statistics, no dropout.
+        Case(likelihood: .nb, normalization: .batch, dispersion: .geneBatch, encodeCovariates: true, training: false),
     ]
 
     /// Every parameter's gradient of the whole minibatch loss (encoder with dropout and sparse
@@ -39,11 +44,11 @@ import Testing
         let draws = SeededGenerator(seed: 9), klWeight = 0.7
         func loss() -> Double {
             var g = draws
-            let l = model.step(batch, klWeight: klWeight, training: true, gradients: false, generator: &g)
+            let l = model.step(batch, klWeight: klWeight, training: c.training, gradients: false, generator: &g)
             return (l.reconstruction + klWeight * l.kl) / Double(l.cells)
         }
         var g = draws
-        model.step(batch, klWeight: klWeight, training: true, gradients: true, generator: &g)
+        model.step(batch, klWeight: klWeight, training: c.training, gradients: true, generator: &g)
         var checked = 0
         for p in model.parameters {
             let analytic = p.gradient.array

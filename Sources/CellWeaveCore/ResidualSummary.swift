@@ -1,0 +1,35 @@
+/// What a cell's residuals over genes come to for anomaly scoring: their mean square (or mean
+/// deviance, whatever the caller summed) and the genes with the largest absolute residuals, signed.
+public struct ResidualSummary: Sendable, Equatable {
+    public var score: Double
+    public var topGenes: [(gene: Int, residual: Float)]
+
+    public init(score: Double, topGenes: [(gene: Int, residual: Float)]) {
+        self.score = score
+        self.topGenes = topGenes
+    }
+
+    /// Mean of `statistic` over the residuals, and the `top` largest |residual| (ties by gene index).
+    public init(residuals: UnsafeBufferPointer<Double>, statistic: [Double]? = nil, top: Int) {
+        let n = residuals.count
+        var sum = 0.0
+        if let statistic { for v in statistic { sum += v } } else { for r in residuals { sum += r * r } }
+        score = n == 0 ? 0 : sum / Double(n)
+        var best: [(gene: Int, residual: Float)] = []
+        best.reserveCapacity(top + 1)
+        for g in 0..<n where top > 0 {
+            let r = residuals[g]
+            if best.count < top || abs(r) > Double(abs(best[best.count - 1].residual)) {
+                var k = best.count
+                while k > 0 && abs(r) > Double(abs(best[k - 1].residual)) { k -= 1 }
+                best.insert((g, Float(r)), at: k)
+                if best.count > top { best.removeLast() }
+            }
+        }
+        topGenes = best
+    }
+
+    public static func == (a: ResidualSummary, b: ResidualSummary) -> Bool {
+        a.score == b.score && a.topGenes.map(\.gene) == b.topGenes.map(\.gene) && a.topGenes.map(\.residual) == b.topGenes.map(\.residual)
+    }
+}

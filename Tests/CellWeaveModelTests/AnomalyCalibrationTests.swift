@@ -1,0 +1,38 @@
+import CellWeaveCore
+@testable import CellWeaveModel
+import Foundation
+import Testing
+
+@Suite struct AnomalyCalibrationTests {
+    struct Golden: Decodable {
+        let reference: [Double], query: [Double], pvalues: [Double], qvalues: [Double], z: [Double]
+    }
+
+    /// From scipy (reference/golden/make_calibration_golden.py).
+    let golden: Golden = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("reference/golden/calibration_scipy.json")
+        return try! JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
+    }()
+
+    @Test func pValuesZAndQValuesEqualScipy() throws {
+        let c = try AnomalyCalibration(reference: golden.reference, alpha: 0.05)
+        let p = golden.query.map(c.pValue)
+        #expect(p == golden.pvalues)
+        for (a, b) in zip(golden.query.map(c.z), golden.z) { #expect(abs(a - b) < 1e-12) }
+        for (a, b) in zip(AnomalyCalibration.benjaminiHochberg(p), golden.qvalues) { #expect(abs(a - b) < 1e-12) }
+    }
+
+    @Test func tooSmallAReferenceIsRefused() {
+        #expect(throws: AnomalyCalibration.CalibrationError.tooFewReferenceCells(found: 19, needed: 20, alpha: 0.05)) {
+            try AnomalyCalibration(reference: Array(repeating: 1, count: 19), alpha: 0.05)
+        }
+    }
+
+    @Test func residualSummaryKeepsTheLargestResidualsWithSigns() {
+        let r: [Double] = [0.5, -4, 3, -0.1, 4, 2]
+        let s = r.withUnsafeBufferPointer { ResidualSummary(residuals: $0, top: 3) }
+        #expect(s.topGenes.map(\.gene) == [1, 4, 2] && s.topGenes.map(\.residual) == [-4, 4, 3])
+        #expect(abs(s.score - r.map { $0 * $0 }.reduce(0, +) / 6) < 1e-12)
+    }
+}
