@@ -87,6 +87,7 @@ bench-train: build bench-venv
 	$(BENCH_PY) reference/bench/bench_train.py --speed-data bench-data/mouse10k_batched.h5ad --quality-data bench-data/sim3k.h5ad \
 	  --epochs-speed 10 --epochs-quality 400 --out bench-data/bench_train.json --cellweave $(RELEASE_BIN)
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_train_memory.py bench-data bench-data/bench_train_memory.json
+	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly bench-data/bench_anomaly.json
 
 clean:
 	rm -rf .build $(OUT) bench-data

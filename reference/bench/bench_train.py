@@ -187,6 +187,7 @@ def cellweave_train(exe: str, data: Path, model_dir: Path, epochs: int, log: Pat
         exe, "train", str(data), "--batch-key", "batch", "-o", str(model_dir),
         "--max-epochs", str(epochs), "--batch-size", str(BATCH_SIZE), "--n-latent", str(N_LATENT),
         "--n-hidden", str(N_HIDDEN), "--n-layers", str(N_LAYERS), "--seed", str(ARGS.seed),
+        "--no-covariates-in-output",  # scVI's decoder: covariates in the hidden layers only
         "--threads", str(ARGS.threads),
     ]
     wall = run_logged(cmd, log)
