@@ -63,7 +63,7 @@ struct ScoreCommand: ParsableCommand {
         } else {
             let file = reference ?? manifest.trainingFile
             guard FileManager.default.fileExists(atPath: file) else {
-                throw ValidationError("\(file): the reference file is not there (the model's held-out cells live in its training file); give --reference or --reference-batch")
+                throw InputError(.notFound, file: file, "the reference file is not there (the model's held-out cells live in its training file); give --reference or --reference-batch")
             }
             let refData = try Log.timed("reading \(file)") { try CountMatrixLoader.load(file) }
             let inputs = try ModelInputs(refData, file: file, manifest: manifest, source: source, knownCategories: query.categories)
