@@ -77,12 +77,26 @@ struct ScoreCommand: ParsableCommand {
             }
             referenceInputs = inputs
         }
-        let categories = referenceInputs?.categories ?? query.categories
+        var categories = referenceInputs?.categories ?? query.categories
         let combined = try stack(query.counts, referenceInputs?.counts)
-        let codes = (0..<categories.count).map { k in query.codes[k] + (referenceInputs?.codes[k] ?? []) }
-        let data = TrainingData(counts: combined, codes: codes, categoryCounts: categories.map(\.count))
+        var codes = (0..<categories.count).map { k in query.codes[k] + (referenceInputs?.codes[k] ?? []) }
         let queryRows = Array(0..<query.counts.rows)
         if referenceInputs != nil { referenceRows = referenceRows.map { $0 + query.counts.rows } }
+        if method == .model, query.categoryCounts != manifest.configuration.categoryCounts, referenceInputs != nil {
+            // A mapped batch's weights are fitted on its own cells, which lowers its residuals a
+            // little. The reference cells go through the same mapping, their batches as new
+            // categories, so that their scores stay exchangeable with the query's.
+            var pseudo: [Int32: Int32] = [:]
+            for r in referenceRows {
+                let b = codes[0][r]
+                if pseudo[b] == nil {
+                    pseudo[b] = Int32(categories[0].count)
+                    categories[0].append("reference:" + categories[0][Int(b)])
+                }
+                codes[0][r] = pseudo[b]!
+            }
+        }
+        let data = TrainingData(counts: combined, codes: codes, categoryCounts: categories.map(\.count))
 
         let (queryScores, referenceScores): ([ResidualSummary], [ResidualSummary])
         switch method {
