@@ -125,6 +125,12 @@ struct ScoreCommand: ParsableCommand {
         let p = scores.map(calibration.pValue), q = AnomalyCalibration.benjaminiHochberg(p)
         let flags = q.map { $0 <= alpha }
         Log.info("\(flags.filter { $0 }.count) of \(scores.count) cells flagged at q <= \(alpha) against \(referenceName)")
+        // Benjamini-Hochberg flags k cells only if k of them have p <= alpha k / m; p is at least 1 / (n + 1).
+        let floorP = 1 / Double(referenceScores.count + 1), fewest = Int((floorP * Double(scores.count) / alpha).rounded(.up))
+        if fewest > 1 {
+            Log.info("note: with \(referenceScores.count) reference cells the smallest p-value is \(String(format: "%.2g", floorP)); "
+                     + "no cell can be flagged unless at least \(fewest) cells score above every reference cell (a larger reference lowers this)")
+        }
         try adata.obs.setColumn("anomaly_score", .numeric(NumericArray(floats: scores)))
         try adata.obs.setColumn("anomaly_z", .numeric(NumericArray(floats: scores.map(calibration.z))))
         try adata.obs.setColumn("anomaly_pvalue", .numeric(NumericArray(floats: p)))
