@@ -88,6 +88,7 @@ bench-train: build bench-venv
 	  --epochs-speed 10 --epochs-quality 400 --out bench-data/bench_train.json --cellweave $(RELEASE_BIN)
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_train_memory.py bench-data bench-data/bench_train_memory.json
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly bench-data/bench_anomaly.json
+	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly70 bench-data/bench_anomaly70.json --train-size 0.7
 
 clean:
 	rm -rf .build $(OUT) bench-data

@@ -7,7 +7,7 @@ the fraction of the new sample's healthy cells with p <= alpha (target: within 1
 and the flags at q <= alpha.
 
 Usage: CELLWEAVE=.build/release/cellweave python reference/bench/bench_anomaly.py WORK_DIR OUT.json
-           [--cells 5000] [--genes 1000] [--fraction 0.04] [--program-genes 60] [--fold-change 4]
+           [--cells 5000] [--genes 1000] [--fraction 0.04] [--program-genes 60] [--fold-change 4] [--train-size 0.9]
 """
 import argparse
 import json
@@ -31,6 +31,7 @@ def main() -> None:
     p.add_argument("--program-genes", type=int, default=60)
     p.add_argument("--fold-change", type=float, default=4)
     p.add_argument("--seed", type=int, default=2)
+    p.add_argument("--train-size", type=float, default=0.9, help="train's --train-size: the rest is the reference")
     a = p.parse_args()
     cw = os.environ["CELLWEAVE"]
     a.work.mkdir(parents=True, exist_ok=True)
@@ -44,8 +45,9 @@ def main() -> None:
     sim = ad.read_h5ad(a.work / "sim.h5ad")
     sim[sim.obs["batch"] != "batch3"].copy().write_h5ad(a.work / "healthy.h5ad")
     sim[sim.obs["batch"] == "batch3"].copy().write_h5ad(a.work / "query.h5ad")
-    run("train", a.work / "healthy.h5ad", "--batch-key", "batch", "-o", a.work / "model", "--threads", 2)
-    results = {"cells": a.cells, "genes": a.genes, "aberrant_fraction": a.fraction, "program_genes": a.program_genes,
+    run("train", a.work / "healthy.h5ad", "--batch-key", "batch", "-o", a.work / "model", "--threads", 2,
+        "--train-size", a.train_size)
+    results = {"cells": a.cells, "genes": a.genes, "train_size": a.train_size, "aberrant_fraction": a.fraction, "program_genes": a.program_genes,
                "fold_change": a.fold_change, "alpha": ALPHA, "methods": {}}
     for name, args in [("model (mean squared Pearson residual)", ["--method", "model"]),
                        ("reconstruction loss", ["--method", "model", "--statistic", "reconstruction"]),
