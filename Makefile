@@ -51,7 +51,7 @@ build: deps
 	$(SWIFT_BUILD)
 
 # The stages that exist so far, on the example sample: QC (h5ad, JSON, HTML report), Pearson-
-# residual HVGs, PCA on residuals, the VAE trained on the HVGs and its embedding.
+# residual HVGs, PCA on residuals, the VAE trained on the HVGs, its embedding and anomaly scores.
 run: build
 	mkdir -p $(OUT)/example
 	$(RELEASE_BIN) inspect $(EXAMPLE)
@@ -61,8 +61,10 @@ run: build
 	$(RELEASE_BIN) pca $(OUT)/example/hvg.h5ad -o $(OUT)/example/pca.h5ad --n-comps 30
 	$(RELEASE_BIN) train $(OUT)/example/pca.h5ad --batch-key sample --hvg-only -o $(OUT)/example/model --max-epochs 100
 	$(RELEASE_BIN) embed $(OUT)/example/model $(OUT)/example/pca.h5ad -o $(OUT)/example/embedded.h5ad --tsv $(OUT)/example/X_cellweave.tsv
-	$(RELEASE_BIN) inspect $(OUT)/example/embedded.h5ad
-	@echo "outputs in $(OUT)/example: qc.h5ad qc.json qc.html hvg.h5ad pca.h5ad model/ embedded.h5ad X_cellweave.tsv"
+	$(RELEASE_BIN) score $(OUT)/example/model $(OUT)/example/embedded.h5ad -o $(OUT)/example/scored.h5ad \
+	  --tsv $(OUT)/example/anomaly.tsv --report $(OUT)/example/anomaly.html
+	$(RELEASE_BIN) inspect $(OUT)/example/scored.h5ad
+	@echo "outputs in $(OUT)/example: qc.h5ad qc.json qc.html hvg.h5ad pca.h5ad model/ embedded.h5ad X_cellweave.tsv scored.h5ad anomaly.tsv anomaly.html"
 
 test: test-swift test-interop
 
