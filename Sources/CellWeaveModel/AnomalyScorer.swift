@@ -11,7 +11,8 @@ public struct AnomalyScorer {
     public let data: TrainingData
     public var statistic = ResidualStatistic.meanSquared
     public var topGenes = 10
-    /// Residuals are clipped to +-clip when set, so a single gene cannot dominate a cell's score.
+    /// Residuals are clipped to +-clip in the mean squared residual, so a single gene cannot
+    /// dominate a cell's score.
     public var clip: Double?
 
     public init(model: VariationalAutoencoder<Float>, data: TrainingData) {
@@ -23,16 +24,18 @@ public struct AnomalyScorer {
     public func score(_ cells: [Int]? = nil) -> [ResidualSummary] {
         var out: [ResidualSummary] = []
         forEachResidualRow(cells ?? Array(0..<data.cells)) { perGene, residuals in
-            if let clip { for j in residuals.indices { residuals[j] = min(max(residuals[j], -clip), clip) } }
-            residuals.withUnsafeBufferPointer {
-                out.append(ResidualSummary(residuals: $0, statistic: statistic == .meanSquared ? nil : perGene, top: topGenes))
+            // The score uses clipped residuals; the top genes show them as they are.
+            if statistic == .meanSquared {
+                let limit = clip ?? .infinity
+                for j in residuals.indices { let r = min(abs(residuals[j]), limit); perGene[j] = r * r }
             }
+            residuals.withUnsafeBufferPointer { out.append(ResidualSummary(residuals: $0, statistic: perGene, top: topGenes)) }
         }
         return out
     }
 
     /// Calls body(per-gene statistic, residuals) for each cell in order; the arrays are reused.
-    private func forEachResidualRow(_ selected: [Int], _ body: ([Double], inout [Double]) -> Void) {
+    private func forEachResidualRow(_ selected: [Int], _ body: (inout [Double], [Double]) -> Void) {
         let c = model.configuration, g = c.genes, d = c.latent, keys = data.categoryCounts.count
         let batch = SparseBatch<Float>(covariateKeys: keys)
         let latent = Buffer<Float>(count: model.capacity * d)
@@ -69,7 +72,7 @@ public struct AnomalyScorer {
                             : -NegativeBinomial.logLikelihood(x[j], mean: max(mu, 1e-12), theta: theta)
                     }
                 }
-                body(perGene, &residuals)
+                body(&perGene, residuals)
             }
         }
     }
