@@ -4,7 +4,7 @@
 #   make bench  release benchmarks beside scanpy/anndata (figures in BENCHMARKS.md)
 
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config
+APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config libc6-dev
 VENV := .venv
 PY := $(VENV)/bin/python
 BENCH_VENV := .venv-bench
