@@ -1,5 +1,4 @@
 import CellWeaveCore
-import Dispatch
 import RealModule
 
 /// Highly variable genes, with the statistics scanpy writes to var.
@@ -69,10 +68,10 @@ public struct HighlyVariableGenes: Sendable {
         variances.withUnsafeMutableBufferPointer { out in
             // Genes are independent: split them across cores without changing any sum's order.
             let parts = 8
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
+            ParallelLoop.run(parts: parts) { part in
                 var r = [Double](repeating: 0, count: n)
                 r.withUnsafeMutableBufferPointer { r in
-                    for g in (nGenes * part / parts)..<(nGenes * (part + 1) / parts) where geneTotals[g] > 0 {
+                    for g in ParallelLoop.range(part, of: parts, nGenes) where geneTotals[g] > 0 {
                         // Every cell's residual once (a loop the compiler vectorises), then the
                         // two sums in cell order, as scanpy's kernel adds them.
                         let gt = geneTotals32[g]

@@ -1,5 +1,4 @@
 import CellWeaveCore
-import Dispatch
 
 /// Analytic Pearson residuals of a negative binomial with a null model of library size times gene
 /// share (Lause, Berens & Kobak 2021): mu_cg = n_c p_g, r_cg = (x_cg - mu_cg) / sqrt(mu_cg +
@@ -38,9 +37,9 @@ public struct PearsonResiduals: Sendable {
         counts.storage.indices.withUnsafeBufferPointer { indices in
             counts.storage.values.withUnsafeBufferPointer { values in
                 geneShares.withUnsafeBufferPointer { shares in
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
-                        let lo = rows.lowerBound + rows.count * part / parts, hi = rows.lowerBound + rows.count * (part + 1) / parts
-                        for c in lo..<hi {
+                    ParallelLoop.run(parts: parts) { part in
+                        let piece = ParallelLoop.range(part, of: parts, rows.count)
+                        for c in (rows.lowerBound + piece.lowerBound)..<(rows.lowerBound + piece.upperBound) {
                             let row = out.baseAddress! + (c - rows.lowerBound) * g
                             let n = cellTotals[c]
                             for j in 0..<g { row[j] = residual(0, n * shares[j]) }

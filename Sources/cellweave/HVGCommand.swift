@@ -20,16 +20,7 @@ struct HVGCommand: ParsableCommand {
 
     func run() throws {
         var adata = try stage.load()
-        var batches: [Int]?
-        if let batchKey {
-            guard let column = adata.obs[batchKey] else {
-                throw ValidationError("\(stage.input): no obs column '\(batchKey)' (obs columns: \(adata.obs.columnNames.joined(separator: ", ")))")
-            }
-            guard let coded = column.batchCodes() else {
-                throw ValidationError("\(stage.input): obs column '\(batchKey)' has missing values or is not a label column")
-            }
-            batches = coded.codes
-        }
+        let batches = try batchKey.map { try CovariateColumns.labels(adata, key: $0, file: stage.input).codes }
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
         let hvg: HighlyVariableGenes
