@@ -13,7 +13,6 @@ public final class Encoder<T: ModelScalar> {
     let usesCovariates: Bool
     static var varianceFloor: T { 1e-4 }
     private let hiddenGradients: [Buffer<T>]
-    private let headGradient: Buffer<T>
 
     public init(configuration c: ModelConfiguration, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
         usesCovariates = c.encodeCovariates
@@ -28,7 +27,6 @@ public final class Encoder<T: ModelScalar> {
         mean = Buffer(count: capacity * c.latent)
         variance = Buffer(count: capacity * c.latent)
         hiddenGradients = (0..<c.layers).map { _ in Buffer(count: capacity * c.hidden) }
-        headGradient = Buffer(count: capacity * c.hidden)
     }
 
     public var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + meanHead.parameters + varianceHead.parameters }
@@ -56,8 +54,8 @@ public final class Encoder<T: ModelScalar> {
         for k in 0..<(rows * latent) { varianceGradient[k] *= variance[k] - Self.varianceFloor }
         let h = UnsafePointer(layers[last].output.pointer), dh = hiddenGradients[last].pointer
         meanHead.backward(meanGradient, input: h, rows: rows, categories: nil, keys: 0, inputGradient: dh)
-        varianceHead.backward(varianceGradient, input: h, rows: rows, categories: nil, keys: 0, inputGradient: headGradient.pointer)
-        for k in 0..<(rows * meanHead.inputs) { dh[k] += headGradient[k] }
+        varianceHead.accumulateGradients(varianceGradient, input: h, rows: rows, categories: nil, keys: 0)
+        varianceHead.inputGradient(varianceGradient, rows: rows, into: dh, accumulate: true)
         for l in layers.indices.reversed() {
             layers[l].backward(hiddenGradients[l].pointer, input: input(of: l, batch), rows: rows, categories: categories, keys: keys,
                                inputGradient: l == 0 ? nil : hiddenGradients[l - 1].pointer)
