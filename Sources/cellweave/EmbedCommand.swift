@@ -13,8 +13,7 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "A model directory written by cellweave train.") var model: String
     @Argument(help: "The .h5ad (or other input) to embed: the model's genes (matched by id) and covariate columns.") var input: String
     @Option(name: .shortAndLong, help: "The .h5ad to write (atomically).") var output: String
-    @Option(help: "Counts from this layer (default: where the model's training counts were).") var layer: String?
-    @Flag(help: "Counts from raw/X.") var raw = false
+    @OptionGroup var counts: ModelCountsOptions
     @Flag(help: "Write decoded normalised expression with every cell set to --transform-batch as layer cellweave_corrected.")
     var correctedExpression = false
     @Option(help: "Batch (category of the model's batch key) to decode every cell in, or 'all' to average over batches.")
@@ -27,7 +26,6 @@ struct EmbedCommand: ParsableCommand {
     @OptionGroup var mapping: QueryMappingOptions
 
     func validate() throws {
-        if layer != nil && raw { throw ValidationError("--layer and --raw exclude each other.") }
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
     }
 
@@ -35,14 +33,9 @@ struct EmbedCommand: ParsableCommand {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
-        let source = raw ? "raw/X" : layer.map { "layers/\($0)" } ?? manifest.countsSource
-        let inputs = try ModelInputs(adata, file: input, manifest: manifest, source: source)
+        let inputs = try ModelInputs(adata, file: input, manifest: manifest, source: counts.source(default: manifest.countsSource))
         let data = inputs.trainingData()
-        var vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
-        try vae.load(tensors)
-        if inputs.categoryCounts != manifest.configuration.categoryCounts {
-            vae = try mapping.map(vae, manifest: manifest, categories: inputs.categories, data: data, threads: threads)
-        }
+        let vae = try mapping.model(manifest, tensors: tensors, categories: inputs.categories, data: data, capacity: chunkSize, threads: threads)
         let inference = LatentInference(model: vae, data: data)
         let embedding = Log.timed("embedding \(data.cells) cells") { inference.posteriorMeans() }
         adata.obsm.removeAll { $0.name == "X_cellweave" }

@@ -38,6 +38,9 @@ struct ModelInputs {
         TrainingData(counts: counts, codes: codes, categoryCounts: categoryCounts ?? self.categoryCounts)
     }
 
+    /// "raw/X" or "layers/NAME" for counts not in X; nil for X.
+    static func sourceName(layer: String?, raw: Bool) -> String? { raw ? "raw/X" : layer.map { "layers/\($0)" } }
+
     static func countsMatrix(_ adata: AnnData, source: String, file: String) throws -> (AnnMatrix, DataFrame) {
         if source == "X" { return (adata.x, adata.varTable) }
         if source == "raw/X" {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellWeaveCore
 import CellWeaveModel
 
 /// How cells of covariate categories the model has not seen are mapped onto it.
@@ -6,8 +7,18 @@ struct QueryMappingOptions: ParsableArguments {
     @Option(help: "Epochs of query mapping for new batches (only their covariate weights train).") var queryEpochs = 100
     @Option(help: "Seed of the query mapping.") var querySeed: UInt64 = 0
 
+    /// The trained model, built for `capacity` cells at a time, and mapped onto `categories` when
+    /// they hold categories it has not seen (`data` coded accordingly).
+    func model(_ manifest: ModelManifest, tensors: [NamedTensor], categories: [[String]], data: TrainingData, capacity: Int,
+               threads: Int) throws -> VariationalAutoencoder<Float> {
+        let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: capacity, threads: threads, seed: 0)
+        try vae.load(tensors)
+        guard categories.map(\.count) != manifest.configuration.categoryCounts else { return vae }
+        return try map(vae, manifest: manifest, categories: categories, data: data, threads: threads)
+    }
+
     /// `categories[k]`: key k's labels, the model's first; `data` coded accordingly.
-    func map(_ model: VariationalAutoencoder<Float>, manifest: ModelManifest, categories: [[String]], data: TrainingData,
+    private func map(_ model: VariationalAutoencoder<Float>, manifest: ModelManifest, categories: [[String]], data: TrainingData,
              threads: Int) throws -> VariationalAutoencoder<Float> {
         let new = zip(categories, manifest.covariates).flatMap { labels, covariate in
             labels.dropFirst(covariate.categories.count).map { "\(covariate.key)=\($0)" }

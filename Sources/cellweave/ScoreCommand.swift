@@ -31,14 +31,12 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Clip model-based residuals to +-this value, so one gene cannot dominate a score (0: no clipping).") var clip = 10.0
     @Option(help: "Also write the per-cell table (scores, p, q, flag, top genes) as .tsv.") var tsv: String?
     @Option(help: "Also write an HTML summary.") var report: String?
-    @Option(help: "Counts from this layer (default: where the model's training counts were).") var layer: String?
-    @Flag(help: "Counts from raw/X.") var raw = false
+    @OptionGroup var counts: ModelCountsOptions
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var mapping: QueryMappingOptions
 
     func validate() throws {
         if reference != nil && referenceBatch != nil { throw ValidationError("--reference and --reference-batch exclude each other.") }
-        if layer != nil && raw { throw ValidationError("--layer and --raw exclude each other.") }
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1).") }
         guard topGenes >= 0, threads >= 1 else { throw ValidationError("--top-genes must be >= 0 and --threads >= 1.") }
     }
@@ -47,7 +45,7 @@ struct ScoreCommand: ParsableCommand {
         BLAS.threadCount = 1
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
-        let source = raw ? "raw/X" : layer.map { "layers/\($0)" } ?? manifest.countsSource
+        let source = counts.source(default: manifest.countsSource)
         let query = try ModelInputs(adata, file: input, manifest: manifest, source: source)
 
         // The reference: its own file (then stacked under the query's rows) or some of the query's cells.
@@ -101,11 +99,7 @@ struct ScoreCommand: ParsableCommand {
         let (queryScores, referenceScores): ([ResidualSummary], [ResidualSummary])
         switch method {
         case .model:
-            var vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: 1024, threads: threads, seed: 0)
-            try vae.load(tensors)
-            if categories.map(\.count) != manifest.configuration.categoryCounts {
-                vae = try mapping.map(vae, manifest: manifest, categories: categories, data: data, threads: threads)
-            }
+            let vae = try mapping.model(manifest, tensors: tensors, categories: categories, data: data, capacity: 1024, threads: threads)
             var scorer = AnomalyScorer(model: vae, data: data)
             scorer.statistic = statistic
             scorer.topGenes = topGenes

@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
             version: CellWeaveCommand.version, configuration: config, options: options,
             geneIDs: CovariateColumns.geneIDs(adata.varTable), geneNames: adata.varTable.index,
             covariates: zip(keys, coded).map { ModelManifest.Covariate(key: $0, categories: $1.labels) },
-            countsSource: inputOptions.raw ? "raw/X" : inputOptions.layer.map { "layers/\($0)" } ?? "X",
+            countsSource: ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X",
             trainingFile: URL(fileURLWithPath: input).standardizedFileURL.path, trainingCells: trainer.trainCells.count,
             validationCells: trainer.validationCells.map { adata.obs.index[$0] })
         try directory.save(manifest, tensors: trainer.model.tensors)
