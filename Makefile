@@ -89,8 +89,8 @@ bench-train: build bench-venv
 	$(BENCH_PY) reference/bench/bench_train.py --speed-data bench-data/mouse10k_batched.h5ad --quality-data bench-data/sim3k.h5ad \
 	  --epochs-speed 10 --epochs-quality 400 --out bench-data/bench_train.json --cellweave $(RELEASE_BIN)
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_train_memory.py bench-data bench-data/bench_train_memory.json
-	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly bench-data/bench_anomaly.json
-	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly70 bench-data/bench_anomaly70.json --train-size 0.7
+	for seed in 2 3 4; do CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly$$seed bench-data/bench_anomaly$$seed.json --seed $$seed || exit 1; done
+	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly10k bench-data/bench_anomaly10k.json --cells 10000
 
 clean:
 	rm -rf .build $(OUT) bench-data

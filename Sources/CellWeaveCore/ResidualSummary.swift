@@ -1,5 +1,6 @@
-/// What a cell's residuals over genes come to for anomaly scoring: their mean square (or mean
-/// deviance, whatever the caller summed) and the genes with the largest absolute residuals, signed.
+/// What a cell's residuals over genes come to for anomaly scoring: their mean square (or the
+/// weighted mean of whatever per-gene statistic the caller gives) and the genes with the largest
+/// absolute residuals, signed.
 public struct ResidualSummary: Sendable, Equatable {
     public var score: Double
     public var topGenes: [(gene: Int, residual: Float)]
@@ -9,12 +10,17 @@ public struct ResidualSummary: Sendable, Equatable {
         self.topGenes = topGenes
     }
 
-    /// Mean of `statistic` over the residuals, and the `top` largest |residual| (ties by gene index).
-    public init(residuals: UnsafeBufferPointer<Double>, statistic: [Double]? = nil, top: Int) {
+    /// Mean of `statistic` (default: the squared residuals) over the genes, weighted by `weights`
+    /// when given, and the `top` largest |residual| (ties by gene index).
+    public init(residuals: UnsafeBufferPointer<Double>, statistic: [Double]? = nil, weights: [Double]? = nil, top: Int) {
         let n = residuals.count
-        var sum = 0.0
-        if let statistic { for v in statistic { sum += v } } else { for r in residuals { sum += r * r } }
-        score = n == 0 ? 0 : sum / Double(n)
+        var sum = 0.0, total = 0.0
+        for g in 0..<n {
+            let w = weights?[g] ?? 1
+            sum += w * (statistic?[g] ?? residuals[g] * residuals[g])
+            total += w
+        }
+        score = total > 0 ? sum / total : 0
         var best: [(gene: Int, residual: Float)] = []
         best.reserveCapacity(top + 1)
         for g in 0..<n where top > 0 {

@@ -9,10 +9,10 @@ import RealModule
 public struct AnomalyScorer {
     public let model: VariationalAutoencoder<Float>
     public let data: TrainingData
-    public var statistic = ResidualStatistic.meanSquared
+    public var statistic = ResidualStatistic.weightedMeanSquared
     public var topGenes = 10
-    /// Residuals are clipped to +-clip in the mean squared residual, so a single gene cannot
-    /// dominate a cell's score.
+    /// Residuals are clipped to +-clip in the (weighted) mean squared residual, so a single gene
+    /// cannot dominate a cell's score.
     public var clip: Double?
 
     public init(model: VariationalAutoencoder<Float>, data: TrainingData) {
@@ -23,23 +23,28 @@ public struct AnomalyScorer {
     /// One summary per cell of `cells` (default: all), in order.
     public func score(_ cells: [Int]? = nil) -> [ResidualSummary] {
         var out: [ResidualSummary] = []
-        forEachResidualRow(cells ?? Array(0..<data.cells)) { perGene, residuals in
+        let weighted = statistic == .weightedMeanSquared
+        forEachResidualRow(cells ?? Array(0..<data.cells)) { perGene, weights, residuals in
             // The score uses clipped residuals; the top genes show them as they are.
-            if statistic == .meanSquared {
+            if statistic == .meanSquared || weighted {
                 let limit = clip ?? .infinity
                 for j in residuals.indices { let r = min(abs(residuals[j]), limit); perGene[j] = r * r }
             }
-            residuals.withUnsafeBufferPointer { out.append(ResidualSummary(residuals: $0, statistic: perGene, top: topGenes)) }
+            residuals.withUnsafeBufferPointer {
+                out.append(ResidualSummary(residuals: $0, statistic: perGene, weights: weighted ? weights : nil, top: topGenes))
+            }
         }
         return out
     }
 
-    /// Calls body(per-gene statistic, residuals) for each cell in order; the arrays are reused.
-    private func forEachResidualRow(_ selected: [Int], _ body: (inout [Double], [Double]) -> Void) {
+    /// Calls body(per-gene statistic, per-gene 1 / Var(r^2), residuals) for each cell in order;
+    /// the arrays are reused.
+    private func forEachResidualRow(_ selected: [Int], _ body: (inout [Double], [Double], [Double]) -> Void) {
         let c = model.configuration, g = c.genes, d = c.latent, keys = data.categoryCounts.count
         let batch = SparseBatch<Float>(covariateKeys: keys)
         let latent = Buffer<Float>(count: model.capacity * d)
         var residuals = [Double](repeating: 0, count: g), perGene = [Double](repeating: 0, count: g)
+        var weights = [Double](repeating: 0, count: g)
         var x = [Double](repeating: 0, count: g)
         let logTheta = model.logTheta?.value
         for start in stride(from: 0, to: selected.count, by: model.capacity) {
@@ -65,6 +70,7 @@ public struct AnomalyScorer {
                     }
                     residuals[j] = variance > 0 ? (x[j] - mu) / variance.squareRoot() : 0
                     switch statistic {
+                    case .weightedMeanSquared: weights[j] = Self.inverseVarianceOfSquaredResidual(mean: mu, theta: theta)
                     case .meanSquared: break
                     case .deviance: perGene[j] = Self.deviance(x[j], mean: mu, theta: theta)
                     case .reconstruction:
@@ -72,9 +78,18 @@ public struct AnomalyScorer {
                             : -NegativeBinomial.logLikelihood(x[j], mean: max(mu, 1e-12), theta: theta)
                     }
                 }
-                body(&perGene, residuals)
+                body(&perGene, weights, residuals)
             }
         }
+    }
+
+    /// 1 / Var(r^2) for r the Pearson residual of an NB(mu, theta) count: E r^4 - 1 is the
+    /// kurtosis minus one, 2 + 6/theta + theta / (mu (mu + theta)) (2 + 1/mu for the Poisson).
+    /// Zero where mu is zero: such a gene carries no information about the cell.
+    static func inverseVarianceOfSquaredResidual(mean mu: Double, theta: Double) -> Double {
+        guard mu > 0 else { return 0 }
+        let variance = theta.isInfinite ? 2 + 1 / mu : 2 + 6 / theta + theta / (mu * (mu + theta))
+        return 1 / variance
     }
 
     /// The NB unit deviance 2 [x log(x / mu) - (x + theta) log((x + theta) / (mu + theta))]

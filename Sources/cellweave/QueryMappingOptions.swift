@@ -28,6 +28,12 @@ struct QueryMappingOptions: ParsableArguments {
         mapping.seed = querySeed
         mapping.threads = threads
         mapping.batchSize = manifest.options.batchSize
+        if !manifest.configuration.encodeCovariates {
+            // The encoder has never seen the new batches' shifts and cannot learn them: their cells
+            // land off in latent space, and residuals (and scores) grow cell-type by cell-type.
+            Log.info("note: the model was trained without --encode-covariates; new batches map better onto a model trained with it, "
+                     + "as scvi-tools recommends for scArches")
+        }
         return try Log.timed("mapping \(new.joined(separator: ", ")) onto the model (\(queryEpochs) epochs)") {
             try mapping.extend(model, newCounts: categories.map(\.count), data: data, capacity: model.capacity)
         }

@@ -26,7 +26,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "False discovery rate at which cells are flagged.") var alpha = 0.05
     @Option(help: "model (residuals of the trained model) or analytic (model-free analytic Pearson residuals, for comparison).")
     var method: ScoreMethod = .model
-    @Option(help: "Per-cell statistic of the residuals: mean-squared or deviance.") var statistic: ResidualStatistic = .meanSquared
+    @Option(help: "Per-cell statistic of the residuals: weighted-mean-squared (squared residuals weighted by 1 / their variance under the model), mean-squared, deviance, or reconstruction.") var statistic: ResidualStatistic = .weightedMeanSquared
     @Option(help: "Genes with the largest residuals listed per cell.") var topGenes = 10
     @Option(help: "Clip model-based residuals to +-this value, so one gene cannot dominate a score (0: no clipping).") var clip = 10.0
     @Option(help: "Also write the per-cell table (scores, p, q, flag, top genes) as .tsv.") var tsv: String?
@@ -117,11 +117,11 @@ struct ScoreCommand: ParsableCommand {
         let calibration = try AnomalyCalibration(reference: referenceScores.map(\.score), alpha: alpha)
         let scores = queryScores.map(\.score)
         let p = scores.map(calibration.pValue), q = AnomalyCalibration.benjaminiHochberg(p)
-        let flags = q.map { $0 <= alpha }
-        Log.info("\(flags.filter { $0 }.count) of \(scores.count) cells flagged at q <= \(alpha) against \(referenceName)")
+        let flags = q.map { $0 <= alpha }, flagged = flags.filter { $0 }.count
+        Log.info("\(flagged) of \(scores.count) cells flagged at q <= \(alpha) against \(referenceName)")
         // Benjamini-Hochberg flags k cells only if k of them have p <= alpha k / m; p is at least 1 / (n + 1).
         let floorP = 1 / Double(referenceScores.count + 1), fewest = Int((floorP * Double(scores.count) / alpha).rounded(.up))
-        if fewest > 1 {
+        if flagged == 0 && fewest > 1 {
             Log.info("note: with \(referenceScores.count) reference cells the smallest p-value is \(String(format: "%.2g", floorP)); "
                      + "no cell can be flagged unless at least \(fewest) cells score above every reference cell (a larger reference lowers this)")
         }

@@ -1,8 +1,10 @@
 """Anomaly-score benchmark for `make bench`: healthy simulated samples train the model; a sample
 from a batch it has never seen holds aberrant cells (a program of genes up and down by a fold
 change). `cellweave score` maps the new batch and scores its cells against the cells train held
-out. Reported per method (model-based Pearson residuals, the model's reconstruction loss,
-model-free analytic residuals): AUROC of the scores for the aberrant cells, and the calibration:
+out. The model is trained with --encode-covariates, as scvi-tools recommends for scArches
+mapping: a new batch then also gets its own encoder row. Reported per method (model-based Pearson
+residuals weighted by their inverse variance (the default) and unweighted, the model's
+reconstruction loss, model-free analytic residuals): AUROC of the scores for the aberrant cells, and the calibration:
 the fraction of the new sample's healthy cells with p <= alpha (target: within 1 point of alpha),
 and the flags at q <= alpha.
 
@@ -46,10 +48,12 @@ def main() -> None:
     sim[sim.obs["batch"] != "batch3"].copy().write_h5ad(a.work / "healthy.h5ad")
     sim[sim.obs["batch"] == "batch3"].copy().write_h5ad(a.work / "query.h5ad")
     run("train", a.work / "healthy.h5ad", "--batch-key", "batch", "-o", a.work / "model", "--threads", 2,
-        "--train-size", a.train_size)
-    results = {"cells": a.cells, "genes": a.genes, "train_size": a.train_size, "aberrant_fraction": a.fraction, "program_genes": a.program_genes,
+        "--train-size", a.train_size, "--encode-covariates")
+    reference_cells = len(json.loads((a.work / "model" / "config.json").read_text())["validation_cells"])
+    results = {"reference_cells": reference_cells, "seed": a.seed, "cells": a.cells, "genes": a.genes, "train_size": a.train_size, "aberrant_fraction": a.fraction, "program_genes": a.program_genes,
                "fold_change": a.fold_change, "alpha": ALPHA, "methods": {}}
-    for name, args in [("model (mean squared Pearson residual)", ["--method", "model"]),
+    for name, args in [("model (weighted mean squared residual)", ["--method", "model"]),
+                       ("model (mean squared residual)", ["--method", "model", "--statistic", "mean-squared"]),
                        ("reconstruction loss", ["--method", "model", "--statistic", "reconstruction"]),
                        ("analytic Pearson residuals", ["--method", "analytic"])]:
         out = a.work / f"{args[-1]}.h5ad"
@@ -64,8 +68,9 @@ def main() -> None:
             "aberrant": int(y.sum()), "query_cells": int(len(y)),
         }
     a.out.write_text(json.dumps(results, indent=2))
-    print(f"\nAnomaly scores: new batch of {results['methods'][name]['query_cells']} cells, "
-          f"{results['methods'][name]['aberrant']} aberrant ({a.program_genes} genes x{a.fold_change:g} up/down)")
+    print(f"\nAnomaly scores (seed {a.seed}): new batch of {results['methods'][name]['query_cells']} cells, "
+          f"{results['methods'][name]['aberrant']} aberrant ({a.program_genes} genes x{a.fold_change:g} up/down), "
+          f"{reference_cells} reference cells")
     print(f"  {'method':40} {'AUROC':>7} {'healthy p<=0.05':>16} {'flagged (aberrant)':>20}")
     for name, r in results["methods"].items():
         print(f"  {name:40} {r['auroc']:7.3f} {r['healthy_p_le_alpha']:16.3f} {r['flagged']:>12} ({r['flagged_aberrant']})")
