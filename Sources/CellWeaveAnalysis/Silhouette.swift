@@ -3,38 +3,22 @@ import CellWeaveCore
 /// Silhouette widths on an embedding (Euclidean), as sklearn's silhouette_samples computes them:
 /// s = (b - a) / max(a, b), a the mean distance to the cell's own group (itself excluded), b the
 /// smallest mean distance to another group; 0 for a cell alone in its group. Distances come in
-/// blocks from one BLAS product, so memory stays at block x cells.
+/// blocks (SquaredDistanceBlocks), so memory stays at block x cells.
 public enum Silhouette {
     /// Per-cell silhouette widths of `labels` (codes 0..<groups) on rows of `embedding`.
     public static func samples(_ embedding: DenseMatrix, labels: [Int]) -> [Double] {
-        let n = embedding.rows, d = embedding.cols
+        let n = embedding.rows
         precondition(labels.count == n)
         let groups = (labels.max() ?? -1) + 1
         var sizes = [Int](repeating: 0, count: groups)
         for l in labels { sizes[l] += 1 }
-        let x = embedding.values.map(Double.init)
-        let norms = (0..<n).map { i in (0..<d).reduce(0.0) { $0 + x[i * d + $1] * x[i * d + $1] } }
         var widths = [Double](repeating: 0, count: n)
-        let block = 256
-        var products = [Double](repeating: 0, count: block * n)
         var sums = [Double](repeating: 0, count: groups)
-        var transposed = [Double](repeating: 0, count: d * n)
-        for i in 0..<n { for k in 0..<d { transposed[k * n + i] = x[i * d + k] } }
-        for start in stride(from: 0, to: n, by: block) {
-            let rows = min(block, n - start)
-            x.withUnsafeBufferPointer { px in
-                transposed.withUnsafeBufferPointer { pt in
-                    products.withUnsafeMutableBufferPointer { pp in
-                        BLAS.dgemm(UnsafeBufferPointer(rebasing: px[(start * d)...]), pt, m: rows, k: d, n: n, into: pp)
-                    }
-                }
-            }
+        SquaredDistanceBlocks(embedding).forEachBlock(in: 0..<n) { start, rows, squared in
             for r in 0..<rows {
                 let i = start + r
                 for g in 0..<groups { sums[g] = 0 }
-                for j in 0..<n where j != i {
-                    sums[labels[j]] += max(norms[i] + norms[j] - 2 * products[r * n + j], 0).squareRoot()
-                }
+                for j in 0..<n where j != i { sums[labels[j]] += squared[r * n + j].squareRoot() }
                 let own = labels[i]
                 guard sizes[own] > 1 else { widths[i] = 0; continue }
                 let a = sums[own] / Double(sizes[own] - 1)

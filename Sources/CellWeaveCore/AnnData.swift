@@ -17,9 +17,11 @@ public struct AnnData: Sendable {
     public var layers: [(name: String, matrix: AnnMatrix)] = []
     public var obsm: [(name: String, matrix: AnnMatrix)] = []
     public var raw: Raw?
-    /// Entries CellWeave writes into uns and varm, on top of any carried from the input.
+    /// Entries CellWeave writes into uns, varm and obsp, on top of (or replacing) any carried from
+    /// the input.
     public var uns: [(name: String, value: UnsValue)] = []
     public var varm: [(name: String, matrix: AnnMatrix)] = []
+    public var obsp: [(name: String, matrix: AnnMatrix)] = []
     /// Elements CellWeave does not interpret (uns, varm, obsp, ...), carried through unchanged
     /// from the file they came from.
     public var passthrough: [PassthroughElement] = []

@@ -77,6 +77,18 @@ public enum H5adReader {
         }
     }
 
+    /// One matrix of an h5ad file by its path (e.g. "obsp/connectivities"), which `read` only carries
+    /// through; an error naming the file and path when it is absent.
+    public static func matrix(path: String, at element: String) throws -> AnnMatrix {
+        let file = try HDF5File.open(path)
+        let parts = element.split(separator: "/").map(String.init)
+        guard file.contains(element), let name = parts.last else {
+            throw InputError(.missingObject, file: path, .hdf5Path("/" + element), "no /\(element) in the file")
+        }
+        let parent = parts.count == 1 ? file : try file.group(parts.dropLast().joined(separator: "/"))
+        return try readMatrix(parent, name)
+    }
+
     // MARK: matrices
 
     static func readMatrix(_ parent: HDF5Group, _ name: String) throws -> AnnMatrix {

@@ -41,7 +41,7 @@ public enum H5adWriter {
                 _ = try file.createDictGroup(name)
             }
         }
-        let uns = try file.group("uns"), varm = try file.group("varm")
+        let uns = try file.group("uns"), varm = try file.group("varm"), obsp = try file.group("obsp")
         for (name, value) in adata.uns {
             try uns.remove(name)
             try writeUns(value, in: uns, name: name, compression: compression)
@@ -49,6 +49,10 @@ public enum H5adWriter {
         for (name, m) in adata.varm {
             try varm.remove(name)
             try writeMatrix(m, in: varm, name: name, compression: compression)
+        }
+        for (name, m) in adata.obsp {
+            try obsp.remove(name)
+            try writeMatrix(m, in: obsp, name: name, compression: compression)
         }
         if let raw = adata.raw {
             let g = try file.createGroup("raw")
@@ -143,6 +147,8 @@ public enum H5adWriter {
             try g.writeDataset(name, strings: v, compression: compression).setEncoding("string-array", version: "0.2.0")
         case let .number(x):
             try g.writeScalar(name, double: x).setEncoding("numeric-scalar", version: "0.2.0")
+        case let .integer(x):
+            try g.writeScalar(name, int64: x).setEncoding("numeric-scalar", version: "0.2.0")
         case let .numbers(v):
             try writeNumeric(v, in: g, name: name, compression: compression).setEncoding("array", version: "0.2.0")
         case let .dict(entries):

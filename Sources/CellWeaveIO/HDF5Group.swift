@@ -171,6 +171,14 @@ public class HDF5Group: HDF5Node {
         }
     }
 
+    /// A scalar int64 dataset (anndata's `numeric-scalar`).
+    public func writeScalar(_ name: String, int64: Int64) throws -> HDF5Dataset {
+        var v = int64
+        return try writeScalarValue(name, type: cw_H5T_STD_I64LE()) { ds in
+            try check(H5Dwrite(ds, cw_H5T_NATIVE_INT64(), cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), &v), "write", at: name)
+        }
+    }
+
     private func writeScalarValue(_ name: String, type: hid_t, _ write: (hid_t) throws -> Void) throws -> HDF5Dataset {
         let space = H5Screate(H5S_SCALAR)
         defer { H5Sclose(space) }
