@@ -61,6 +61,19 @@ public struct NearestNeighbors: Sendable {
         return NearestNeighbors(cells: n, k: k, indices: indices, distances: distances)
     }
 
+    /// The first `k` neighbours of every cell (itself included), as scib's subset_neighbors.
+    public func first(_ k: Int) -> NearestNeighbors {
+        let k = min(k, self.k)
+        var idx = [Int32](), dist = [Double]()
+        idx.reserveCapacity(cells * k)
+        dist.reserveCapacity(cells * k)
+        for i in 0..<cells {
+            idx += indices[(i * self.k)..<(i * self.k + k)]
+            dist += distances[(i * self.k)..<(i * self.k + k)]
+        }
+        return NearestNeighbors(cells: cells, k: k, indices: idx, distances: dist)
+    }
+
     /// The neighbours of cell i (itself first).
     public func neighbors(of i: Int) -> ArraySlice<Int32> { indices[(i * k)..<((i + 1) * k)] }
 

@@ -43,7 +43,7 @@ public enum Silhouette {
         for type in Set(cellTypes).sorted() {
             let cells = cellTypes.indices.filter { cellTypes[$0] == type }
             let present = Set(cells.map { batches[$0] }).sorted()
-            guard present.count > 1 else { continue }
+            guard present.count > 1, present.count < cells.count else { continue }
             let recode = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
             let subset = try DenseMatrix(rows: cells.count, cols: embedding.cols,
                                          values: cells.flatMap { embedding.values[($0 * embedding.cols)..<(($0 + 1) * embedding.cols)] })
