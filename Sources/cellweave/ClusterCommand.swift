@@ -1,7 +1,6 @@
 import ArgumentParser
 import CellWeaveAnalysis
 import CellWeaveCore
-import CellWeaveIO
 
 struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,8 +11,7 @@ struct ClusterCommand: ParsableCommand {
     @OptionGroup var stage: StageArguments
     @Option(help: "Resolution: higher gives more, smaller clusters.") var resolution = 1.0
     @Option(help: "The obs column to write.") var keyAdded = "leiden"
-    @Option(help: "uns key of the neighbours graph (its connectivities are obsp connectivities, or <key>_connectivities).")
-    var neighborsKey = "neighbors"
+    @OptionGroup var neighbors: NeighborsKeyOption
     @Option(help: "Seed of the node orders.") var seed: UInt64 = 0
 
     func validate() throws {
@@ -22,16 +20,7 @@ struct ClusterCommand: ParsableCommand {
 
     func run() throws {
         var adata = try stage.load()
-        let key = neighborsKey == "neighbors" ? "connectivities" : neighborsKey + "_connectivities"
-        let connectivities: CSRMatrix
-        do {
-            connectivities = try H5adReader.matrix(path: stage.input, at: "obsp/" + key).toCSR()
-        } catch let e as InputError where e.kind == .missingObject {
-            throw ValidationError("\(e.description) (run cellweave neighbors first)")
-        }
-        guard connectivities.rows == adata.nObs, connectivities.cols == adata.nObs else {
-            throw ValidationError("\(stage.input): obsp/\(key) is \(connectivities.rows) x \(connectivities.cols), not cells x cells (\(adata.nObs))")
-        }
+        let connectivities = try neighbors.connectivities(stage.input, cells: adata.nObs)
         var leiden = Leiden()
         leiden.resolution = resolution
         leiden.seed = seed

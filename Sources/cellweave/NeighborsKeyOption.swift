@@ -1,0 +1,24 @@
+import ArgumentParser
+import CellWeaveCore
+import CellWeaveIO
+
+/// Which neighbours graph (from cellweave neighbors or scanpy) a stage reads.
+struct NeighborsKeyOption: ParsableArguments {
+    @Option(help: "uns key of the neighbours graph (its connectivities are obsp connectivities, or <key>_connectivities).")
+    var neighborsKey = "neighbors"
+
+    /// The graph's connectivities from `file`, checked to be cells x cells.
+    func connectivities(_ file: String, cells: Int) throws -> CSRMatrix {
+        let key = neighborsKey == "neighbors" ? "connectivities" : neighborsKey + "_connectivities"
+        let m: CSRMatrix
+        do {
+            m = try H5adReader.matrix(path: file, at: "obsp/" + key).toCSR()
+        } catch let e as InputError where e.kind == .missingObject {
+            throw ValidationError("\(e.description) (run cellweave neighbors first)")
+        }
+        guard m.rows == cells, m.cols == cells else {
+            throw ValidationError("\(file): obsp/\(key) is \(m.rows) x \(m.cols), not cells x cells (\(cells))")
+        }
+        return m
+    }
+}
