@@ -5,6 +5,8 @@
 
 SHELL := /bin/bash
 APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config libc6-dev
+# The browser the report tests render pages in (headless).
+APT_TEST_PACKAGES := chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 BENCH_VENV := .venv-bench
@@ -22,12 +24,19 @@ all: build
 
 # System libraries: installed only when one is missing (needs root, as on CI).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(call apt_install,$(APT_PACKAGES))
+	@command -v swift >/dev/null || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
+
+.PHONY: test-deps
+test-deps:
+	@$(call apt_install,$(APT_TEST_PACKAGES))
+
+# Installs the Debian packages of $(1) that are missing.
+apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
-	@command -v swift >/dev/null || { echo "error: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
 
 # Python venv with the real anndata/scanpy, for interop tests and benchmarks.
 venv: $(VENV)/.installed
@@ -50,21 +59,13 @@ $(BENCH_VENV)/.installed: reference/requirements-bench.txt
 build: deps
 	$(SWIFT_BUILD)
 
-# The stages that exist so far, on the example sample: QC (h5ad, JSON, HTML report), Pearson-
-# residual HVGs, PCA on residuals, the VAE trained on the HVGs, its embedding and anomaly scores.
+# The demo pipeline end to end (pipelines/demo: three samples with batch effects made from the
+# real mouse10k_chr1): qc per sample -> merge -> hvg -> pca -> train -> embed -> score ->
+# neighbors/cluster/umap -> evaluate -> report, into out/demo (report.html, cellweave.h5ad).
 run: build
-	mkdir -p $(OUT)/example
-	$(RELEASE_BIN) inspect $(EXAMPLE)
-	$(RELEASE_BIN) qc $(EXAMPLE) --sample mouse2k --var-names-make-unique --min-cells-per-gene 1 \
-	  -o $(OUT)/example/qc.h5ad --metrics $(OUT)/example/qc.json --report $(OUT)/example/qc.html
-	$(RELEASE_BIN) hvg $(OUT)/example/qc.h5ad -o $(OUT)/example/hvg.h5ad --n-top-genes 300
-	$(RELEASE_BIN) pca $(OUT)/example/hvg.h5ad -o $(OUT)/example/pca.h5ad --n-comps 30
-	$(RELEASE_BIN) train $(OUT)/example/pca.h5ad --batch-key sample --hvg-only -o $(OUT)/example/model --max-epochs 100
-	$(RELEASE_BIN) embed $(OUT)/example/model $(OUT)/example/pca.h5ad -o $(OUT)/example/embedded.h5ad --tsv $(OUT)/example/X_cellweave.tsv
-	$(RELEASE_BIN) score $(OUT)/example/model $(OUT)/example/embedded.h5ad -o $(OUT)/example/scored.h5ad \
-	  --tsv $(OUT)/example/anomaly.tsv --report $(OUT)/example/anomaly.html
-	$(RELEASE_BIN) inspect $(OUT)/example/scored.h5ad
-	@echo "outputs in $(OUT)/example: qc.h5ad qc.json qc.html hvg.h5ad pca.h5ad model/ embedded.h5ad X_cellweave.tsv scored.h5ad anomaly.tsv anomaly.html"
+	$(MAKE) -f pipelines/demo/config.mk CELLWEAVE=$(RELEASE_BIN)
+	$(RELEASE_BIN) inspect out/demo/cellweave.h5ad
+	@echo "run report: out/demo/report.html; final data: out/demo/cellweave.h5ad"
 
 test: test-swift test-interop
 
@@ -72,7 +73,7 @@ test-swift: deps
 	$(SWIFT_BUILD) --build-tests
 	swift test -c release --skip-build
 
-test-interop: build venv
+test-interop: build venv test-deps
 	CELLWEAVE=$(RELEASE_BIN) $(PY) -m pytest reference/interop -q
 
 bench: build venv bench-venv

@@ -19,6 +19,16 @@ public struct IntegrationReport {
     }
 
     public func html() -> String {
+        let settingsRows = settings.map { "<tr><td>\(escape($0.name))</td><td>\(escape($0.value))</td></tr>" }.joined()
+        return HTMLPage.document(title: title, body: """
+            <h1>\(escape(title))</h1>
+            \(table())
+            <table>\(settingsRows)</table>
+            """)
+    }
+
+    /// The metrics table with a note on how they are computed, for this page and the run report.
+    public func table() -> String {
         var rows = "<tr><th>metric</th>" + columns.map { "<th>\(escape($0.embedding))</th>" }.joined() + "<th>measures</th></tr>"
         for (i, metric) in metrics.enumerated() {
             let cells = columns.map { column in
@@ -26,13 +36,10 @@ public struct IntegrationReport {
             }
             rows += "<tr><td><b>\(escape(metric.name))</b></td>" + cells.joined() + "<td>\(escape(metric.meaning))</td></tr>"
         }
-        let settingsRows = settings.map { "<tr><td>\(escape($0.name))</td><td>\(escape($0.value))</td></tr>" }.joined()
-        return HTMLPage.document(title: title, body: """
-            <h1>\(escape(title))</h1>
+        return """
             <table id="metrics">\(rows)</table>
-            <table>\(settingsRows)</table>
             <p>Scaled as scib-metrics scales them: 1 is best. Neighbours are exact; LISI uses 90, graph connectivity and
             Leiden 15. NMI/ARI: Leiden clusters at the resolution (0.2 to 2) with the best NMI.</p>
-            """)
+            """
     }
 }

@@ -115,6 +115,30 @@ public struct SVGPlot {
     }
 }
 
+extension SVGPlot {
+    /// A palette of distinguishable colours (Tableau 10, then repeated lighter).
+    static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+
+    /// Points coloured by category (code per point into `names`; -1: grey), with a legend.
+    public func scatter(_ xs: [Double], _ ys: [Double], categories: [Int], names: [String]) -> String {
+        guard let xl = xs.min(), let xh = xs.max(), let yl = ys.min(), let yh = ys.max() else { return frame(xRange: 0...1, yRange: 0...1) { _, _ in "" } }
+        func colour(_ c: Int) -> String { c < 0 ? "#cccccc" : Self.palette[c % Self.palette.count] }
+        return frame(xRange: xl...max(xh, xl + 1), yRange: yl...max(yh, yl + 1)) { sx, sy in
+            var s = ""
+            for i in xs.indices {
+                s += "<circle cx=\"\(fmt(sx(xs[i])))\" cy=\"\(fmt(sy(ys[i])))\" r=\"1.6\" fill=\"\(colour(categories[i]))\"/>"
+            }
+            // The legend, top right, one line per category (at most 12).
+            for (c, name) in names.prefix(12).enumerated() {
+                let y = 30.0 + 12 * Double(c)
+                s += "<rect x=\"\(fmt(width - 110))\" y=\"\(fmt(y - 7))\" width=\"8\" height=\"8\" fill=\"\(colour(c))\"/>"
+                s += "<text x=\"\(fmt(width - 98))\" y=\"\(fmt(y))\" class=\"a\">\(escape(name))</text>"
+            }
+            return s
+        }
+    }
+}
+
 func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
 func escape(_ s: String) -> String {
@@ -123,6 +147,7 @@ func escape(_ s: String) -> String {
 }
 
 func label(_ v: Double) -> String {
+    if v == 0 { return "0" }  // not "-0" from a tick just below zero
     if abs(v) >= 10000 { return String(format: "%.0fk", v / 1000) }
     if abs(v) >= 10 || v == v.rounded() { return String(format: "%.0f", v) }
     return String(format: "%.2g", v)

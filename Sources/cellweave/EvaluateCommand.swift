@@ -31,11 +31,24 @@ struct EvaluateCommand: ParsableCommand {
         ("total", "total", "0.4 batch correction + 0.6 bio conservation (scib's weights)", { $0.total }),
     ]
 
-    /// The JSON written.
-    struct Document: Encodable {
+    /// The JSON written (and read back by cellweave report).
+    struct Document: Codable {
         let input: String, batchKey: String, labelKey: String?
+        /// In the order evaluated.
+        let order: [String]
         let embeddings: [String: IntegrationMetrics]
-        enum CodingKeys: String, CodingKey { case input, batchKey = "batch_key", labelKey = "label_key", embeddings }
+        enum CodingKeys: String, CodingKey { case input, batchKey = "batch_key", labelKey = "label_key", order, embeddings }
+
+        /// The metrics side by side, as a page or a table of one.
+        func report() -> IntegrationReport {
+            let first = embeddings[order[0]]!
+            return IntegrationReport(
+                title: "Integration metrics: \((input as NSString).lastPathComponent)",
+                settings: [("batch key", "\(batchKey) (\(first.batches) batches)"),
+                           ("label key", labelKey.map { "\($0) (\(first.labels ?? 0) labels)" } ?? "none"), ("cells", "\(first.cells)")],
+                metrics: EvaluateCommand.metrics.map { ($0.name, $0.meaning) },
+                columns: order.map { name in (name, EvaluateCommand.metrics.map { $0.value(embeddings[name]!) }) })
+        }
     }
 
     func run() throws {
@@ -57,18 +70,10 @@ struct EvaluateCommand: ParsableCommand {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try encoder.encode(Document(input: input, batchKey: batchKey, labelKey: labelKey,
-                                               embeddings: Dictionary(uniqueKeysWithValues: results.map { ($0.0, $0.1) })))
-        if let html {
-            let report = IntegrationReport(
-                title: "Integration metrics: \((input as NSString).lastPathComponent)",
-                settings: [("batch key", "\(batchKey) (\(batches.labels.count) batches)"),
-                           ("label key", labelKey.map { "\($0) (\(labels!.labels.count) labels)" } ?? "none"),
-                           ("cells", "\(adata.nObs)")],
-                metrics: Self.metrics.map { ($0.name, $0.meaning) },
-                columns: results.map { name, m in (name, Self.metrics.map { $0.value(m) }) })
-            try AtomicFile.write(Data(report.html().utf8), to: html)
-        }
+        let document = Document(input: input, batchKey: batchKey, labelKey: labelKey, order: results.map(\.0),
+                                embeddings: Dictionary(uniqueKeysWithValues: results.map { ($0.0, $0.1) }))
+        let json = try encoder.encode(document)
+        if let html { try AtomicFile.write(Data(document.report().html().utf8), to: html) }
         try AtomicFile.write(json, to: output)
     }
 }

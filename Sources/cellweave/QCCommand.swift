@@ -27,6 +27,8 @@ struct QCCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Gene-name prefixes of ribosomal genes.")
     var riboPrefix: [String] = QCVariable.ribosomal.prefixes
 
+    @Option(help: "Per-cell annotations to add to obs as categorical columns: a .tsv (or .csv) with a header, barcodes first.")
+    var annotations: String?
     @Option(help: "Remove cells with fewer counts.") var minCounts: Double?
     @Option(help: "Remove cells with more counts.") var maxCounts: Double?
     @Option(help: "Remove cells with fewer detected genes.") var minGenes: Double?
@@ -58,6 +60,7 @@ struct QCCommand: ParsableCommand {
 
         for (name, values) in qc.cells { try adata.obs.setColumn(name, .numeric(NumericArray(floats: values))) }
         try adata.obs.setColumn("sample", .categorical(codes: [Int32](repeating: 0, count: adata.nObs), categories: .strings([sample]), ordered: false))
+        if let annotations { try annotate(&adata, from: CellAnnotationTable.read(annotations)) }
         for (name, values) in qc.genes { try adata.varTable.setColumn(name, .numeric(NumericArray(floats: values))) }
         for v in variables { try adata.varTable.setColumn(v.name, .booleans(qc.variableGenes[v.name]!)) }
 
@@ -98,5 +101,21 @@ extension QCCommand {
                         pctMitochondrial: qc.cell("pct_counts_mt") ?? zeros, pctRibosomal: qc.cell("pct_counts_ribo") ?? zeros,
                         pctTop50: qc.cell("pct_counts_in_top_50_genes"), countRange: r.thresholds.totalCounts,
                         geneRange: r.thresholds.genes, mitochondrialLimit: r.thresholds.pctMitochondrial, topGenes: top)
+    }
+
+    /// The table's columns as categorical obs columns; cells it does not list get no category.
+    func annotate(_ adata: inout AnnData, from table: CellAnnotationTable) throws {
+        let barcodes = adata.obs.index
+        let listed = barcodes.filter { table.rows[$0] != nil }.count
+        guard listed > 0 else {
+            throw ValidationError("\(annotations!): none of its barcodes is a cell of \(stage.input) (e.g. '\(barcodes.first ?? "")')")
+        }
+        for (c, name) in table.columns.enumerated() {
+            let values = barcodes.map { table.rows[$0]?[c] ?? "" }
+            let categories = Set(values).subtracting([""]).sorted()
+            let code = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
+            try adata.obs.setColumn(name, .categorical(codes: values.map { code[$0] ?? -1 }, categories: .strings(categories), ordered: false))
+        }
+        Log.info("\(annotations!): \(table.columns.joined(separator: ", ")) for \(listed) of \(barcodes.count) cells")
     }
 }

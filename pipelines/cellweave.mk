@@ -1,0 +1,91 @@
+# CellWeave's pipeline as make rules. A pipeline's config (pipelines/<name>/config.mk) sets the
+# variables below and includes this file. Every stage's output is a file, so make reruns only what
+# changed, and `make -j N` runs the per-sample QC in parallel.
+#
+# Config variables:
+#   OUT            output directory (e.g. out/demo)
+#   SAMPLES        sample names
+#   <name>_PATH    each sample's counts: a Cell Ranger directory, .h5, .mtx(.gz) or .h5ad
+#   <name>_ANNOTATIONS  optional per-cell annotations (.tsv: barcode, then columns)
+#   QC_OPTIONS     extra options of cellweave qc (thresholds)
+#   N_TOP_GENES, MAX_EPOCHS, TRAIN_OPTIONS, N_NEIGHBORS, RESOLUTION
+#   LABEL_KEY      obs column of cell-type labels for evaluate (empty: batch metrics only)
+#   CELLWEAVE      the binary (default: the release build)
+
+CELLWEAVE ?= .build/release/cellweave
+N_TOP_GENES ?= 2000
+MAX_EPOCHS ?= 400
+N_NEIGHBORS ?= 15
+RESOLUTION ?= 1.0
+THREADS ?= 2
+LABEL_KEY ?=
+
+QC_H5AD := $(foreach s,$(SAMPLES),$(OUT)/qc/$(s).h5ad)
+
+.SECONDEXPANSION:
+.DELETE_ON_ERROR:
+
+pipeline: $(OUT)/report.html $(OUT)/cellweave.h5ad $(OUT)/cellweave_obs.tsv $(OUT)/X_cellweave.npy $(OUT)/X_umap.tsv
+
+# Per sample: QC metrics, filters, JSON and HTML report (and annotations into obs).
+$(OUT)/qc/%.h5ad: $$($$*_PATH) $$($$*_ANNOTATIONS) $(CELLWEAVE)
+	@mkdir -p $(@D)
+	$(CELLWEAVE) qc $($*_PATH) --sample $* -o $@ --metrics $(OUT)/qc/$*.json --report $(OUT)/qc/$*.html \
+	  $(if $($*_ANNOTATIONS),--annotations $($*_ANNOTATIONS)) $(QC_OPTIONS)
+
+$(OUT)/merged.h5ad: $(QC_H5AD)
+	$(CELLWEAVE) merge $^ -o $@
+
+$(OUT)/hvg.h5ad: $(OUT)/merged.h5ad
+	$(CELLWEAVE) hvg $< -o $@ --batch-key sample --n-top-genes $(N_TOP_GENES)
+
+# The uncorrected baseline: PCA on analytic Pearson residuals.
+$(OUT)/pca.h5ad: $(OUT)/hvg.h5ad
+	$(CELLWEAVE) pca $< -o $@ --n-comps 30
+
+$(OUT)/model/model.h5: $(OUT)/pca.h5ad
+	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates --max-epochs $(MAX_EPOCHS) \
+	  --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
+
+$(OUT)/embedded.h5ad: $(OUT)/model/model.h5 $(OUT)/pca.h5ad
+	$(CELLWEAVE) embed $(OUT)/model $(OUT)/pca.h5ad -o $@ --threads $(THREADS)
+
+$(OUT)/scored.h5ad: $(OUT)/model/model.h5 $(OUT)/embedded.h5ad
+	$(CELLWEAVE) score $(OUT)/model $(OUT)/embedded.h5ad -o $@ --threads $(THREADS) \
+	  --tsv $(OUT)/anomaly.tsv --report $(OUT)/anomaly.html
+
+# Graph, clusters and layouts: a layout of the uncorrected embedding for comparison, then the
+# graph, Leiden clusters and layout of the corrected one.
+$(OUT)/graph_pca.h5ad: $(OUT)/scored.h5ad
+	$(CELLWEAVE) neighbors $< -o $@ --use-rep X_pca --key-added pca --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
+
+$(OUT)/layout_pca.h5ad: $(OUT)/graph_pca.h5ad
+	$(CELLWEAVE) umap $< -o $@ --use-rep X_pca --neighbors-key pca --key-added X_umap_pca
+
+$(OUT)/graph.h5ad: $(OUT)/layout_pca.h5ad
+	$(CELLWEAVE) neighbors $< -o $@ --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
+
+$(OUT)/clustered.h5ad: $(OUT)/graph.h5ad
+	$(CELLWEAVE) cluster $< -o $@ --resolution $(RESOLUTION)
+
+# The final file: counts, obs (sample, QC, labels, clusters, anomaly columns), obsm X_pca,
+# X_cellweave, X_umap, X_umap_pca, obsp graph.
+$(OUT)/cellweave.h5ad: $(OUT)/clustered.h5ad
+	$(CELLWEAVE) umap $< -o $@
+
+$(OUT)/metrics.json: $(OUT)/cellweave.h5ad
+	$(CELLWEAVE) evaluate $< -o $@ --html $(OUT)/metrics.html --batch-key sample $(if $(LABEL_KEY),--label-key $(LABEL_KEY)) \
+	  --embeddings X_pca X_cellweave --threads $(THREADS)
+
+# Copies for R and other tools: the obs table, the embedding and the layout.
+$(OUT)/cellweave_obs.tsv: $(OUT)/cellweave.h5ad
+	$(CELLWEAVE) export $< -o $@
+$(OUT)/X_cellweave.npy: $(OUT)/cellweave.h5ad
+	$(CELLWEAVE) export $< --obsm X_cellweave -o $@
+$(OUT)/X_umap.tsv: $(OUT)/cellweave.h5ad
+	$(CELLWEAVE) export $< --obsm X_umap -o $@
+
+$(OUT)/report.html: $(OUT)/cellweave.h5ad $(OUT)/metrics.json
+	$(CELLWEAVE) report $(OUT) -o $@
+
+.PHONY: pipeline
