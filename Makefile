@@ -15,7 +15,6 @@ RELEASE_BIN := .build/release/cellweave
 # One optimised build serves the binary, the Swift tests (testable) and the interop tests:
 # the model's tests train real models, which unoptimised generic code makes slow.
 SWIFT_BUILD := swift build -c release -Xswiftc -enable-testing
-EXAMPLE := reference/example/mouse2k_chr1
 OUT := out
 
 .PHONY: all deps venv build run test test-swift test-interop bench bench-train clean
