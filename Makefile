@@ -79,6 +79,7 @@ bench: build venv bench-venv
 	$(PY) reference/bench/make_bench_data.py ../shared/data/mouse10k_chr1 bench-data/mouse200k --cells 200000
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_io.py bench-data/mouse200k bench-data/bench_io.json
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_preprocess.py bench-data/mouse200k bench-data/bench_preprocess.json
+	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_graph.py bench-data/graph bench-data/bench_graph.json --cells 200000
 	$(MAKE) bench-train
 
 # The VAE beside scvi-tools: seconds per epoch on mouse10k_chr1 with three artificial batches,

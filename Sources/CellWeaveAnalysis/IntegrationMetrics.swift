@@ -1,7 +1,7 @@
 import CellWeaveCore
 
-/// Integration metrics of one embedding, as scib-metrics' Benchmarker computes them (exact
-/// neighbours here): iLISI and cLISI on 90 neighbours, graph connectivity and Leiden NMI/ARI on 15,
+/// Integration metrics of one embedding, as scib-metrics' Benchmarker computes them (neighbours
+/// exact up to NeighborSearch.exactLimit cells, NN-descent beyond, as `search` says): iLISI and cLISI on 90 neighbours, graph connectivity and Leiden NMI/ARI on 15,
 /// silhouettes on the embedding. All are scaled so that 1 is best. The aggregates are means over
 /// the metrics computed here, a subset of scib's (no kBET, PC regression or isolated labels).
 public struct IntegrationMetrics: Codable, Sendable, Equatable {
@@ -30,8 +30,9 @@ public struct IntegrationMetrics: Codable, Sendable, Equatable {
     }
 
     /// `batches` and `labels`: codes per cell. Needs at least 91 cells (the LISI neighbourhood).
-    public static func compute(_ embedding: DenseMatrix, batches: [Int], labels: [Int]?, threads: Int = 1) throws -> IntegrationMetrics {
-        let nn90 = NearestNeighbors.exact(embedding, k: 90, threads: threads)
+    public static func compute(_ embedding: DenseMatrix, batches: [Int], labels: [Int]?, threads: Int = 1,
+                               search: NeighborSearch = .auto) throws -> IntegrationMetrics {
+        let nn90 = search.neighbors(embedding, k: 90, threads: threads)
         var m = IntegrationMetrics(cells: embedding.rows, batches: Set(batches).count, labels: labels.map { Set($0).count },
                                    iLISI: LocalInverseSimpsonIndex.integration(nn90, batches: batches))
         guard let labels else { return m }

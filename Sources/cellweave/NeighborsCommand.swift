@@ -7,13 +7,16 @@ struct NeighborsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neighbors",
         abstract: "The kNN graph of an embedding, stored as scanpy stores it: obsp distances and connectivities (UMAP's fuzzy union), uns neighbors.",
-        discussion: "Exact neighbours from BLAS distance products; scanpy.tl.leiden, sc.tl.umap and scib read the result as their own.")
+        discussion: "Exact neighbours from BLAS distance products up to 50,000 cells, NN-descent beyond (--method); scanpy.tl.leiden, sc.tl.umap and scib read the result as their own.")
 
     @OptionGroup var stage: StageArguments
     @OptionGroup var embedding: EmbeddingOption
     @Option(help: "Neighbours per cell, the cell itself included (scanpy's n_neighbors).") var nNeighbors = 15
     @Option(help: "uns key of the graph; obsp keys get it as prefix unless it is 'neighbors' (as scanpy's key_added).")
     var keyAdded = "neighbors"
+    @Option(help: "auto (exact up to 50,000 cells, else approximate), exact, or approximate (NN-descent).")
+    var method: NeighborSearch = .auto
+    @Option(help: "Seed of the approximate search.") var seed: UInt64 = 0
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
@@ -27,8 +30,8 @@ struct NeighborsCommand: ParsableCommand {
             throw ValidationError("\(stage.input): \(x.rows) cells; --n-neighbors \(nNeighbors) needs at least as many")
         }
         BLAS.threadCount = 1
-        let nn = Log.timed("\(nNeighbors) nearest neighbours of \(x.rows) cells in \(embedding.useRep)") {
-            NearestNeighbors.exact(x, k: nNeighbors, threads: threads)
+        let nn = Log.timed("\(nNeighbors) nearest neighbours of \(x.rows) cells in \(embedding.useRep) (\(method.rawValue))") {
+            method.neighbors(x, k: nNeighbors, threads: threads, seed: seed)
         }
         let connectivities = Log.timed("connectivities") { UMAPConnectivities.compute(nn) }
         let prefix = keyAdded == "neighbors" ? "" : keyAdded + "_"
@@ -41,9 +44,12 @@ struct NeighborsCommand: ParsableCommand {
             ("connectivities_key", .string(prefix + "connectivities")),
             ("distances_key", .string(prefix + "distances")),
             ("params", .dict([("n_neighbors", .integer(Int64(nNeighbors))), ("method", .string("umap")),
-                              ("random_state", .integer(0)), ("metric", .string("euclidean")), ("use_rep", .string(embedding.useRep))])),
+                              ("random_state", .integer(Int64(seed))), ("metric", .string("euclidean")), ("use_rep", .string(embedding.useRep))])),
         ])))
-        Provenance.record(&adata, parameters: [("use_rep", .string(embedding.useRep)), ("n_neighbors", .number(Double(nNeighbors)))])
+        Provenance.record(&adata, parameters: [("use_rep", .string(embedding.useRep)), ("n_neighbors", .number(Double(nNeighbors))),
+                                               ("method", .string(method.rawValue))])
         try stage.write(adata)
     }
 }
+
+extension NeighborSearch: ExpressibleByArgument {}

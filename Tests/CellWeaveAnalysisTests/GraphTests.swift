@@ -31,6 +31,27 @@ import Testing
         #expect(threaded.indices == nn.indices && threaded.distances == nn.distances)
     }
 
+    @Test func nnDescentFindsNearlyAllExactNeighboursReproducibly() {
+        let (x, _) = Self.groups([1200, 900, 600, 300], dims: 10, spread: 2)
+        let exact = NearestNeighbors.exact(x, k: 15)
+        var descent = NearestNeighborDescent()
+        descent.seed = 3
+        let approximate = descent.search(x, k: 15)
+        var found = 0
+        for i in 0..<x.rows {
+            let truth = Set(exact.neighbors(of: i).dropFirst())
+            let row = approximate.neighbors(of: i)
+            #expect(row.first == Int32(i))
+            found += row.dropFirst().filter { truth.contains($0) }.count
+            let d = approximate.distances[(i * 15)..<((i + 1) * 15)]
+            #expect(zip(d, d.dropFirst()).allSatisfy { $0 <= $1 })
+        }
+        let recall = Double(found) / Double(x.rows * 14)
+        #expect(recall > 0.97, "recall \(recall)")
+        let again = descent.search(x, k: 15)
+        #expect(again.indices == approximate.indices && again.distances == approximate.distances)
+    }
+
     @Test func connectivitiesAreSymmetricFuzzyWeights() {
         let (x, _) = Self.groups([120, 80])
         let c = UMAPConnectivities.compute(NearestNeighbors.exact(x, k: 15))
