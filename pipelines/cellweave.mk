@@ -8,6 +8,7 @@
 #   <name>_PATH    each sample's counts: a Cell Ranger directory, .h5, .mtx(.gz) or .h5ad
 #   <name>_ANNOTATIONS  optional per-cell annotations (.tsv: barcode, then columns)
 #   QC_OPTIONS     extra options of cellweave qc (thresholds)
+#   COVARIATE_KEYS obs columns of further categorical covariates of the model (e.g. donor)
 #   N_TOP_GENES, MAX_EPOCHS, TRAIN_OPTIONS, N_NEIGHBORS, RESOLUTION
 #   LABEL_KEY      obs column of cell-type labels for evaluate (empty: batch metrics only)
 #   CELLWEAVE      the binary (default: the release build)
@@ -19,6 +20,7 @@ N_NEIGHBORS ?= 15
 RESOLUTION ?= 1.0
 THREADS ?= 2
 LABEL_KEY ?=
+COVARIATE_KEYS ?=
 
 QC_H5AD := $(foreach s,$(SAMPLES),$(OUT)/qc/$(s).h5ad)
 
@@ -45,7 +47,7 @@ $(OUT)/pca.h5ad: $(OUT)/hvg.h5ad
 
 $(OUT)/model/model.h5: $(OUT)/pca.h5ad
 	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates --max-epochs $(MAX_EPOCHS) \
-	  --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
+	  $(if $(COVARIATE_KEYS),--covariate-keys $(COVARIATE_KEYS)) --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
 
 $(OUT)/embedded.h5ad: $(OUT)/model/model.h5 $(OUT)/pca.h5ad
 	$(CELLWEAVE) embed $(OUT)/model $(OUT)/pca.h5ad -o $@ --threads $(THREADS)
