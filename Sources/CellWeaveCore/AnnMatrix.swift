@@ -7,13 +7,18 @@ public struct AnnMatrix: Equatable, Sendable {
         case dense(DenseMatrix)
     }
 
-    public var layout: Layout
-    public var scalarType: ScalarType
+    public var layout: Layout { didSet { origin = nil } }
+    public var scalarType: ScalarType { didSet { origin = nil } }
+    /// The file element the values came from, while they are unchanged (any change clears it).
+    public var origin: MatrixOrigin?
 
     public init(_ layout: Layout, scalarType: ScalarType = .float32) {
         self.layout = layout
         self.scalarType = scalarType
     }
+
+    /// Equal values and element type; where they came from does not matter.
+    public static func == (a: AnnMatrix, b: AnnMatrix) -> Bool { a.layout == b.layout && a.scalarType == b.scalarType }
 
     public static func csr(_ m: CSRMatrix, scalarType: ScalarType = .float32) -> AnnMatrix { AnnMatrix(.csr(m), scalarType: scalarType) }
     public static func dense(_ m: DenseMatrix, scalarType: ScalarType = .float32) -> AnnMatrix { AnnMatrix(.dense(m), scalarType: scalarType) }

@@ -92,6 +92,13 @@ public enum H5adReader {
     // MARK: matrices
 
     static func readMatrix(_ parent: HDF5Group, _ name: String) throws -> AnnMatrix {
+        var m = try readMatrixValues(parent, name)
+        // Held in float32: a float64 element keeps its origin, so an unchanged one is copied verbatim on write.
+        if m.scalarType == .float64 { m.origin = MatrixOrigin(file: parent.file, path: parent.childPath(name)) }
+        return m
+    }
+
+    private static func readMatrixValues(_ parent: HDF5Group, _ name: String) throws -> AnnMatrix {
         let where_ = InputError.Location.hdf5Path(parent.childPath(name))
         if parent.isDataset(name) {
             let ds = try parent.dataset(name)

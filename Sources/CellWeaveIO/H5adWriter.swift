@@ -68,6 +68,17 @@ public enum H5adWriter {
     }
 
     public static func writeMatrix(_ m: AnnMatrix, in parent: HDF5Group, name: String, compression: HDF5Compression) throws {
+        // An unchanged float64 element is copied as stored: its float32 working copy would lose precision.
+        if let origin = m.origin, m.scalarType == .float64 {
+            try parent.copy(from: try HDF5File.open(origin.file), path: origin.path, to: name)
+            if parent.isGroup(name) {
+                try addMissingEncodings(try parent.group(name))
+            } else {
+                let ds = try parent.dataset(name)
+                if ds.encodingType == nil { try ds.setEncoding("array", version: "0.2.0") }
+            }
+            return
+        }
         func sparse(_ s: CompressedSparseStorage, encoding: String, rows: Int, cols: Int) throws {
             let g = try parent.createGroup(name)
             try g.setEncoding(encoding, version: "0.1.0")

@@ -84,3 +84,20 @@ def test_missing_embedding_and_graph_are_clear_errors(embedded, cellweave, tmp_p
     assert result.returncode != 0 and "no obsm/X_nope" in result.stderr and str(embedded) in result.stderr and not out.exists()
     result = cellweave("cluster", embedded, "-o", out, check=False)
     assert result.returncode != 0 and "/obsp/connectivities" in result.stderr and not out.exists()
+
+
+def test_float64_matrices_pass_through_a_stage_bit_for_bit(cellweave, tmp_path):
+    """A stage that does not change X or an embedding writes them back exactly, float64 included
+    (CellWeave computes in float32; unchanged float64 elements are copied as stored)."""
+    rng = np.random.default_rng(1)
+    x = sp.random(300, 40, density=0.2, format="csr", random_state=1, dtype=np.float64)
+    x.data = np.round(x.data * 30) / 3
+    adata = ad.AnnData(x)
+    adata.layers["scaled"] = rng.normal(size=(300, 40))
+    adata.obsm["X_cellweave"] = rng.normal(size=(300, 6))
+    adata.write_h5ad(tmp_path / "in.h5ad")
+    cellweave("neighbors", tmp_path / "in.h5ad", "-o", tmp_path / "out.h5ad")
+    out = read_strict(tmp_path / "out.h5ad")
+    assert out.X.dtype == np.float64 and (out.X != x).nnz == 0
+    assert np.array_equal(out.layers["scaled"], adata.layers["scaled"])
+    assert np.array_equal(out.obsm["X_cellweave"], adata.obsm["X_cellweave"])

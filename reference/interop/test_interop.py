@@ -121,14 +121,7 @@ def test_inspect_json_agrees_with_scanpy(cellweave, mouse_dir):
 
 # --- h5ad files written by anndata 0.7 and the current anndata ---------------------------------
 
-# Known defect, kept visible: CellWeave holds matrices in float32, so a float64 X with values that
-# float32 cannot represent (these fixtures hold counts / 3) comes back with float64 dtype but float32
-# precision. strict: the marker must go when the reader keeps float64 values.
-FLOAT64_PRECISION = pytest.mark.xfail(strict=True, reason="float64 matrices are held at float32 precision")
-H5AD_ROUND_TRIP = [pytest.param(p, marks=FLOAT64_PRECISION) if p.stem == "csc_float64" else p for p in H5AD]
-
-
-@pytest.mark.parametrize("source", H5AD_ROUND_TRIP, ids=H5AD_IDS)
+@pytest.mark.parametrize("source", H5AD, ids=H5AD_IDS)
 def test_h5ad_round_trip(cellweave, tmp_path, source):
     cellweave("convert", source, "-o", tmp_path / "out.h5ad")
     assert_same(read_source(source), read_strict(tmp_path / "out.h5ad"))
