@@ -10,6 +10,13 @@ public indirect enum ColumnValues: Equatable, Sendable {
     case nullableBooleans([Bool], mask: [Bool])
     case nullableStrings([String], mask: [Bool])
 
+    /// A categorical column of text values, categories sorted; the empty string marks a missing value.
+    public static func categorical(labels: [String]) -> ColumnValues {
+        let categories = Set(labels).subtracting([""]).sorted()
+        let code = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
+        return .categorical(codes: labels.map { code[$0] ?? -1 }, categories: .strings(categories), ordered: false)
+    }
+
     public var count: Int {
         switch self {
         case let .strings(v): return v.count

@@ -107,9 +107,7 @@ public enum SampleMerger {
         let total = present.reduce(0) { $0 + $1.count }
         if strings.count == total {
             if present.allSatisfy({ if case .categorical = $0 { return true } else { return false } }) {
-                let categories = Array(Set(strings)).filter { !$0.isEmpty }.sorted()
-                let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
-                return .categorical(codes: strings.map { index[$0] ?? -1 }, categories: .strings(categories), ordered: false)
+                return .categorical(labels: strings)
             }
             return .strings(strings)
         }

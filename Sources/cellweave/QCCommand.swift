@@ -111,10 +111,7 @@ extension QCCommand {
             throw ValidationError("\(annotations!): none of its barcodes is a cell of \(stage.input) (e.g. '\(barcodes.first ?? "")')")
         }
         for (c, name) in table.columns.enumerated() {
-            let values = barcodes.map { table.rows[$0]?[c] ?? "" }
-            let categories = Set(values).subtracting([""]).sorted()
-            let code = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
-            try adata.obs.setColumn(name, .categorical(codes: values.map { code[$0] ?? -1 }, categories: .strings(categories), ordered: false))
+            try adata.obs.setColumn(name, .categorical(labels: barcodes.map { table.rows[$0]?[c] ?? "" }))
         }
         Log.info("\(annotations!): \(table.columns.joined(separator: ", ")) for \(listed) of \(barcodes.count) cells")
     }
