@@ -34,15 +34,15 @@ struct NeighborsCommand: ParsableCommand {
             method.neighbors(x, k: nNeighbors, threads: threads, seed: seed)
         }
         let connectivities = Log.timed("connectivities") { UMAPConnectivities.compute(nn) }
-        let prefix = keyAdded == "neighbors" ? "" : keyAdded + "_"
-        for (name, m) in [(prefix + "distances", nn.distanceMatrix()), (prefix + "connectivities", connectivities)] {
+        let distancesKey = NeighborsKeyOption.obspKey(keyAdded, "distances"), connectivitiesKey = NeighborsKeyOption.obspKey(keyAdded, "connectivities")
+        for (name, m) in [(distancesKey, nn.distanceMatrix()), (connectivitiesKey, connectivities)] {
             adata.obsp.removeAll { $0.name == name }
             adata.obsp.append((name, AnnMatrix(.csr(m))))
         }
         adata.uns.removeAll { $0.name == keyAdded }
         adata.uns.append((keyAdded, .dict([
-            ("connectivities_key", .string(prefix + "connectivities")),
-            ("distances_key", .string(prefix + "distances")),
+            ("connectivities_key", .string(connectivitiesKey)),
+            ("distances_key", .string(distancesKey)),
             ("params", .dict([("n_neighbors", .integer(Int64(nNeighbors))), ("method", .string("umap")),
                               ("random_state", .integer(Int64(seed))), ("metric", .string("euclidean")), ("use_rep", .string(embedding.useRep))])),
         ])))
