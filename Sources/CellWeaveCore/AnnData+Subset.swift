@@ -39,3 +39,13 @@ extension AnnData {
         return out
     }
 }
+
+extension AnnData {
+    /// A subset of cells with every gene: gene-aligned elements carried from the file (varm, varp)
+    /// still fit and are kept, as is uns.
+    public func selecting(cells: [Int]) throws -> AnnData {
+        var out = try selecting(cells: cells, genes: Array(0..<nVars))
+        out.passthrough = passthrough.filter { ["uns", "varm", "varp", "raw/varm"].contains($0.destinationPath) }
+        return out
+    }
+}

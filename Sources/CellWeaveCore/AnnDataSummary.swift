@@ -23,6 +23,10 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
     public struct Modality: Codable, Equatable, Sendable {
         public var name: String
         public var features: Int
+        /// For modalities of multi-modal data: what it measures and how many cells have it.
+        public var kind: String?
+        public var cells: Int?
+        public var nnz: Int?
     }
 
     public struct Column: Codable, Equatable, Sendable {
@@ -77,5 +81,15 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
         layers = adata.layers.map(\.name)
         obsm = adata.obsm.map(\.name) + adata.passthrough.filter { $0.destinationPath.hasPrefix("obsm/") }.map { String($0.destinationPath.dropFirst(5)) }
         hasRaw = adata.raw != nil
+    }
+}
+
+extension AnnDataSummary {
+    /// The primary (RNA) view's summary, with every modality and the cells that have it.
+    public init(_ mdata: MuData) throws {
+        self.init(try mdata.primaryView())
+        modalities = mdata.modalities.map {
+            Modality(name: $0.name, features: $0.data.nVars, kind: $0.kind.rawValue, cells: $0.cells.count, nnz: $0.data.x.storedCount)
+        }
     }
 }

@@ -35,3 +35,13 @@ public struct NumericArray: Equatable, Sendable {
         return out
     }
 }
+
+extension NumericArray {
+    /// Every value as a Double.
+    public var doubles: [Double] {
+        switch storage {
+        case let .integers(x): return x.map(Double.init)
+        case let .floats(x): return x
+        }
+    }
+}

@@ -2,12 +2,13 @@ import CellWeaveCore
 import Foundation
 
 /// Opens any supported count-matrix input as AnnData: a Cell Ranger directory, a Cell Ranger
-/// .h5, an .h5ad, or a bare Matrix Market file.
+/// .h5, an .h5ad, a bare Matrix Market file, or an .h5mu's RNA modality.
 public enum CountMatrixLoader {
     public enum InputKind: String, Sendable {
         case tenXDirectory = "10x matrix directory"
         case tenXH5 = "10x HDF5"
         case h5ad = "h5ad"
+        case h5mu = "h5mu"
         case matrixMarket = "Matrix Market"
     }
 
@@ -37,7 +38,8 @@ public enum CountMatrixLoader {
         } catch let e as InputError where e.kind == .notH5ad {
             throw InputError(.notH5ad, file: path, "not a count matrix CellWeave reads: expected a 10x directory, .h5, .h5ad or .mtx(.gz)")
         }
-        return TenXH5Reader.isTenXH5(file) ? .tenXH5 : .h5ad
+        if TenXH5Reader.isTenXH5(file) { return .tenXH5 }
+        return H5muReader.isH5mu(file) ? .h5mu : .h5ad
     }
 
     public static func load(_ path: String, options: Options = Options()) throws -> AnnData {
@@ -60,6 +62,13 @@ public enum CountMatrixLoader {
                                 varTable: DataFrame(index: (0..<m.cols).map(String.init)))
         case .h5ad:
             adata = try H5adReader.read(path: path, source: options.source)
+        case .h5mu:
+            // A stage that works on one matrix sees the RNA modality with the whole's obs and obsm.
+            do {
+                adata = try H5muReader.read(path: path).primaryView()
+            } catch let e as MuData.PrimaryViewError {
+                throw InputError(.unsupported, file: path, .hdf5Path("/mod"), e.description)
+            }
         }
         if options.makeVarNamesUnique { adata.varTable.makeIndexUnique() }
         // Nothing downstream can work on a matrix without counts; say so at the source.

@@ -49,3 +49,19 @@ public struct FeatureBarcodeMatrix: Sendable {
         return try AnnData(x: .csr(matrix), obs: DataFrame(index: barcodes), varTable: varTable)
     }
 }
+
+extension FeatureBarcodeMatrix {
+    /// Every feature type as its own modality over all barcodes: Gene Expression as `rna`,
+    /// Antibody Capture as `prot`, Peaks as `atac` (muon's names), any other type under its own
+    /// name (lower case, spaces as underscores).
+    public func muData(makeVarNamesUnique: Bool = false, file: String) throws -> MuData {
+        let modalities = try self.modalities.map { type -> Modality in
+            let kind = ModalityKind(featureType: type)
+            let name = kind == .other ? String(type.lowercased().map { $0 == " " ? "_" : $0 }) : kind.muonName
+            var data = try annData(features: .modality(type), makeVarNamesUnique: makeVarNamesUnique, file: file)
+            data.obs = DataFrame(index: barcodes)
+            return Modality(name: name, kind: kind, data: data, cells: Array(barcodes.indices))
+        }
+        return try MuData(obs: DataFrame(index: barcodes), modalities: modalities)
+    }
+}

@@ -17,14 +17,21 @@ public enum H5adReader {
         guard file.contains("X") || file.contains("obs") || rootEncoding == "anndata" else {
             throw InputError(.notH5ad, file: path, .hdf5Path("/"), "not an h5ad file: no X, obs or var (an HDF5 file of another kind?)")
         }
+        return try read(group: file, source: source)
+    }
+
+    /// The AnnData stored in a group: the file's root for h5ad, `mod/<name>` in h5mu.
+    static func read(group file: HDF5Group, source: MatrixSource = .x) throws -> AnnData {
+        let path = file.file
         guard file.contains("X") else {
-            throw InputError(.missingObject, file: path, .hdf5Path("/X"), "the h5ad file has no X matrix")
+            throw InputError(.missingObject, file: path, .hdf5Path(file.childPath("X")), "the h5ad file has no X matrix")
         }
         let obs = try readDataFrame(file, "obs")
         var varTable = try readDataFrame(file, "var")
         var x = try readMatrix(file, "X")
         var passthrough: [PassthroughElement] = []
-        func carry(_ p: String) { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: p, destinationPath: p)) }
+        // Passthrough paths are relative to the file's root; destinations to the AnnData's.
+        func carry(_ p: String) { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: String(file.childPath(p).dropFirst()), destinationPath: p)) }
 
         var layers: [(name: String, matrix: AnnMatrix)] = []
         if file.contains("layers") {
@@ -47,17 +54,17 @@ public enum H5adReader {
         switch source {
         case .x:
             for p in ["uns", "varm", "obsp", "varp"] where file.contains(p) { carry(p) }
-            if file.contains("raw/varm") { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: "raw/varm", destinationPath: "raw/varm")) }
+            if file.contains("raw/varm") { carry("raw/varm") }
         case let .layer(name):
             guard let layer = layers.first(where: { $0.name == name }) else {
                 let known = layers.map(\.name).joined(separator: ", ")
-                throw InputError(.missingObject, file: path, .hdf5Path("/layers/\(name)"),
+                throw InputError(.missingObject, file: path, .hdf5Path(file.childPath("layers/\(name)")),
                                  "no layer '\(name)' (layers: \(known.isEmpty ? "none" : known))")
             }
             x = layer.matrix
             for p in ["uns", "varm", "obsp", "varp"] where file.contains(p) { carry(p) }
         case .raw:
-            guard let r = raw else { throw InputError(.missingObject, file: path, .hdf5Path("/raw"), "the file has no raw matrix") }
+            guard let r = raw else { throw InputError(.missingObject, file: path, .hdf5Path(file.childPath("raw")), "the file has no raw matrix") }
             // raw has its own genes: elements shaped like the processed var no longer fit.
             x = r.x
             varTable = r.varTable
@@ -73,7 +80,7 @@ public enum H5adReader {
             adata.passthrough = passthrough
             return adata
         } catch let e as MatrixError {
-            throw InputError(.mismatch, file: path, .hdf5Path("/X"), e.description)
+            throw InputError(.mismatch, file: path, .hdf5Path(file.childPath("X")), e.description)
         }
     }
 

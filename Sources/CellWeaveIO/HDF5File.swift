@@ -21,10 +21,17 @@ public final class HDF5File: HDF5Group {
         return HDF5File(fileID: f, root: H5Gopen2(f, "/", cw_H5P_DEFAULT()), path: path)
     }
 
-    /// Creates (truncating) a file; callers write to a temporary name and rename it.
-    public static func create(_ path: String) throws -> HDF5File {
+    /// Creates (truncating) a file; callers write to a temporary name and rename it. A userblock
+    /// reserves that many bytes at the start of the file for a header of the caller's (h5mu's).
+    public static func create(_ path: String, userblock: Int = 0) throws -> HDF5File {
         cw_silence_errors()
-        let f = H5Fcreate(path, cw_H5F_ACC_TRUNC(), cw_H5P_DEFAULT(), cw_H5P_DEFAULT())
+        var creation = cw_H5P_DEFAULT()
+        if userblock > 0 {
+            creation = H5Pcreate(cw_H5P_FILE_CREATE())
+            H5Pset_userblock(creation, hsize_t(userblock))
+        }
+        defer { if userblock > 0 { H5Pclose(creation) } }
+        let f = H5Fcreate(path, cw_H5F_ACC_TRUNC(), creation, cw_H5P_DEFAULT())
         guard f >= 0 else { throw InputError(.hdf5, file: path, "HDF5 could not create the file") }
         return HDF5File(fileID: f, root: H5Gopen2(f, "/", cw_H5P_DEFAULT()), path: path)
     }

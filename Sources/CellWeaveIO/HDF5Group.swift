@@ -132,10 +132,10 @@ public class HDF5Group: HDF5Node {
     }
 
     @discardableResult
-    public func writeDataset(_ name: String, bools: [Bool], compression: HDF5Compression = .none) throws -> HDF5Dataset {
+    public func writeDataset(_ name: String, bools: [Bool], dims: [Int]? = nil, compression: HDF5Compression = .none) throws -> HDF5Dataset {
         let type = HDF5Strings.booleanEnum()
         defer { H5Tclose(type) }
-        return try writeArray(name, bools.map { Int8($0 ? 1 : 0) }, memType: type, fileType: type, compression: compression)
+        return try writeArray(name, bools.map { Int8($0 ? 1 : 0) }, dims: dims, memType: type, fileType: type, compression: compression)
     }
 
     @discardableResult

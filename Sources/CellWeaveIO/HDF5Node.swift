@@ -143,6 +143,16 @@ public class HDF5Node {
         }
     }
 
+    /// A scalar integer attribute (h5py writes a Python int so).
+    public func setAttribute(_ name: String, integer value: Int64) throws {
+        let space = H5Screate(H5S_SCALAR)
+        defer { H5Sclose(space) }
+        var v = value
+        try replaceAttribute(name, type: cw_H5T_STD_I64LE(), space: space) { attr in
+            try check(H5Awrite(attr, cw_H5T_NATIVE_INT64(), &v), "write attribute '\(name)'")
+        }
+    }
+
     public func setAttribute(_ name: String, bool value: Bool) throws {
         let type = HDF5Strings.booleanEnum()
         defer { H5Tclose(type) }

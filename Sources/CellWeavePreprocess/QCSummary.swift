@@ -8,7 +8,7 @@ public struct QCSummary: Codable, Sendable {
         public var min: Double
         public var max: Double
 
-        init(_ values: [Double]) {
+        public init(_ values: [Double]) {
             let finite = values.filter { !$0.isNaN }
             median = RobustStatistics.median(finite)
             mad = RobustStatistics.medianAbsoluteDeviation(finite)
@@ -34,6 +34,8 @@ public struct QCSummary: Codable, Sendable {
     public var verdict: String
     public var verdictReasons: [String]
     public var removedCells: [RemovedCell]
+    /// Surface-protein QC, for samples with an antibody panel.
+    public var protein: ProteinQC?
 
     public init(sample: String, barcodes: [String], metrics: QCMetrics, filter: QCFilter, result: QCFilter.Result) {
         self.sample = sample

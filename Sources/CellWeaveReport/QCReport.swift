@@ -23,6 +23,24 @@ public struct QCReport {
     public var mitochondrialLimit: Double
     /// Genes with the largest share of all counts, in percent.
     public var topGenes: [(name: String, percent: Double)]
+    /// The sample's surface-protein counts, when it has an antibody panel.
+    public var protein: Protein?
+
+    /// Per cell measured for protein, before filtering (cells are filtered on RNA).
+    public struct Protein {
+        public var proteins: Int
+        public var cellsAfter: Int
+        public var totalCounts: [Double]
+        public var proteinsDetected: [Double]
+        public var topProteins: [(name: String, percent: Double)]
+        public init(proteins: Int, cellsAfter: Int, totalCounts: [Double], proteinsDetected: [Double], topProteins: [(name: String, percent: Double)]) {
+            self.proteins = proteins
+            self.cellsAfter = cellsAfter
+            self.totalCounts = totalCounts
+            self.proteinsDetected = proteinsDetected
+            self.topProteins = topProteins
+        }
+    }
 
     public init(sample: String, verdict: String, verdictReasons: [String], cellsBefore: Int, cellsAfter: Int, genesBefore: Int,
                 genesAfter: Int, removedByReason: [String: Int], totalCounts: [Double], genesDetected: [Double],
@@ -80,6 +98,24 @@ public struct QCReport {
         let reasons = verdictReasons.isEmpty ? "" : "<ul>" + verdictReasons.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
         let thresholds = String(format: "total counts %.0f to %.0f; genes %.0f to %.0f; mitochondrial at most %.1f%%",
                                 countRange.lowerBound, countRange.upperBound, geneRange.lowerBound, geneRange.upperBound, mitochondrialLimit)
+        var proteinSection = ""
+        if let protein {
+            let median = protein.totalCounts.isEmpty ? 0 : protein.totalCounts.sorted()[protein.totalCounts.count / 2]
+            let rows = protein.topProteins.map { "<tr><td>\(escape($0.name))</td><td>\(String(format: "%.2f", $0.percent))</td></tr>" }.joined()
+            let proteinPlots = [
+                hist("total ADT counts", protein.totalCounts.map { $0 + 1 }, log: true, []),
+                hist("proteins detected", protein.proteinsDetected, log: false, []),
+            ]
+            proteinSection = """
+            <h2>Surface protein (antibody capture)</h2>
+            <table><tr><td>proteins in the panel</td><td>\(protein.proteins)</td></tr>
+            <tr><td>cells measured (before / after RNA QC)</td><td>\(protein.totalCounts.count) / \(protein.cellsAfter)</td></tr>
+            <tr><td>median ADT counts per cell</td><td>\(String(format: "%.0f", median))</td></tr></table>
+            <table><tr><th>protein</th><th>% of ADT counts</th></tr>\(rows)</table>
+            <p>Cells are filtered on RNA; their protein counts go with them. ADT counts are plotted as counts + 1.</p>
+            <div class="plots">\(proteinPlots.joined(separator: "\n"))</div>
+            """
+        }
         return HTMLPage.document(title: "QC: \(sample)", body: """
         <h1>QC report: \(escape(sample))</h1>
         <p><span class="verdict \(verdict == "pass" ? "pass" : "warn")">\(escape(verdict))</span></p>\(reasons)
@@ -89,7 +125,7 @@ public struct QCReport {
         <table><tr><th>removal reason</th><th>cells</th></tr>\(removals.isEmpty ? "<tr><td>none</td><td>0</td></tr>" : removals)</table>
         <table><tr><th>top expressed gene</th><th>% of counts</th></tr>\(genes)</table>
         <p>Thresholds applied: \(thresholds). A cell may fail for several reasons.</p>
-        <div class="plots">\(plots.joined(separator: "\n"))</div>
+        <div class="plots">\(plots.joined(separator: "\n"))</div>\(proteinSection)
         """)
     }
 }

@@ -19,7 +19,8 @@ struct ClusterCommand: ParsableCommand {
     }
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata
         let connectivities = try neighbors.connectivities(stage.input, cells: adata.nObs)
         var leiden = Leiden()
         leiden.resolution = resolution
@@ -33,6 +34,6 @@ struct ClusterCommand: ParsableCommand {
         adata.uns.append((keyAdded, .dict([("params", .dict([("resolution", .number(resolution)), ("random_state", .integer(Int64(seed))),
                                                              ("n_iterations", .integer(-1))]))])))
         Provenance.record(&adata, parameters: [("resolution", .number(resolution)), ("seed", .number(Double(seed)))])
-        try stage.write(adata)
+        try stage.write(adata, into: input.whole)
     }
 }

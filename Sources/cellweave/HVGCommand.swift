@@ -19,7 +19,8 @@ struct HVGCommand: ParsableCommand {
     @Flag(help: "Keep only the selected genes.") var subset = false
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata
         let batches = try batchKey.map { try CovariateColumns.labels(adata, key: $0, file: stage.input).codes }
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
@@ -50,7 +51,7 @@ struct HVGCommand: ParsableCommand {
         if subset {
             adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: hvg.highlyVariable.indices.filter { hvg.highlyVariable[$0] })
         }
-        try stage.write(adata)
+        try stage.write(adata, into: input.whole)
     }
 }
 

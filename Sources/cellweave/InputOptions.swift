@@ -1,5 +1,7 @@
 import ArgumentParser
+import CellWeaveCore
 import CellWeaveIO
+import Foundation
 
 /// How to open an input: which matrix holds the counts, which features to keep.
 struct InputOptions: ParsableArguments {
@@ -15,12 +17,45 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Keep only this 10x feature type (e.g. 'Antibody Capture').")
     var modality: String?
 
+    @Option(help: "Modalities to keep, comma-separated (rna, protein, atac; default: every one the input has).")
+    var modalities: String?
+
+    @Option(parsing: .singleValue, help: "KIND=COLUMN: cells whose boolean obs column is false lack that modality (e.g. protein=has_protein).")
+    var modalityMask: [String] = []
+
     @Flag(help: "Make var names unique as anndata's var_names_make_unique does (A, A-1, A-2).")
     var varNamesMakeUnique = false
 
     func validate() throws {
         if layer != nil && raw { throw ValidationError("--layer and --raw exclude each other.") }
         if allFeatures && modality != nil { throw ValidationError("--all-features and --modality exclude each other.") }
+        if (allFeatures || modality != nil) && (modalities != nil || !modalityMask.isEmpty) {
+            throw ValidationError("--modalities and --modality-mask choose among modalities; --all-features and --modality put one feature set in X.")
+        }
+        _ = try parsedModalities()
+    }
+
+    /// How to take the input's modalities; nil when --all-features or --modality ask for one matrix.
+    var modalityOptions: CountMatrixLoader.ModalityOptions? {
+        guard !allFeatures, modality == nil else { return nil }
+        return try? parsedModalities()
+    }
+
+    private func parsedModalities() throws -> CountMatrixLoader.ModalityOptions {
+        func kind(_ text: Substring, _ option: String) throws -> ModalityKind {
+            guard let k = ModalityKind(modalityName: String(text)) else {
+                throw ValidationError("\(option): unknown modality '\(text)' (rna, protein, atac)")
+            }
+            return k
+        }
+        var o = CountMatrixLoader.ModalityOptions()
+        o.kinds = try modalities.map { try $0.split(separator: ",").map { try kind($0.trimmingCharacters(in: .whitespaces)[...], "--modalities") } }
+        o.masks = try modalityMask.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[1].isEmpty else { throw ValidationError("--modality-mask: expected KIND=COLUMN, found '\(entry)'") }
+            return (try kind(parts[0], "--modality-mask"), String(parts[1]))
+        }
+        return o
     }
 
     var loaderOptions: CountMatrixLoader.Options {

@@ -8,7 +8,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Describe a count matrix: shape, non-zeros, modalities, obs/var columns, counts per cell.")
 
-    @Argument(help: "A 10x matrix directory, 10x .h5, .h5ad or .mtx(.gz).")
+    @Argument(help: "A 10x matrix directory, 10x .h5, .h5ad, .h5mu or .mtx(.gz).")
     var input: String
 
     @OptionGroup var inputOptions: InputOptions
@@ -18,11 +18,16 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let kind = try CountMatrixLoader.detect(input)
-        var options = inputOptions.loaderOptions
-        // Describe the whole file: every feature type unless one is asked for.
-        if inputOptions.modality == nil { options.features = .all }
-        let adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input, options: options) }
-        let s = AnnDataSummary(adata)
+        // Describe the whole file: every modality unless one feature type is asked for.
+        let s: AnnDataSummary = try Log.timed("reading \(input)") {
+            guard let modalities = inputOptions.modalityOptions else {
+                return AnnDataSummary(try CountMatrixLoader.load(input, options: inputOptions.loaderOptions))
+            }
+            let mdata = try CountMatrixLoader.loadMuData(input, options: inputOptions.loaderOptions, modalities: modalities)
+            do { return try AnnDataSummary(mdata) } catch let e as MuData.PrimaryViewError {
+                throw InputError(.unsupported, file: input, .hdf5Path("/mod"), e.description)
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -32,6 +37,9 @@ struct InspectCommand: ParsableCommand {
         func columns(_ c: [AnnDataSummary.Column]) -> String {
             c.isEmpty ? "none" : c.map { "\($0.name) (\($0.kind))" }.joined(separator: ", ")
         }
+        func describe(_ m: AnnDataSummary.Modality) -> String {
+            "\(m.name) (\(m.kind.map { $0 + ", " } ?? "")\(m.features) features\(m.cells.map { ", \($0) of \(s.nObs) cells" } ?? ""))"
+        }
         func dist(_ d: AnnDataSummary.Distribution) -> String { "min \(d.min), median \(d.median), max \(d.max)" }
         print("""
         \(input) (\(kind.rawValue))
@@ -39,7 +47,7 @@ struct InspectCommand: ParsableCommand {
           X                  \(s.xLayout) \(s.xDtype), \(s.nnz) stored, density \(String(format: "%.4f", s.density))\(s.integerCounts ? ", integer counts" : ", non-integer values")
           counts per cell    \(dist(s.totalCountsPerCell))
           genes per cell     \(dist(s.genesPerCell))
-          modalities         \(s.modalities.isEmpty ? "-" : s.modalities.map { "\($0.name) (\($0.features) features)" }.joined(separator: ", "))
+          modalities         \(s.modalities.isEmpty ? "-" : s.modalities.map(describe).joined(separator: ", "))
           obs columns        \(columns(s.obsColumns))
           var columns        \(columns(s.varColumns))
           layers             \(s.layers.isEmpty ? "none" : s.layers.joined(separator: ", "))

@@ -24,7 +24,8 @@ struct NeighborsCommand: ParsableCommand {
     }
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata
         let x = try embedding.embedding(of: adata, file: stage.input)
         guard x.rows >= nNeighbors else {
             throw ValidationError("\(stage.input): \(x.rows) cells; --n-neighbors \(nNeighbors) needs at least as many")
@@ -48,7 +49,7 @@ struct NeighborsCommand: ParsableCommand {
         ])))
         Provenance.record(&adata, parameters: [("use_rep", .string(embedding.useRep)), ("n_neighbors", .number(Double(nNeighbors))),
                                                ("method", .string(method.rawValue))])
-        try stage.write(adata)
+        try stage.write(adata, into: input.whole)
     }
 }
 

@@ -17,7 +17,8 @@ struct PCACommand: ParsableCommand {
     @Option(help: "Cells densified at a time.") var chunkSize = 2048
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata
         let pca: PrincipalComponents
         if let useLayer {
             guard let layer = adata.layer(useLayer) else { throw ValidationError("\(stage.input) has no layer '\(useLayer)'") }
@@ -55,6 +56,6 @@ struct PCACommand: ParsableCommand {
             ("params", .dict([("zero_center", .number(1)), ("use_rep", .string(useLayer ?? "pearson_residuals"))])),
         ])))
         Provenance.record(&adata, parameters: [])
-        try stage.write(adata)
+        try stage.write(adata, into: input.whole)
     }
 }

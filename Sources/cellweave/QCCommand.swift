@@ -43,7 +43,8 @@ struct QCCommand: ParsableCommand {
     @OptionGroup var countsCheck: CountsCheck
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata, whole = input.whole
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
 
@@ -64,8 +65,12 @@ struct QCCommand: ParsableCommand {
         for (name, values) in qc.genes { try adata.varTable.setColumn(name, .numeric(NumericArray(floats: values))) }
         for v in variables { try adata.varTable.setColumn(v.name, .booleans(qc.variableGenes[v.name]!)) }
 
-        let summary = QCSummary(sample: sample, barcodes: adata.obs.index, metrics: qc, filter: filter, result: result)
+        var summary = QCSummary(sample: sample, barcodes: adata.obs.index, metrics: qc, filter: filter, result: result)
         let keptCells = result.keepCells.indices.filter { result.keepCells[$0] }
+        if var w = whole, let p = w.modalityIndex(.protein) {
+            summary.protein = try proteinQC(&w.modalities[p], keep: result.keepCells)
+            whole = w
+        }
         let keptGenes = result.keepGenes.indices.filter { result.keepGenes[$0] }
         guard !keptCells.isEmpty else {
             let reasons = summary.removedByReason.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
@@ -76,12 +81,12 @@ struct QCCommand: ParsableCommand {
         Provenance.record(&filtered, parameters: [("qc_verdict", .string(summary.verdict))])
 
         // The report and the JSON are made before anything is written, so bad input leaves no output.
-        let page = report.map { _ in Data(qcReport(summary, qc, result, geneNames: adata.varTable.index).html().utf8) }
+        let page = report.map { _ in Data(qcReport(summary, qc, result, geneNames: adata.varTable.index, protein: whole?.modality(.protein)).html().utf8) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let json = try encoder.encode(summary)
-        try stage.write(filtered)
+        try stage.write(filtered, into: whole, keptCells: keptCells)
         if let report, let page { try AtomicFile.write(page, to: report) }
         if let metrics { try AtomicFile.write(json, to: metrics) }
         Log.info("\(sample): \(summary.cellsAfter) of \(summary.cellsBefore) cells and \(summary.genesAfter) of \(summary.genesBefore) genes kept; verdict \(summary.verdict)"
@@ -90,17 +95,32 @@ struct QCCommand: ParsableCommand {
 }
 
 extension QCCommand {
-    func qcReport(_ s: QCSummary, _ qc: QCMetrics, _ r: QCFilter.Result, geneNames: [String]) -> QCReport {
+    /// The protein modality's metrics into its obs (scanpy's names) and the sample's protein summary.
+    func proteinQC(_ protein: inout Modality, keep: [Bool]) throws -> ProteinQC {
+        let counts = protein.data.x.toCSR()
+        let (total, detected) = ProteinQC.cellMetrics(counts)
+        try protein.data.obs.setColumn("total_counts", .numeric(NumericArray(floats: total)))
+        try protein.data.obs.setColumn("n_genes_by_counts", .numeric(NumericArray(floats: detected)))
+        return ProteinQC(modality: protein.name, counts: counts, proteinNames: protein.data.varTable.index, kept: protein.cells.map { keep[$0] })
+    }
+
+    func qcReport(_ s: QCSummary, _ qc: QCMetrics, _ r: QCFilter.Result, geneNames: [String], protein: Modality?) -> QCReport {
         let totals = qc.gene("total_counts")!
         let all = totals.reduce(0, +)
         let top = totals.indices.sorted { totals[$0] > totals[$1] }.prefix(20).map { (geneNames[$0], totals[$0] / max(all, 1) * 100) }
         let zeros = [Double](repeating: 0, count: s.cellsBefore)
-        return QCReport(sample: s.sample, verdict: s.verdict, verdictReasons: s.verdictReasons, cellsBefore: s.cellsBefore,
+        var page = QCReport(sample: s.sample, verdict: s.verdict, verdictReasons: s.verdictReasons, cellsBefore: s.cellsBefore,
                         cellsAfter: s.cellsAfter, genesBefore: s.genesBefore, genesAfter: s.genesAfter, removedByReason: s.removedByReason,
                         totalCounts: qc.cell("total_counts")!, genesDetected: qc.cell("n_genes_by_counts")!,
                         pctMitochondrial: qc.cell("pct_counts_mt") ?? zeros, pctRibosomal: qc.cell("pct_counts_ribo") ?? zeros,
                         pctTop50: qc.cell("pct_counts_in_top_50_genes"), countRange: r.thresholds.totalCounts,
                         geneRange: r.thresholds.genes, mitochondrialLimit: r.thresholds.pctMitochondrial, topGenes: top)
+        if let protein, let p = s.protein, case let .numeric(total)? = protein.data.obs["total_counts"],
+           case let .numeric(detected)? = protein.data.obs["n_genes_by_counts"] {
+            page.protein = QCReport.Protein(proteins: p.proteins, cellsAfter: p.cellsAfter, totalCounts: total.doubles,
+                                            proteinsDetected: detected.doubles, topProteins: p.topProteins.map { ($0.name, $0.percent) })
+        }
+        return page
     }
 
     /// The table's columns as categorical obs columns; cells it does not list get no category.

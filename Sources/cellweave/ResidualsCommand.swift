@@ -15,7 +15,8 @@ struct ResidualsCommand: ParsableCommand {
     @Option(help: "Name of the layer to write.") var layerName = "pearson_residuals"
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
         let residuals = try PearsonResiduals(counts: counts, theta: theta, clip: clip, requireIntegers: false)
@@ -24,6 +25,6 @@ struct ResidualsCommand: ParsableCommand {
         Provenance.record(&adata, parameters: [("pearson_residuals", .dict([
             ("theta", .number(theta)), ("clip", .number(residuals.clip)),
         ]))])
-        try stage.write(adata)
+        try stage.write(adata, into: input.whole)
     }
 }

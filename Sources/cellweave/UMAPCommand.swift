@@ -15,7 +15,8 @@ struct UMAPCommand: ParsableCommand {
     @Option(help: "The obsm entry to write (e.g. X_umap_pca for a layout of the uncorrected graph).") var keyAdded = "X_umap"
 
     func run() throws {
-        var adata = try stage.load()
+        let input = try stage.load()
+        var adata = input.adata
         let x = try embedding.embedding(of: adata, file: stage.input)
         let connectivities = try neighbors.connectivities(stage.input, cells: adata.nObs)
         var umap = UMAPLayout()
@@ -27,6 +28,6 @@ struct UMAPCommand: ParsableCommand {
         adata.uns.removeAll { $0.name == "umap" }
         adata.uns.append(("umap", .dict([("params", .dict([("a", .number(UMAPLayout.a)), ("b", .number(UMAPLayout.b))]))])))
         Provenance.record(&adata, parameters: [("seed", .number(Double(seed)))])
-        try stage.write(adata)
+        try stage.write(adata, into: input.whole)
     }
 }

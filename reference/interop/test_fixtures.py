@@ -44,6 +44,7 @@ def test_h5ad_sidecar_is_what_current_anndata_reads(path):
 def test_current_generator_reproduces_committed_fixtures(tmp_path):
     subprocess.run([sys.executable, ROOT / "reference" / "make_h5ad_fixtures.py", tmp_path / "h5ad"], check=True, capture_output=True)
     subprocess.run([sys.executable, ROOT / "reference" / "make_tenx_fixtures.py", tmp_path / "tenx"], check=True, capture_output=True)
+    subprocess.run([sys.executable, ROOT / "reference" / "make_h5mu_fixtures.py", tmp_path / "h5mu"], check=True, capture_output=True)
     for sidecar in (FIXTURES / "h5ad").glob("*.expected.json"):
         assert without_version(load(tmp_path / "h5ad" / sidecar.name)) == without_version(load(sidecar)), sidecar.name
     for sidecar in TENX.glob("*.expected.json"):

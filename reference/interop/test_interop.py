@@ -115,7 +115,7 @@ def test_inspect_json_agrees_with_scanpy(cellweave, mouse_dir):
     totals = np.asarray(ref.X.sum(axis=1)).ravel()
     assert (summary["nObs"], summary["nVars"], summary["nnz"]) == (ref.n_obs, ref.n_vars, ref.X.nnz)
     assert summary["totalCountsPerCell"]["median"] == np.median(totals)
-    assert summary["modalities"] == [{"name": "Gene Expression", "features": 1000}]
+    assert summary["modalities"] == [{"name": "rna", "kind": "rna", "features": 1000, "cells": ref.n_obs, "nnz": ref.X.nnz}]
     assert summary["integerCounts"] is True
 
 
@@ -210,10 +210,14 @@ def test_tenx_h5_equals_scanpy(cellweave, tmp_path, name, unique):
 def test_tenx_feature_types(cellweave, tmp_path):
     source = TENX / "v3.h5"
     summary = json.loads(cellweave("inspect", source, "--json").stdout)
-    assert summary["modalities"] == [{"name": "Gene Expression", "features": 8}, {"name": "Antibody Capture", "features": 3}]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full = sc.read_10x_h5(source, gex_only=False)
+    n = full.n_obs
+    assert [(m["name"], m["kind"], m["features"], m["cells"]) for m in summary["modalities"]] == [
+        ("rna", "rna", 8, n), ("prot", "protein", 3, n)]
+    every = json.loads(cellweave("inspect", source, "--json", "--all-features").stdout)
+    assert every["modalities"] == [{"name": "Gene Expression", "features": 8}, {"name": "Antibody Capture", "features": 3}]
     cellweave("convert", source, "-o", tmp_path / "adt.h5ad", "--modality", "Antibody Capture")
     adt = read_strict(tmp_path / "adt.h5ad")
     assert_like_scanpy(adt, full[:, full.var["feature_types"] == "Antibody Capture"])
