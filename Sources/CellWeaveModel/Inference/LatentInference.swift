@@ -1,7 +1,8 @@
 import CellWeaveCore
 
-/// Inference with a trained model, chunk by chunk of its capacity: posterior means of z and
-/// decoded expression with the batch covariate set to chosen categories.
+/// Inference with a trained model, chunk by chunk of its capacity: posterior means of z (joint, or
+/// per modality), decoded expression with the batch covariate set to chosen categories, and
+/// denoised protein.
 public struct LatentInference {
     public let model: VariationalAutoencoder<Float>
     public let data: TrainingData
@@ -15,17 +16,28 @@ public struct LatentInference {
         stride(from: 0, to: data.cells, by: model.capacity).map { $0..<min($0 + model.capacity, data.cells) }
     }
 
-    /// cells x latent posterior means (inference mode: running batch-norm statistics, no dropout).
-    public func posteriorMeans() -> DenseMatrix {
+    /// cells x latent posterior means (inference mode: running batch-norm statistics, no dropout):
+    /// the joint posterior of every modality a cell has, or with `modality` (0 RNA, k the k-th
+    /// further modality) that modality's alone, NaN rows for cells that lack it.
+    public func posteriorMeans(modality: Int? = nil) -> DenseMatrix {
         let d = model.configuration.latent
         var out = DenseMatrix(rows: data.cells, cols: d)
-        let batch = SparseBatch<Float>(covariateKeys: data.categoryCounts.count)
-        for range in chunks {
-            batch.gather(data, cells: range)
-            model.encodeMeans(batch)
-            for k in 0..<(range.count * d) { out.values[range.lowerBound * d + k] = model.encoder.mean[k] }
+        let batch = ModelBatch<Float>(covariateKeys: data.categoryCounts.count, extraModalities: data.modalities.count)
+        out.values.withUnsafeMutableBufferPointer { values in
+            for range in chunks {
+                batch.gather(data, cells: range, decoders: false)
+                model.posteriorMeans(batch, modality: modality, into: values.baseAddress! + range.lowerBound * d)
+            }
         }
         return out
+    }
+
+    /// Covariate codes of the cells of `range` with the first covariate (the batch) set to `b`.
+    private func codes(_ range: Range<Int>, batch b: Int32, into codes: inout [Int32]) {
+        let keys = data.categoryCounts.count
+        for (i, c) in range.enumerated() {
+            for k in 0..<keys { codes[i * keys + k] = k == 0 ? b : data.categoryCodes[k][c] }
+        }
     }
 
     /// cells x genes expression decoded from `latent` (rows of posterior means) with the first
@@ -38,9 +50,7 @@ public struct LatentInference {
         var codes = [Int32](repeating: 0, count: model.capacity * keys)
         for range in chunks {
             for b in batches {
-                for (i, c) in range.enumerated() {
-                    for k in 0..<keys { codes[i * keys + k] = k == 0 ? b : data.categoryCodes[k][c] }
-                }
+                self.codes(range, batch: b, into: &codes)
                 latent.values.withUnsafeBufferPointer { z in
                     codes.withUnsafeBufferPointer { model.decodeProportions(z.baseAddress! + range.lowerBound * d, rows: range.count,
                                                                              categories: $0.baseAddress, keys: keys) }
@@ -49,5 +59,35 @@ public struct LatentInference {
             }
         }
         return out
+    }
+
+    /// Denoised protein (totalVI's normalised protein expression: the foreground mean times the
+    /// probability of foreground) and that probability, cells x proteins, decoded from `latent`
+    /// with the batch set to each of `batches` in turn and averaged; for every cell, measured or not.
+    public func imputedProtein(_ latent: DenseMatrix, batches: [Int32]) -> (expression: DenseMatrix, foregroundProbability: DenseMatrix)? {
+        guard let decoder = model.extras.lazy.compactMap({ $0.decoder as? ProteinDecoder<Float> }).first else { return nil }
+        let p = decoder.features, d = model.configuration.latent, keys = data.categoryCounts.count
+        var expression = DenseMatrix(rows: data.cells, cols: p), probability = DenseMatrix(rows: data.cells, cols: p)
+        let weight = 1 / Float(max(batches.count, 1))
+        var codes = [Int32](repeating: 0, count: model.capacity * keys)
+        let rowExpression = Buffer<Float>(count: model.capacity * p), rowProbability = Buffer<Float>(count: model.capacity * p)
+        var unused = SeededGenerator(seed: 0)
+        for range in chunks {
+            for b in batches {
+                self.codes(range, batch: b, into: &codes)
+                latent.values.withUnsafeBufferPointer { z in
+                    codes.withUnsafeBufferPointer {
+                        decoder.forward(z.baseAddress! + range.lowerBound * d, rows: range.count, categories: $0.baseAddress, keys: keys,
+                                        training: false, generator: &unused)
+                    }
+                }
+                decoder.foregroundExpression(rows: range.count, into: rowExpression.pointer, probability: rowProbability.pointer)
+                for k in 0..<(range.count * p) {
+                    expression.values[range.lowerBound * p + k] += weight * rowExpression[k]
+                    probability.values[range.lowerBound * p + k] += weight * rowProbability[k]
+                }
+            }
+        }
+        return (expression, probability)
     }
 }

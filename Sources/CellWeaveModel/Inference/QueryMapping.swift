@@ -1,10 +1,11 @@
 import CellWeaveCore
 
 /// Places cells from covariate categories a model has not seen, as scArches does: the model is
-/// extended with the new categories (their covariate weights, and their dispersions with
-/// gene-batch dispersion) and only those are trained, on the new categories' cells, with every
-/// other weight and the batch-norm statistics frozen. A sample's batch effect is absorbed by its
-/// own covariate weights, while the shared weights cannot learn a rare aberrant program.
+/// extended with the new categories (their covariate weights, their dispersions with gene-batch
+/// dispersion, and their protein background prior) and only those are trained, on the new
+/// categories' cells, with every other weight and the batch-norm statistics frozen. A sample's
+/// batch effect is absorbed by its own covariate weights, while the shared weights cannot learn a
+/// rare aberrant program. Cells with or without protein map alike: each has the terms it has.
 public struct QueryMapping {
     public var epochs = 100
     public var batchSize = 128
@@ -30,7 +31,7 @@ public struct QueryMapping {
             if t.name.hasSuffix(".covariate_weight") {
                 tensors.append(Self.remapRows(t, width: t.shape[1], counts: old.categoryCounts, newCounts: newCounts,
                                               oldOffsets: oldOffsets, newOffsets: newOffsets))
-            } else if t.name == "log_theta" && old.dispersion == .geneBatch {
+            } else if Self.perBatchRows(t.name, old) {
                 tensors.append(Self.remapRows(t, width: t.shape[1], counts: [old.categoryCounts[0]], newCounts: [newCounts[0]],
                                               oldOffsets: [0], newOffsets: [0]))
             } else {
@@ -38,19 +39,19 @@ public struct QueryMapping {
             }
         }
         try extended.load(tensors)
-        let trainable = extended.parameters.filter { $0.name.hasSuffix(".covariate_weight") || ($0.name == "log_theta" && old.dispersion == .geneBatch) }
+        let trainable = extended.parameters.filter { $0.name.hasSuffix(".covariate_weight") || Self.perBatchRows($0.name, old) }
         let cells = (0..<data.cells).filter { c in (0..<newCounts.count).contains { k in Int(data.categoryCodes[k][c]) - newOffsets[k] >= old.categoryCounts[k] } }
         guard !cells.isEmpty, !trainable.isEmpty else { return extended }
         // Rows of the categories the model knew keep their values: their gradients are zeroed, and
         // without weight decay Adam then leaves them exactly as they were.
         let frozenRows: [String: [Range<Int>]] = Dictionary(uniqueKeysWithValues: trainable.map { p in
-            let ranges = p.name == "log_theta" ? [0..<old.categoryCounts[0]]
+            let ranges = Self.perBatchRows(p.name, old) ? [0..<old.categoryCounts[0]]
                 : (0..<newCounts.count).map { k in newOffsets[k]..<(newOffsets[k] + old.categoryCounts[k]) }
             return (p.name, ranges)
         })
         let adam = Adam(parameters: trainable, learningRate: learningRate, weightDecay: 0, parts: threads)
         var generator = SeededGenerator(seed: seed &+ 3), order = cells
-        let batch = SparseBatch<Float>(covariateKeys: newCounts.count)
+        let batch = ModelBatch<Float>(covariateKeys: newCounts.count, extraModalities: data.modalities.count)
         for _ in 0..<epochs {
             Trainer.shuffle(&order, &generator)
             for start in stride(from: 0, to: order.count, by: batchSize) {
@@ -68,6 +69,12 @@ public struct QueryMapping {
     }
 
     static func offsets(_ counts: [Int]) -> [Int] { counts.indices.map { counts[..<$0].reduce(0, +) } }
+
+    /// Tensors with one row per batch (the first covariate's categories): gene-batch inverse
+    /// dispersions and the protein background prior.
+    static func perBatchRows(_ name: String, _ c: ModelConfiguration) -> Bool {
+        (name == "log_theta" && c.dispersion == .geneBatch) || name == "protein.prior_mean" || name == "protein.prior_log_scale"
+    }
 
     /// Rows of each key moved to their place in the extended layout; a new category's row starts
     /// as the mean of its key's known rows (an average batch).

@@ -14,22 +14,26 @@ public final class Encoder<T: ModelScalar> {
     static var varianceFloor: T { 1e-4 }
     private let hiddenGradients: [Buffer<T>]
 
-    public init(configuration c: ModelConfiguration, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
+    /// `inputs`: the modality's features (default the configuration's genes); `name` prefixes the
+    /// parameters' names.
+    public init(configuration c: ModelConfiguration, inputs: Int? = nil, name: String = "encoder", capacity: Int, parts: Int = 1,
+                generator: inout SeededGenerator) {
         usesCovariates = c.encodeCovariates
         latent = c.latent
         let categories = c.encodeCovariates ? c.totalCategories : 0
         layers = (0..<c.layers).map { l in
-            HiddenLayer(name: "encoder.\(l)", inputs: l == 0 ? c.genes : c.hidden, outputs: c.hidden, covariateCategories: categories,
+            HiddenLayer(name: "\(name).\(l)", inputs: l == 0 ? inputs ?? c.genes : c.hidden, outputs: c.hidden, covariateCategories: categories,
                         normalization: c.normalization, dropoutRate: c.dropoutRate, capacity: capacity, parts: parts, generator: &generator)
         }
-        meanHead = Linear(name: "encoder.mean", inputs: c.hidden, outputs: c.latent, parts: parts, generator: &generator)
-        varianceHead = Linear(name: "encoder.variance", inputs: c.hidden, outputs: c.latent, parts: parts, generator: &generator)
+        meanHead = Linear(name: name + ".mean", inputs: c.hidden, outputs: c.latent, parts: parts, generator: &generator)
+        varianceHead = Linear(name: name + ".variance", inputs: c.hidden, outputs: c.latent, parts: parts, generator: &generator)
         mean = Buffer(count: capacity * c.latent)
         variance = Buffer(count: capacity * c.latent)
         hiddenGradients = (0..<c.layers).map { _ in Buffer(count: capacity * c.hidden) }
     }
 
     public var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + meanHead.parameters + varianceHead.parameters }
+    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { layers.runningStatistics() }
 
     private func input(of l: Int, _ batch: SparseBatch<T>) -> LayerInput<T> {
         l == 0 ? .sparse(batch) : .dense(UnsafePointer(layers[l - 1].output.pointer))

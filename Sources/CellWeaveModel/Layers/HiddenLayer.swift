@@ -67,3 +67,10 @@ public final class HiddenLayer<T: ModelScalar> {
         }
     }
 }
+
+extension Array {
+    /// The batch norms' running statistics of these layers, by name: state saved with the weights.
+    public func runningStatistics<T>() -> [(name: String, buffer: Buffer<T>)] where Element == HiddenLayer<T> {
+        compactMap(\.batchNorm).flatMap { [($0.name + ".running_mean", $0.runningMean), ($0.name + ".running_var", $0.runningVariance)] }
+    }
+}

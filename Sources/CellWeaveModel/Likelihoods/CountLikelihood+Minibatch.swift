@@ -9,9 +9,11 @@ extension CountLikelihood {
     /// gradient with respect to the logits, the dropout logits (zinb) and log theta (accumulated).
     /// Rows are split into `workspace.parts` contiguous parts run in parallel; each part calls
     /// `beforeRows` and `afterRows` with its rows, so the decoder's products for those rows run in
-    /// the same parallel pass, on data still in that core's cache.
+    /// the same parallel pass, on data still in that core's cache. `rowWeights`, when given, scale
+    /// each row's gradient (a row standing for two ELBO terms counts twice).
     public func minibatch<T: ModelScalar>(_ batch: SparseBatch<T>, logits: UnsafePointer<T>, dropoutLogits: UnsafePointer<T>?,
                                           logTheta: UnsafePointer<T>?, dispersion: DispersionKind, gradientScale: T,
+                                          rowWeights: UnsafePointer<T>? = nil,
                                           logitGradient: UnsafeMutablePointer<T>?, dropoutGradient: UnsafeMutablePointer<T>?,
                                           logThetaGradient: UnsafeMutablePointer<T>?, rowLogLikelihood: UnsafeMutablePointer<Double>,
                                           workspace ws: LikelihoodWorkspace<T>,
@@ -50,7 +52,8 @@ extension CountLikelihood {
                                                       dropoutGradient: dropoutGradient.map { $0 + i * g },
                                                       logThetaGradient: logThetaGradient == nil ? nil : dLogTheta + d * g)
                                         rowLogLikelihood[i] = self.row(row, genes: g, geneIndex: genes, counts: counts,
-                                                                       logFactorials: logFactorials, scale: gradientScale,
+                                                                       logFactorials: logFactorials,
+                                                                       scale: rowWeights.map { gradientScale * $0[i] } ?? gradientScale,
                                                                        rho: rho, meanGradient: a, scratch: scratch, logThetaPlusMean: lt)
                                     }
                                     afterRows(range)

@@ -17,6 +17,9 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// per-gene offset of each batch's log expression. scVI injects them into the hidden layers
     /// only; with this, query mapping can absorb a new batch's gene-specific effects exactly.
     public var injectCovariatesIntoOutput = true
+    /// Modalities beyond RNA, each fused with RNA by a product of experts (nil in models of RNA alone,
+    /// as models from before modalities are).
+    public var modalities: [ModalityConfiguration]?
 
     public init(genes: Int, categoryCounts: [Int]) {
         self.genes = genes
@@ -25,4 +28,5 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
 
     public var totalCategories: Int { categoryCounts.reduce(0, +) }
     public var dispersionRows: Int { dispersion == .geneBatch ? (categoryCounts.first ?? 1) : 1 }
+    public var extraModalities: [ModalityConfiguration] { modalities ?? [] }
 }

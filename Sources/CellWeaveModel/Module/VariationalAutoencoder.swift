@@ -3,23 +3,28 @@ import RealModule
 
 /// The negative-binomial conditional VAE (DESIGN.md section 4): encoder, reparameterised
 /// Gaussian latent, decoder with covariates injected, count likelihood with the observed library
-/// size. Every buffer is allocated once for `capacity` cells; a step allocates nothing.
+/// size. With further modalities (surface protein), each has an encoder giving a Gaussian expert
+/// and a decoder with its likelihood; a cell's posterior is the product of its experts with the
+/// prior, and training takes the MVAE objective (`ModelBatch`). Every buffer is allocated once for
+/// `capacity` cells; a step allocates nothing.
 public final class VariationalAutoencoder<T: ModelScalar> {
     public let configuration: ModelConfiguration
     public let capacity: Int
+    /// RNA's encoder: the posterior in a model of RNA alone, RNA's expert otherwise.
     public let encoder: Encoder<T>
-    public let decoder: Decoder<T>
-    /// log theta, dispersionRows x genes (scVI's px_r).
-    public let logTheta: Parameter<T>?
+    /// RNA's decoder and count likelihood.
+    public let rna: GeneExpressionDecoder<T>
+    /// Modalities beyond RNA, in the configuration's order.
+    public let extras: [ExpertModality<T>]
+    /// z of the last step's cells (RNA alone).
     public let latent: Buffer<T>
     private let epsilon: Buffer<T>
     private let meanGradient: Buffer<T>
     private let varianceGradient: Buffer<T>
-    private let logitGradient: Buffer<T>
-    private let dropoutGradient: Buffer<T>?
     private let logLikelihood: Buffer<Double>
+    private let extraKL: Buffer<Double>
     private let klPerCell: Buffer<Double>
-    private let workspace: LikelihoodWorkspace<T>
+    private let fusion: ExpertFusion<T>?
 
     /// `threads` splits the matrix products and the element-wise passes; results depend on it
     /// only through the order of the dispersion-gradient sums. BLAS itself should run on one thread.
@@ -27,93 +32,118 @@ public final class VariationalAutoencoder<T: ModelScalar> {
         configuration = c
         self.capacity = capacity
         var generator = SeededGenerator(seed: seed)
+        let multimodal = !c.extraModalities.isEmpty
+        // Decoders see a row per ELBO term: a cell's joint posterior and each of its modalities alone.
+        let decoderRows = multimodal ? 2 * capacity : capacity
         encoder = Encoder(configuration: c, capacity: capacity, parts: threads, generator: &generator)
-        decoder = Decoder(configuration: c, capacity: capacity, parts: threads, generator: &generator)
-        logTheta = c.likelihood.hasDispersion
-            ? Parameter(name: "log_theta", shape: [c.dispersionRows, c.genes],
-                        initial: (0..<(c.dispersionRows * c.genes)).map { _ in T(generator.nextGaussian()) })
-            : nil
+        rna = GeneExpressionDecoder(configuration: c, capacity: decoderRows, parts: threads, generator: &generator)
+        extras = c.extraModalities.map { m in
+            ExpertModality(configuration: c, modality: m, capacity: capacity, decoderRows: decoderRows, generator: &generator)
+        }
         latent = Buffer(count: capacity * c.latent)
         epsilon = Buffer(count: capacity * c.latent)
         meanGradient = Buffer(count: capacity * c.latent)
         varianceGradient = Buffer(count: capacity * c.latent)
-        logitGradient = Buffer(count: capacity * c.genes)
-        dropoutGradient = c.likelihood.hasDropout ? Buffer(count: capacity * c.genes) : nil
         logLikelihood = Buffer(count: capacity)
+        extraKL = Buffer(count: capacity)
         klPerCell = Buffer(count: capacity)
-        workspace = LikelihoodWorkspace(genes: c.genes, dispersionRows: c.dispersionRows, parts: threads)
+        fusion = multimodal ? ExpertFusion(configuration: c, capacity: capacity, decoderRows: decoderRows) : nil
     }
 
-    public var parameters: [Parameter<T>] { encoder.parameters + decoder.parameters + (logTheta.map { [$0] } ?? []) }
+    /// RNA's decoder network and inverse dispersions.
+    public var decoder: Decoder<T> { rna.network }
+    public var logTheta: Parameter<T>? { rna.logTheta }
+
+    public var parameters: [Parameter<T>] { encoder.parameters + rna.parameters + extras.flatMap(\.parameters) }
 
     /// Running statistics of the batch norms: state, not trained, saved with the weights.
     public var runningStatistics: [(name: String, buffer: Buffer<T>)] {
-        (encoder.layers + decoder.layers).compactMap(\.batchNorm).flatMap {
-            [($0.name + ".running_mean", $0.runningMean), ($0.name + ".running_var", $0.runningVariance)]
-        }
+        encoder.runningStatistics + rna.runningStatistics + extras.flatMap(\.runningStatistics)
     }
 
-    /// One minibatch: forward pass with a sampled z; when `gradients`, the gradients of the mean
-    /// loss per cell (reconstruction + klWeight * KL) replace those held by the parameters
-    /// (`gradientsAreZero`: the caller has already zeroed them, as Adam does when it reads them).
-    /// `training` selects batch statistics and dropout, as torch's train mode.
+    /// One minibatch of a model of any modalities: the MVAE objective over the batch's terms (the
+    /// plain ELBO for RNA alone). The loss is per cell: terms are summed and divided by the cells.
+    @discardableResult
+    public func step(_ batch: ModelBatch<T>, klWeight: Double, training: Bool, gradients: Bool, gradientsAreZero: Bool = false,
+                     generator: inout SeededGenerator) -> MinibatchLoss {
+        guard let fusion else {
+            return step(batch.rna, klWeight: klWeight, training: training, gradients: gradients, gradientsAreZero: gradientsAreZero,
+                        generator: &generator)
+        }
+        return fusion.step(self, batch, klWeight: klWeight, training: training, gradients: gradients, gradientsAreZero: gradientsAreZero,
+                           generator: &generator)
+    }
+
+    /// One minibatch of RNA alone: forward pass with a sampled z; when `gradients`, the gradients
+    /// of the mean loss per cell (reconstruction + klWeight * KL) replace those held by the
+    /// parameters (`gradientsAreZero`: the caller has already zeroed them, as Adam does when it
+    /// reads them). `training` selects batch statistics and dropout, as torch's train mode.
     @discardableResult
     public func step(_ batch: SparseBatch<T>, klWeight: Double, training: Bool, gradients: Bool, gradientsAreZero: Bool = false,
                      generator: inout SeededGenerator) -> MinibatchLoss {
-        let rows = batch.rows, c = configuration, keys = batch.covariateKeys, n = rows * c.latent
+        precondition(extras.isEmpty, "a model of several modalities steps on a ModelBatch")
+        let rows = batch.rows, c = configuration, n = rows * c.latent
         precondition(rows > 0 && rows <= capacity, "minibatch of \(rows) cells for a model built for \(capacity)")
         if gradients && !gradientsAreZero { for p in parameters { p.gradient.zero() } }
-        return batch.categories.withUnsafeBufferPointer { codes in
-            let categories = keys > 0 ? codes.baseAddress : nil
-            encoder.forward(batch, categories: categories, training: training, generator: &generator)
-            for k in 0..<n {
-                epsilon[k] = T(generator.nextGaussian())
-                latent[k] = encoder.mean[k] + encoder.variance[k].squareRoot() * epsilon[k]
-            }
-            decoder.forwardHidden(latent.pointer, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
-            // Per part of the rows: logits, likelihood and its gradient, and the gradient back to the
-            // decoder's last hidden layer, in one parallel pass.
-            let scale = gradients ? -1 / T(rows) : 0
-            let decoder = self.decoder, dLogits = logitGradient.pointer, dDropout = dropoutGradient?.pointer
-            c.likelihood.minibatch(batch, logits: decoder.logits.pointer, dropoutLogits: decoder.dropoutLogits?.pointer,
-                                   logTheta: logTheta?.value.pointer, dispersion: c.dispersion, gradientScale: scale,
-                                   logitGradient: gradients ? dLogits : nil,
-                                   dropoutGradient: gradients ? dDropout : nil,
-                                   logThetaGradient: gradients ? logTheta?.gradient.pointer : nil,
-                                   rowLogLikelihood: logLikelihood.pointer, workspace: workspace,
-                                   beforeRows: { decoder.forwardOutput($0, categories: categories, keys: keys) },
-                                   afterRows: { if gradients { decoder.outputInputGradient($0, logitGradient: dLogits, dropoutGradient: dDropout) } })
-            if gradients {
-                meanGradient.zero(); varianceGradient.zero()
-            }
-            GaussianKL.evaluate(mean: encoder.mean.pointer, variance: encoder.variance.pointer, rows: rows, dimensions: c.latent,
-                                perRow: klPerCell.pointer, gradientScale: T(klWeight) / T(rows),
-                                meanGradient: gradients ? meanGradient.pointer : nil,
-                                varianceGradient: gradients ? varianceGradient.pointer : nil)
-            var loss = MinibatchLoss()
-            for i in 0..<rows { loss.reconstruction -= logLikelihood[i]; loss.kl += klPerCell[i] }
-            loss.cells = rows
-            guard gradients else { return loss }
-            decoder.backward(latent.pointer, rows: rows, categories: categories, keys: keys,
-                             logitGradient: logitGradient.pointer, dropoutGradient: dropoutGradient?.pointer)
-            // Through z = mean + sqrt(variance) * epsilon.
-            for k in 0..<n {
-                let dz = decoder.latentGradient[k]
-                meanGradient[k] += dz
-                varianceGradient[k] += dz * epsilon[k] / (2 * encoder.variance[k].squareRoot())
-            }
-            encoder.backward(batch, categories: categories, meanGradient: meanGradient.pointer,
+        batch.categories.withUnsafeBufferPointer { codes in
+            encoder.forward(batch, categories: batch.covariateKeys > 0 ? codes.baseAddress : nil, training: training, generator: &generator)
+        }
+        for k in 0..<n {
+            epsilon[k] = T(generator.nextGaussian())
+            latent[k] = encoder.mean[k] + encoder.variance[k].squareRoot() * epsilon[k]
+        }
+        rna.reconstruct(latent.pointer, batch: batch, training: training, lossScale: gradients ? 1 / T(rows) : nil, rowWeights: nil,
+                        klWeight: T(klWeight), logLikelihood: logLikelihood.pointer, extraKL: extraKL.pointer, generator: &generator)
+        if gradients {
+            meanGradient.zero(); varianceGradient.zero()
+        }
+        GaussianKL.evaluate(mean: encoder.mean.pointer, variance: encoder.variance.pointer, rows: rows, dimensions: c.latent,
+                            perRow: klPerCell.pointer, gradientScale: T(klWeight) / T(rows),
+                            meanGradient: gradients ? meanGradient.pointer : nil,
+                            varianceGradient: gradients ? varianceGradient.pointer : nil)
+        var loss = MinibatchLoss()
+        for i in 0..<rows { loss.reconstruction -= logLikelihood[i]; loss.kl += klPerCell[i] }
+        loss.cells = rows
+        guard gradients else { return loss }
+        Self.reparameterisationBackward(latentGradient: rna.latentGradient.pointer, variance: encoder.variance.pointer,
+                                        epsilon: epsilon.pointer, count: n, meanGradient: meanGradient.pointer,
+                                        varianceGradient: varianceGradient.pointer)
+        batch.categories.withUnsafeBufferPointer { codes in
+            encoder.backward(batch, categories: batch.covariateKeys > 0 ? codes.baseAddress : nil, meanGradient: meanGradient.pointer,
                              varianceGradient: varianceGradient.pointer)
-            return loss
+        }
+        return loss
+    }
+
+    /// Through z = mean + sqrt(variance) * epsilon, into the mean and variance gradients.
+    static func reparameterisationBackward(latentGradient dz: UnsafePointer<T>, variance: UnsafePointer<T>, epsilon: UnsafePointer<T>,
+                                           count n: Int, meanGradient: UnsafeMutablePointer<T>, varianceGradient: UnsafeMutablePointer<T>) {
+        for k in 0..<n {
+            meanGradient[k] += dz[k]
+            varianceGradient[k] += dz[k] * epsilon[k] / (2 * variance[k].squareRoot())
         }
     }
 
-    /// Posterior means of z for the batch's cells (inference mode), into `encoder.mean`.
+    /// RNA's encoder on the batch's cells (inference mode), into `encoder.mean` and `variance`: the
+    /// posterior means of a model of RNA alone (`ExpertFusion.posteriorMeans` fuses the experts of
+    /// a model of several).
     public func encodeMeans(_ batch: SparseBatch<T>) {
         var unused = SeededGenerator(seed: 0)
         batch.categories.withUnsafeBufferPointer { codes in
             encoder.forward(batch, categories: batch.covariateKeys > 0 ? codes.baseAddress : nil, training: false, generator: &unused)
         }
+    }
+
+    /// Posterior means of the batch's cells into `out` (cells x latent, inference mode): the joint
+    /// posterior, or that of one modality alone (0 RNA, k the k-th further one), NaN rows where a
+    /// cell lacks it.
+    public func posteriorMeans(_ batch: ModelBatch<T>, modality: Int? = nil, into out: UnsafeMutablePointer<T>) {
+        guard let fusion else {
+            encodeMeans(batch.rna)
+            out.update(from: encoder.mean.pointer, count: batch.cells * configuration.latent)
+            return
+        }
+        fusion.posteriorMeans(self, batch, modality: modality, into: out)
     }
 
     /// Normalised expression rho = softmax(decoder(z, s)) for rows of z with the given covariate

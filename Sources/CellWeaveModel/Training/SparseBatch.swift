@@ -15,6 +15,8 @@ public final class SparseBatch<T: ModelScalar> {
     /// rows x covariate keys, each code already offset into the concatenated category list.
     public private(set) var categories: [Int32] = []
     public private(set) var cells: [Int] = []
+    /// The matrix row each batch row came from (the cell's row in its modality's matrix).
+    public private(set) var sourceRows: [Int] = []
     /// The same non-zeros ordered by gene (a CSC view): entries geneStart[g]..<geneStart[g + 1]
     /// hold gene g's rows (within the batch) and log1p counts. The sparse layer walks its weight
     /// rows in order through this view instead of jumping between them cell by cell.
@@ -32,18 +34,28 @@ public final class SparseBatch<T: ModelScalar> {
 
     /// Gathers the selected cells of `data`, in order.
     public func gather<C: Collection>(_ data: TrainingData, cells selected: C) where C.Element == Int {
-        let indptr = data.counts.indptr, indices = data.counts.indices, values = data.counts.values
-        let codes = data.categoryCodes, keys = covariateKeys
+        gather(data.counts, rows: selected, cells: selected, codes: data.categoryCodes)
+    }
+
+    /// Gathers rows of `counts` (a modality's matrix), in order, each with the covariate codes of
+    /// the cell it belongs to (`cells`, parallel to `rows`); rows and cells may repeat.
+    public func gather<R: Collection, C: Collection>(_ matrix: CSRMatrix, rows selectedRows: R, cells selected: C, codes: [[Int32]])
+    where R.Element == Int, C.Element == Int {
+        let indptr = matrix.indptr, indices = matrix.indices, values = matrix.values
+        let keys = covariateKeys
+        precondition(selectedRows.count == selected.count)
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
         rows = selected.count
         Self.resize(&rowStart, to: rows + 1, 0)
         Self.resize(&cells, to: rows, 0)
+        Self.resize(&sourceRows, to: rows, 0)
         Self.resize(&categories, to: rows * keys, 0)
         var nnz = 0
-        for (i, c) in selected.enumerated() {
+        for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
             rowStart[i] = nnz
-            nnz += indptr[c + 1] - indptr[c]
+            nnz += indptr[r + 1] - indptr[r]
             cells[i] = c
+            sourceRows[i] = r
             for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
         }
         rowStart[rows] = nnz
@@ -59,9 +71,9 @@ public final class SparseBatch<T: ModelScalar> {
                     logFactorials.withUnsafeMutableBufferPointer { logFactorials in
                         library.withUnsafeMutableBufferPointer { library in
                             var k = 0
-                            for (i, c) in cells.enumerated() {
+                            for (i, r) in sourceRows.enumerated() {
                                 var total: T = 0
-                                for source in indptr[c]..<indptr[c + 1] {
+                                for source in indptr[r]..<indptr[r + 1] {
                                     let value = values[source], x = T(value)
                                     genes[k] = indices[source]
                                     counts[k] = x
@@ -83,15 +95,16 @@ public final class SparseBatch<T: ModelScalar> {
             }
         }
         // Counting sort of the entries by gene.
-        Self.resize(&geneStart, to: data.genes + 1, 0)
+        let features = matrix.cols
+        Self.resize(&geneStart, to: features + 1, 0)
         Self.resize(&entryRow, to: nnz, 0)
         Self.resize(&entryLogCount, to: nnz, 0)
         geneStart.withUnsafeMutableBufferPointer { start in
             entryRow.withUnsafeMutableBufferPointer { entryRow in
                 entryLogCount.withUnsafeMutableBufferPointer { entryLogCount in
-                    for g in 0...data.genes { start[g] = 0 }
+                    for g in 0...features { start[g] = 0 }
                     for k in 0..<nnz { start[Int(genes[k]) + 1] += 1 }
-                    for g in 0..<data.genes { start[g + 1] += start[g] }
+                    for g in 0..<features { start[g + 1] += start[g] }
                     for i in 0..<rows {
                         for k in rowStart[i]..<rowStart[i + 1] {
                             let g = Int(genes[k]), slot = start[g]
@@ -101,7 +114,7 @@ public final class SparseBatch<T: ModelScalar> {
                         }
                     }
                     // The fill moved each start to the next gene's; shift back.
-                    for g in stride(from: data.genes, to: 0, by: -1) { start[g] = start[g - 1] }
+                    for g in stride(from: features, to: 0, by: -1) { start[g] = start[g - 1] }
                     start[0] = 0
                 }
             }

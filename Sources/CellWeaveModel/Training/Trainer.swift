@@ -14,7 +14,7 @@ public final class Trainer {
     public private(set) var history = TrainingHistory()
     private var generator: SeededGenerator
     private var epochsWithoutImprovement = 0
-    private let batch: SparseBatch<Float>
+    private let batch: ModelBatch<Float>
     private var order: [Int]
 
     public init(data: TrainingData, configuration: ModelConfiguration, options: TrainingOptions) throws {
@@ -33,7 +33,19 @@ public final class Trainer {
         optimizer = Adam(parameters: model.parameters, learningRate: options.learningRate,
                          weightDecay: options.weightDecay, epsilon: options.adamEpsilon, parts: options.threads)
         generator = SeededGenerator(seed: options.seed &+ 2)
-        batch = SparseBatch(covariateKeys: data.categoryCounts.count)
+        Self.initialiseProteinBackground(model, data: data, seed: options.seed &+ 4)
+        batch = ModelBatch(covariateKeys: data.categoryCounts.count, extraModalities: data.modalities.count)
+    }
+
+    /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
+    /// its fixed initialisation (mean 3, scale 1).
+    static func initialiseProteinBackground(_ model: VariationalAutoencoder<Float>, data: TrainingData, seed: UInt64) {
+        for (e, modality) in zip(model.extras, data.modalities) {
+            guard let decoder = e.decoder as? ProteinDecoder<Float>, modality.counts.cols > 10 else { continue }
+            let batchOfRow = modality.cells.map { Int(data.categoryCodes[0][$0]) }
+            let prior = ProteinBackgroundPrior.estimate(modality.counts, batchOfRow: batchOfRow, batches: data.categoryCounts[0], seed: seed)
+            decoder.setBackgroundPrior(mean: prior.mean, scale: prior.scale)
+        }
     }
 
     public var completedEpochs: Int { history.epochs.count }

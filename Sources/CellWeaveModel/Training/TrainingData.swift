@@ -1,12 +1,15 @@
 import CellWeaveCore
 
 /// Counts (cells x genes, CSR) and the covariate codes offset into one concatenated category
-/// list (key 0's categories first). Nothing per non-zero beyond the CSR itself is kept.
+/// list (key 0's categories first), and the counts of any further modality. Nothing per non-zero
+/// beyond the CSR itself is kept.
 public struct TrainingData: Sendable {
     public let counts: CSRMatrix
     public let categoryCodes: [[Int32]]
     /// Categories per covariate key, in key order.
     public let categoryCounts: [Int]
+    /// Modalities beyond RNA (surface protein), over the cells measured in each.
+    public var modalities: [ModalityCounts] = []
 
     /// `codes[k][c]` is cell c's category index within key k (0..<categoryCounts[k]).
     public init(counts: CSRMatrix, codes: [[Int32]], categoryCounts: [Int]) {

@@ -1,0 +1,26 @@
+import CellWeaveCore
+
+/// A modality beyond RNA in the model: an encoder giving its Gaussian expert of z, and a decoder
+/// with its likelihood (DESIGN.md section 9). Surface protein's decoder is totalVI's mixture.
+public final class ExpertModality<T: ModelScalar> {
+    public let kind: ModalityKind
+    public let encoder: Encoder<T>
+    public let decoder: any ModalityDecoder<T>
+
+    public init(configuration c: ModelConfiguration, modality m: ModalityConfiguration, capacity: Int, decoderRows: Int,
+                generator: inout SeededGenerator) {
+        kind = m.kind
+        let prefix = m.kind.rawValue
+        encoder = Encoder(configuration: c, inputs: m.features, name: prefix + ".encoder", capacity: capacity, generator: &generator)
+        switch m.kind {
+        case .protein:
+            decoder = ProteinDecoder(configuration: c, proteins: m.features, batches: c.categoryCounts.first ?? 1, capacity: decoderRows,
+                                     generator: &generator)
+        case .rna, .atac, .other:
+            preconditionFailure("no decoder for a further \(m.kind.rawValue) modality (RNA is the model's own; ATAC is not modelled yet)")
+        }
+    }
+
+    public var parameters: [Parameter<T>] { encoder.parameters + decoder.parameters }
+    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { encoder.runningStatistics + decoder.runningStatistics }
+}

@@ -1,0 +1,92 @@
+import CellWeaveCore
+
+/// A minibatch for a model of several modalities: per modality the cells that have it (its
+/// expert's input), and the ELBO terms of the MVAE objective (Wu & Goodman 2018): per cell the
+/// joint posterior of every modality it has, and for a cell with several modalities one term per
+/// modality alone. A cell with one modality has one term, counted twice (its joint and its
+/// single-modality ELBO are the same). Per modality, the decoder's batch holds one row per term
+/// that reconstructs it. For a model of RNA alone only `rna` is gathered.
+public final class ModelBatch<T: ModelScalar> {
+    /// The minibatch's cells: the RNA expert's input (and the RNA decoder's, for RNA alone).
+    public let rna: SparseBatch<T>
+    /// Per modality beyond RNA, the minibatch's cells that have it.
+    public let experts: [SparseBatch<T>]
+    /// Per modality (RNA first), one row per term that reconstructs it.
+    public let decoderBatches: [SparseBatch<T>]
+    public private(set) var cells = 0
+    /// Per cell and modality (RNA first), the cell's row in that modality's expert batch, or -1.
+    public private(set) var expertRow: [Int32] = []
+    /// Per term: the cell (position in the minibatch), its modalities (bit m), its weight.
+    public private(set) var termCell: [Int32] = []
+    public private(set) var termModalities: [UInt32] = []
+    public private(set) var termWeight: [T] = []
+    /// Per modality (RNA first), the term of each decoder row.
+    public private(set) var decoderTerms: [[Int32]]
+    private var scratchRows: [Int] = [], scratchCells: [Int] = [], selectedCells: [Int] = []
+
+    public init(covariateKeys: Int, extraModalities: Int) {
+        rna = SparseBatch(covariateKeys: covariateKeys)
+        experts = (0..<extraModalities).map { _ in SparseBatch(covariateKeys: covariateKeys) }
+        decoderBatches = extraModalities == 0 ? [] : (0...extraModalities).map { _ in SparseBatch(covariateKeys: covariateKeys) }
+        decoderTerms = Array(repeating: [], count: extraModalities == 0 ? 0 : extraModalities + 1)
+    }
+
+    public var modalities: Int { experts.count + 1 }
+    public var terms: Int { termCell.count }
+
+    /// Gathers the selected training cells, in order; the decoders' rows only when `decoders`
+    /// (inference needs the experts alone).
+    public func gather<C: Collection>(_ data: TrainingData, cells selected: C, decoders: Bool = true) where C.Element == Int {
+        precondition(data.modalities.count == experts.count, "a batch for \(experts.count) further modalities, data with \(data.modalities.count)")
+        rna.gather(data, cells: selected)
+        cells = selected.count
+        guard !experts.isEmpty else { return }
+        let m = modalities
+        expertRow.removeAll(keepingCapacity: true)
+        expertRow.append(contentsOf: repeatElement(-1, count: cells * m))
+        for (i, _) in selected.enumerated() { expertRow[i * m] = Int32(i) }
+        for (e, modality) in data.modalities.enumerated() {
+            scratchRows.removeAll(keepingCapacity: true)
+            scratchCells.removeAll(keepingCapacity: true)
+            for (i, c) in selected.enumerated() where modality.rowOfCell[c] >= 0 {
+                expertRow[i * m + e + 1] = Int32(scratchRows.count)
+                scratchRows.append(Int(modality.rowOfCell[c]))
+                scratchCells.append(c)
+            }
+            experts[e].gather(modality.counts, rows: scratchRows, cells: scratchCells, codes: data.categoryCodes)
+        }
+        termCell.removeAll(keepingCapacity: true)
+        termModalities.removeAll(keepingCapacity: true)
+        termWeight.removeAll(keepingCapacity: true)
+        for i in 0..<cells {
+            var set: UInt32 = 0
+            for k in 0..<m where expertRow[i * m + k] >= 0 { set |= 1 << k }
+            termCell.append(Int32(i))
+            termModalities.append(set)
+            termWeight.append(set.nonzeroBitCount == 1 ? 2 : 1)
+        }
+        for i in 0..<cells where termModalities[i].nonzeroBitCount > 1 {
+            for k in 0..<m where termModalities[i] & (1 << k) != 0 {
+                termCell.append(Int32(i))
+                termModalities.append(1 << k)
+                termWeight.append(1)
+            }
+        }
+        guard decoders else { return }
+        selectedCells.removeAll(keepingCapacity: true)
+        selectedCells.append(contentsOf: selected)
+        for k in 0..<m {
+            decoderTerms[k].removeAll(keepingCapacity: true)
+            scratchRows.removeAll(keepingCapacity: true)
+            scratchCells.removeAll(keepingCapacity: true)
+            for t in 0..<terms where termModalities[t] & (1 << k) != 0 {
+                decoderTerms[k].append(Int32(t))
+                let c = selectedCells[Int(termCell[t])]
+                scratchCells.append(c)
+                scratchRows.append(k == 0 ? c : Int(data.modalities[k - 1].rowOfCell[c]))
+            }
+            decoderBatches[k].gather(k == 0 ? data.counts : data.modalities[k - 1].counts, rows: scratchRows, cells: scratchCells,
+                                     codes: data.categoryCodes)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import CellWeaveCore
+@testable import CellWeaveModel
+import RealModule
+import Testing
+
+/// The product of experts, totalVI's protein likelihood and the MVAE objective, checked by
+/// central differences in Double as the RNA model's layers are.
+@Suite struct MultimodalModelTests {
+    /// RNA counts of `cells` cells plus protein counts (large ones too, past the gamma recurrence)
+    /// for the cells where `has` is true.
+    static func data(cells: Int = 7, genes: Int = 6, proteins: Int = 4, categoryCounts: [Int] = [3, 2], seed: UInt64 = 11,
+                     has: (Int) -> Bool = { $0 % 3 != 1 }) -> TrainingData {
+        var data = ModelTestData.data(cells: cells, genes: genes, categoryCounts: categoryCounts, seed: seed)
+        var rng = SeededGenerator(seed: seed &+ 100)
+        let measured = (0..<cells).filter(has)
+        var indptr = [0], indices: [Int32] = [], values: [Float] = []
+        for _ in measured {
+            for j in 0..<proteins where rng.nextUniformFloat() < 0.85 {
+                indices.append(Int32(j))
+                values.append(Float(1 + Int(rng.nextUniformFloat() * 60)))
+            }
+            indptr.append(indices.count)
+        }
+        let counts = CSRMatrix(uncheckedRows: measured.count, cols: proteins, indptr: indptr, indices: indices, values: values)
+        data.modalities = [ModalityCounts(kind: .protein, counts: counts, cells: measured, totalCells: cells)]
+        return data
+    }
+
+    static func configuration(_ data: TrainingData) -> ModelConfiguration {
+        var config = ModelConfiguration(genes: data.genes, categoryCounts: data.categoryCounts)
+        config.latent = 3
+        config.hidden = 5
+        config.layers = 2
+        config.dropoutRate = 0.2
+        config.modalities = data.modalities.map { ModalityConfiguration(kind: $0.kind, features: $0.counts.cols) }
+        return config
+    }
+
+    @Test func productOfExpertsMatchesClosedFormAndDifferences() {
+        let d = 3
+        let means = [Buffer<Double>([0.3, -1.2, 2.0]), Buffer<Double>([1.1, 0.4, -0.5])]
+        let variances = [Buffer<Double>([0.5, 2.0, 0.1]), Buffer<Double>([1.5, 0.3, 0.8])]
+        let mean = Buffer<Double>(count: d), variance = Buffer<Double>(count: d)
+        let m = means.map { UnsafePointer($0.pointer) }, v = variances.map { UnsafePointer($0.pointer) }
+        func joint() {
+            m.withUnsafeBufferPointer { mp in v.withUnsafeBufferPointer { vp in
+                ProductOfExperts.forward(means: mp, variances: vp, dimensions: d, mean: mean.pointer, variance: variance.pointer)
+            } }
+        }
+        joint()
+        for k in 0..<d {
+            let precision = 1 + 1 / variances[0][k] + 1 / variances[1][k]
+            #expect(abs(variance[k] - 1 / precision) < 1e-14)
+            #expect(abs(mean[k] - (means[0][k] / variances[0][k] + means[1][k] / variances[1][k]) / precision) < 1e-14)
+        }
+        // A loss of the joint posterior: sum a_k mean_k + b_k variance_k.
+        let a = Buffer<Double>([0.7, -0.2, 1.3]), b = Buffer<Double>([-0.4, 0.9, 0.25])
+        func loss() -> Double { joint(); return (0..<d).map { a[$0] * mean[$0] + b[$0] * variance[$0] }.reduce(0, +) }
+        let dm = [Buffer<Double>(count: d), Buffer<Double>(count: d)], dv = [Buffer<Double>(count: d), Buffer<Double>(count: d)]
+        joint()
+        let gm = dm.map(\.pointer), gv = dv.map(\.pointer)
+        m.withUnsafeBufferPointer { mp in v.withUnsafeBufferPointer { vp in
+            gm.withUnsafeBufferPointer { gmp in gv.withUnsafeBufferPointer { gvp in
+                ProductOfExperts.backward(means: mp, variances: vp, dimensions: d, mean: mean.pointer, variance: variance.pointer,
+                                          meanGradient: a.pointer, varianceGradient: b.pointer, expertMeanGradients: gmp, expertVarianceGradients: gvp)
+            } }
+        } }
+        for e in 0..<2 {
+            for k in 0..<d {
+                #expect(abs(dm[e][k] - ModelTestData.centralDifference(means[e], k, loss)) < 1e-8)
+                #expect(abs(dv[e][k] - ModelTestData.centralDifference(variances[e], k, loss)) < 1e-7)
+            }
+        }
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let likelihood: CountLikelihood
+        let encodeCovariates: Bool
+        var training = true
+        var testDescription: String { "\(likelihood) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")" }
+    }
+
+    static let cases = [
+        Case(likelihood: .nb, encodeCovariates: false),
+        Case(likelihood: .zinb, encodeCovariates: true),
+        Case(likelihood: .nb, encodeCovariates: true, training: false),
+    ]
+
+    /// Every parameter's gradient of the whole MVAE loss (RNA and protein experts, their product
+    /// with the prior per term, the decoders of both modalities with the protein background and
+    /// its prior, the KL of every term) equals central differences. Some cells lack protein.
+    @Test(arguments: cases)
+    func gradientsMatchFiniteDifferences(_ c: Case) {
+        let data = Self.data()
+        let batch = ModelBatch<Double>(covariateKeys: 2, extraModalities: 1)
+        batch.gather(data, cells: 0..<data.cells)
+        var config = Self.configuration(data)
+        config.likelihood = c.likelihood
+        config.encodeCovariates = c.encodeCovariates
+        let model = VariationalAutoencoder<Double>(configuration: config, capacity: 8, threads: 2, seed: 5)
+        let draws = SeededGenerator(seed: 9), klWeight = 0.7
+        func loss() -> Double {
+            var g = draws
+            let l = model.step(batch, klWeight: klWeight, training: c.training, gradients: false, generator: &g)
+            return (l.reconstruction + klWeight * l.kl) / Double(l.cells)
+        }
+        var g = draws
+        model.step(batch, klWeight: klWeight, training: c.training, gradients: true, generator: &g)
+        var checked = 0, protein = 0
+        for p in model.parameters {
+            let analytic = p.gradient.array
+            for k in 0..<p.count {
+                let numeric = ModelTestData.centralDifference(p.value, k, loss)
+                #expect(abs(analytic[k] - numeric) < 1e-5 * max(1, abs(numeric)), "\(p.name)[\(k)]: \(analytic[k]) vs \(numeric)")
+                checked += 1
+                if p.name.hasPrefix("protein.") { protein += 1 }
+            }
+        }
+        #expect(protein > 200 && checked > 500)
+    }
+
+    /// The protein decoder's log-likelihood is the totalVI mixture of two NB components with the
+    /// background's probability sigmoid(logit), each evaluated by the scalar NB (checked against
+    /// scipy elsewhere).
+    @Test func proteinLikelihoodIsTheBackgroundForegroundMixture() {
+        let data = Self.data(has: { _ in true })
+        let config = Self.configuration(data)
+        var initial = SeededGenerator(seed: 21)
+        let decoder = ProteinDecoder<Double>(configuration: config, proteins: 4, batches: 3, capacity: 8, generator: &initial)
+        let batch = SparseBatch<Double>(covariateKeys: 2)
+        let m = data.modalities[0]
+        batch.gather(m.counts, rows: Array(0..<m.counts.rows), cells: m.cells, codes: data.categoryCodes)
+        let z = Buffer<Double>((0..<(batch.rows * 3)).map { Double($0 % 5) * 0.3 - 0.6 })
+        var g = SeededGenerator(seed: 3)
+        let logLikelihood = Buffer<Double>(count: batch.rows), kl = Buffer<Double>(count: batch.rows)
+        decoder.reconstruct(z.pointer, batch: batch, training: false, lossScale: nil, rowWeights: nil, klWeight: 1,
+                            logLikelihood: logLikelihood.pointer, extraKL: kl.pointer, generator: &g)
+        // The same draws of the background noise the decoder took.
+        var replay = SeededGenerator(seed: 3)
+        let noise = (0..<(batch.rows * 4)).map { _ in replay.nextGaussian() }
+        for i in 0..<batch.rows {
+            var y = [Double](repeating: 0, count: 4)
+            for k in batch.rowStart[i]..<batch.rowStart[i + 1] { y[Int(batch.genes[k])] = batch.counts[k] }
+            var expected = 0.0
+            for j in 0..<4 {
+                let o = i * 4 + j, theta = Double.exp(decoder.logTheta.value[j])
+                let beta = ProteinDecoder<Double>.softplus(decoder.scalePreactivation[o]) + 1e-8
+                let background = Double.exp(decoder.alpha[o] + beta * noise[o])
+                let foreground = background * (max(decoder.foregroundPreactivation[o], 0) + 1 + 1e-8)
+                let pi = 1 / (1 + Double.exp(-decoder.mixingLogits[o]))
+                let nb1 = NegativeBinomial.logLikelihood(y[j], mean: background, theta: theta)
+                let nb2 = NegativeBinomial.logLikelihood(y[j], mean: foreground, theta: theta)
+                expected += Double.log(pi * Double.exp(nb1) + (1 - pi) * Double.exp(nb2))
+            }
+            #expect(abs(logLikelihood[i] - expected) < 1e-9 * max(1, abs(expected)), "row \(i): \(logLikelihood[i]) vs \(expected)")
+        }
+    }
+
+    /// A cell with protein has its joint term and one per modality; a cell without has one term
+    /// counted twice. The decoders' rows follow the terms.
+    @Test func batchHoldsTheMVAETerms() {
+        let data = Self.data()
+        let batch = ModelBatch<Float>(covariateKeys: 2, extraModalities: 1)
+        batch.gather(data, cells: 0..<data.cells)
+        let withProtein = (0..<data.cells).filter { $0 % 3 != 1 }.count
+        #expect(batch.terms == data.cells + 2 * withProtein)
+        #expect(batch.termWeight.prefix(data.cells).map(Double.init) == (0..<data.cells).map { $0 % 3 != 1 ? 1.0 : 2.0 })
+        #expect(batch.decoderBatches[0].rows == data.cells + withProtein)
+        #expect(batch.decoderBatches[1].rows == 2 * withProtein)
+        #expect(batch.experts[0].rows == withProtein)
+    }
+
+    /// Training with protein: the same seed and threads give the same weights; the loss falls.
+    @Test func trainingIsReproducibleAndLearns() throws {
+        let data = Self.data(cells: 60, genes: 12, proteins: 5, categoryCounts: [2], seed: 4)
+        var options = TrainingOptions(maxEpochs: 30)
+        options.batchSize = 16
+        options.threads = 2
+        options.learningRate = 1e-2
+        options.klWarmupEpochs = 3
+        func train() throws -> Trainer {
+            let t = try Trainer(data: data, configuration: Self.configuration(data), options: options)
+            try t.train()
+            return t
+        }
+        let a = try train(), b = try train()
+        #expect(a.model.parameters.map { $0.value.array } == b.model.parameters.map { $0.value.array })
+        let losses = a.history.epochs.map(\.reconstruction)
+        let first: Double = losses.prefix(5).reduce(0, +), last: Double = losses.suffix(5).reduce(0, +)
+        #expect(last < 0.9 * first, "\(losses)")
+        let inference = LatentInference(model: a.model, data: data)
+        let joint = inference.posteriorMeans(), proteinAlone = inference.posteriorMeans(modality: 1)
+        #expect(joint.values.allSatisfy { $0.isFinite })
+        #expect((0..<data.cells).allSatisfy { c in (data.modalities[0].rowOfCell[c] < 0) == proteinAlone[c, 0].isNaN })
+        let imputed = try #require(inference.imputedProtein(joint, batches: [0, 1]))
+        #expect(imputed.expression.rows == data.cells && imputed.expression.values.allSatisfy { $0 >= 0 && $0.isFinite })
+    }
+}
