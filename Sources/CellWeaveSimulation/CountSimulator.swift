@@ -30,6 +30,11 @@ public struct CountSimulator: Sendable {
     public var aberrantGenes = 60
     public var aberrantFoldChange = 4.0
     public var aberrantBatches: Set<Int>? = nil
+    /// The last this many cell types share the RNA profile of the first ones: they differ in
+    /// protein only (with a panel that says so), so RNA alone cannot separate them.
+    public var proteinOnlyTypes = 0
+    /// The antibody panel of `simulateCITEseq` (none by default).
+    public var protein = ProteinPanel()
 
     public init() {}
 
@@ -46,6 +51,7 @@ public struct CountSimulator: Sendable {
                 isDE[g] = true
             }
         }
+        for k in 0..<min(proteinOnlyTypes, cellTypes / 2) { typeEffects[cellTypes - 1 - k] = typeEffects[k] }
         let batchEffects = (0..<batches).map { _ in (0..<genes).map { _ in batchEffect * rng.nextGaussian() } }
         // Expression proportions per (type, batch) group.
         var proportions: [[Double]] = []

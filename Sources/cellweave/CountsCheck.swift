@@ -7,9 +7,9 @@ struct CountsCheck: ParsableArguments {
     var nonInteger: NonIntegerPolicy = .warn
 
     /// Warns or throws if `counts` are not raw counts.
-    func check(_ counts: CSRMatrix, input: String) throws {
+    func check(_ counts: CSRMatrix, input: String, matrix: String = "X") throws {
         guard let bad = counts.values.first(where: { $0.rounded() != $0 || $0 < 0 }) else { return }
-        let message = "\(input): X holds non-integer or negative values (e.g. \(bad)); this stage models raw counts"
+        let message = "\(input): \(matrix) holds non-integer or negative values (e.g. \(bad)); this stage models raw counts"
         if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
         Log.info("warning: " + message)
     }

@@ -7,8 +7,13 @@ import Foundation
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
-        abstract: "Posterior-mean latent embedding of a trained model into obsm X_cellweave; optionally batch-corrected expression.",
-        discussion: "Batches the model has not seen are mapped first, as scArches does: their covariate weights are learned on their cells with every other weight frozen.")
+        abstract: "Posterior-mean latent embedding of a trained model into obsm X_cellweave; optionally batch-corrected expression and imputed protein.",
+        discussion: """
+        Batches the model has not seen are mapped first, as scArches does: their covariate weights are learned on their cells with \
+        every other weight frozen. A model of several modalities writes the joint embedding of every cell (the product of the \
+        experts of the modalities it has) into X_cellweave, and each modality's alone into X_cellweave_rna, X_cellweave_protein \
+        (NaN rows for cells without it).
+        """)
 
     @Argument(help: "A model directory written by cellweave train.") var model: String
     @Argument(help: "The .h5ad (or other input) to embed: the model's genes (matched by id) and covariate columns.") var input: String
@@ -19,6 +24,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Batch (category of the model's batch key) to decode every cell in, or 'all' to average over batches.")
     var transformBatch = "all"
     @Option(help: "Counts per cell of the corrected expression (scvi-tools' library_size).") var librarySize = 10_000.0
+    @Option(help: "protein: add obsm protein_imputed (denoised protein, totalVI's normalised expression, for every cell) and protein_foreground_probability, decoded in --transform-batch.")
+    var impute: ImputedModality?
     @Option(help: "Also write the embedding as .npy.") var npy: String?
     @Option(help: "Also write the embedding as .tsv (cells x dimensions, with barcodes).") var tsv: String?
     @Option(help: "Cells per inference chunk.") var chunkSize = 1024
@@ -32,33 +39,47 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
         let (manifest, tensors) = try ModelDirectory(path: model).load()
-        var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
-        let inputs = try ModelInputs(adata, file: input, manifest: manifest, source: counts.source(default: manifest.countsSource))
+        let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
+        var adata = loaded.adata
+        let inputs = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: counts.source(default: manifest.countsSource))
         let data = inputs.trainingData()
         let vae = try mapping.model(manifest, tensors: tensors, categories: inputs.categories, data: data, capacity: chunkSize, threads: threads)
         let inference = LatentInference(model: vae, data: data)
         let embedding = Log.timed("embedding \(data.cells) cells") { inference.posteriorMeans() }
-        adata.obsm.removeAll { $0.name == "X_cellweave" }
-        adata.obsm.append(("X_cellweave", .dense(embedding)))
+        var products: [(String, DenseMatrix)] = [("X_cellweave", embedding)]
+        if let modalities = manifest.modalities {
+            products.append(("X_cellweave_rna", inference.posteriorMeans(modality: 0)))
+            for (k, m) in modalities.enumerated() { products.append(("X_cellweave_\(m.kind.rawValue)", inference.posteriorMeans(modality: k + 1))) }
+        }
+        let batches = inputs.categories[0]
+        let targets: [Int32]
+        if transformBatch == "all" {
+            targets = batches.indices.map(Int32.init)
+        } else {
+            guard let b = batches.firstIndex(of: transformBatch) else {
+                throw ModelError.unknownCategory(key: manifest.covariates[0].key, category: transformBatch, known: batches)
+            }
+            targets = [Int32(b)]
+        }
+        if impute == .protein {
+            guard let protein = Log.timed("imputing protein", { inference.imputedProtein(embedding, batches: targets) }) else {
+                throw ValidationError("\(model): --impute protein needs a model trained with protein")
+            }
+            products += [("protein_imputed", protein.expression), ("protein_foreground_probability", protein.foregroundProbability)]
+        }
+        for (name, matrix) in products {
+            adata.obsm.removeAll { $0.name == name }
+            adata.obsm.append((name, .dense(matrix)))
+        }
 
         if correctedExpression {
-            let batches = inputs.categories[0]
-            let targets: [Int32]
-            if transformBatch == "all" {
-                targets = batches.indices.map(Int32.init)
-            } else {
-                guard let b = batches.firstIndex(of: transformBatch) else {
-                    throw ModelError.unknownCategory(key: manifest.covariates[0].key, category: transformBatch, known: batches)
-                }
-                targets = [Int32(b)]
-            }
             let expression = Log.timed("corrected expression") {
                 inference.correctedExpression(embedding, batches: targets, librarySize: Float(librarySize))
             }
             adata = try placeCorrectedExpression(expression, manifest: manifest, in: adata)
         }
         Provenance.record(&adata, parameters: [("model", .string(model))])
-        try Log.timed("writing \(output)") { try H5adWriter.write(adata, to: output) }
+        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output) }
         if let npy { try NPYWriter.write(embedding, to: npy) }
         if let tsv { try TSVWriter.write(TSVWriter.encode(embedding, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
@@ -82,4 +103,8 @@ struct EmbedCommand: ParsableCommand {
         out.layers.append(("cellweave_corrected", .dense(ordered)))
         return out
     }
+}
+
+enum ImputedModality: String, ExpressibleByArgument, CaseIterable {
+    case protein
 }

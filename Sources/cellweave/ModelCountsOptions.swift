@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellWeaveModel
 
 /// Where `embed` and `score` take the counts from: by default where the model's training counts were.
 struct ModelCountsOptions: ParsableArguments {

@@ -7,7 +7,7 @@ import Foundation
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Simulate UMI counts with known cell types (obs cell_type) and batch effects (obs batch), to test pipelines.")
+        abstract: "Simulate UMI counts with known cell types (obs cell_type) and batch effects (obs batch), to test pipelines; with --proteins, CITE-seq-like protein counts too.")
 
     @Option(name: .shortAndLong, help: "The .h5ad to write.") var output: String
     @Option(help: "Number of cells.") var cells = 3000
@@ -23,6 +23,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Fold change of the aberrant program's genes.") var aberrantFoldChange = 4.0
     @Option(parsing: .upToNextOption, help: "Batches (0-based) whose cells may be aberrant (default: all).")
     var aberrantBatches: [Int] = []
+    @Option(help: "Proteins of a CITE-seq antibody panel (0: RNA only); written as modality prot of an .h5mu, or obsm protein_expression of an .h5ad.")
+    var proteins = 0
+    @Option(parsing: .upToNextOption, help: "Batches (0-based) without an antibody panel: their cells have no protein.")
+    var proteinMissingBatches: [Int] = []
+    @Option(help: "Share of the other cells whose protein is not measured.") var proteinMissingFraction = 0.0
+    @Option(help: "The last this many cell types share the RNA of the first ones and differ in protein only.") var proteinOnlyTypes = 0
     @Option(help: "Random seed; the same seed gives the same counts.") var seed: UInt64 = 0
 
     func validate() throws {
@@ -31,6 +37,10 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--de-fraction must be in 0...1, --batch-effect >= 0 and --theta > 0")
         }
         if let librarySize, librarySize <= 0 { throw ValidationError("--library-size must be positive") }
+        guard proteins >= 0, (0..<1).contains(proteinMissingFraction), proteinOnlyTypes >= 0, 2 * proteinOnlyTypes <= cellTypes else {
+            throw ValidationError("--proteins must be >= 0, --protein-missing-fraction in [0, 1), --protein-only-types at most half the cell types")
+        }
+        if proteinOnlyTypes > 0 && proteins < 2 * proteinOnlyTypes { throw ValidationError("--protein-only-types needs at least two proteins per such type") }
         guard (0..<1).contains(aberrantFraction), aberrantGenes >= 0, aberrantFoldChange > 0 else {
             throw ValidationError("--aberrant-fraction must be in [0, 1), --aberrant-genes >= 0 and --aberrant-fold-change > 0")
         }
@@ -43,9 +53,21 @@ struct SimulateCommand: ParsableCommand {
         if let librarySize { simulator.logLibrarySize.location = Foundation.log(librarySize) }
         (simulator.aberrantFraction, simulator.aberrantGenes, simulator.aberrantFoldChange) = (aberrantFraction, aberrantGenes, aberrantFoldChange)
         if !aberrantBatches.isEmpty { simulator.aberrantBatches = Set(aberrantBatches) }
-        var adata = try simulator.simulate(seed: seed)
-        Provenance.record(&adata, parameters: [])
-        try H5adWriter.write(adata, to: output)
-        Log.info("\(output): \(cells) cells x \(genes) genes, \(cellTypes) cell types, \(batches) batches, seed \(seed)")
+        simulator.proteinOnlyTypes = proteinOnlyTypes
+        (simulator.protein.proteins, simulator.protein.missingFraction) = (proteins, proteinMissingFraction)
+        simulator.protein.missingBatches = Set(proteinMissingBatches)
+        guard proteins > 0 || MuDataFileWriter.isH5mu(output) else {
+            var adata = try simulator.simulate(seed: seed)
+            Provenance.record(&adata, parameters: [])
+            try H5adWriter.write(adata, to: output)
+            Log.info("\(output): \(cells) cells x \(genes) genes, \(cellTypes) cell types, \(batches) batches, seed \(seed)")
+            return
+        }
+        var mdata = try simulator.simulateCITEseq(seed: seed)
+        Provenance.record(&mdata.uns, parameters: [])
+        try MuDataFileWriter.write(mdata, to: output)
+        let measured = mdata.modality(.protein)?.cells.count ?? 0
+        Log.info("\(output): \(cells) cells x \(genes) genes and \(proteins) proteins (measured in \(measured) cells), "
+                 + "\(cellTypes) cell types, \(batches) batches, seed \(seed)")
     }
 }

@@ -10,7 +10,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the negative-binomial conditional VAE (scVI's model) on raw counts, the batch as a covariate, into a model directory.")
 
-    @Argument(help: "Counts: an .h5ad (or any input cellweave reads) with the covariates in obs.")
+    @Argument(help: "Counts: an .h5ad or .h5mu (or any input cellweave reads) with the covariates in obs; every modality it holds is modelled (--modalities to choose).")
     var input: String
     @Option(name: .shortAndLong, help: "The model directory to write (model.h5, config.json, history.json, training.html, checkpoint.h5).")
     var output: String
@@ -58,7 +58,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input, options: inputOptions.loaderOptions) }
+        let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input, options: inputOptions) }
+        var adata = loaded.adata
         if hvgOnly {
             guard let column = adata.varTable["highly_variable"], case let .booleans(flags) = column else {
                 throw ValidationError("\(input): --hvg-only needs a boolean var column highly_variable (run cellweave hvg first)")
@@ -71,7 +72,13 @@ struct TrainCommand: ParsableCommand {
         try countsCheck.check(counts, input: input)
         let keys = [batchKey] + covariateKeys
         let coded = try keys.map { try CovariateColumns.labels(adata, key: $0, file: input) }
-        let data = TrainingData(counts: counts, codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count))
+        var data = TrainingData(counts: counts, codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count))
+        let modalities = loaded.whole.map(ModalityCounts.modelled) ?? []
+        for (m, c) in modalities {
+            try countsCheck.check(c.counts, input: input, matrix: "the \(m.name) modality")
+            Log.info("\(m.name): \(m.data.nVars) \(m.kind.rawValue) features in \(m.cells.count) of \(adata.nObs) cells")
+        }
+        data.modalities = modalities.map(\.counts)
 
         var config = ModelConfiguration(genes: counts.cols, categoryCounts: data.categoryCounts)
         config.latent = nLatent
@@ -83,6 +90,7 @@ struct TrainCommand: ParsableCommand {
         config.dropoutRate = dropoutRate
         config.encodeCovariates = encodeCovariates
         config.injectCovariatesIntoOutput = covariatesInOutput
+        if !modalities.isEmpty { config.modalities = modalities.map { ModalityConfiguration(kind: $0.modality.kind, features: $0.modality.data.nVars) } }
         var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: counts.rows))
         options.batchSize = batchSize
         options.learningRate = lr
@@ -135,7 +143,8 @@ struct TrainCommand: ParsableCommand {
             covariates: zip(keys, coded).map { ModelManifest.Covariate(key: $0, categories: $1.labels) },
             countsSource: ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X",
             trainingFile: URL(fileURLWithPath: input).standardizedFileURL.path, trainingCells: trainer.trainCells.count,
-            validationCells: trainer.validationCells.map { adata.obs.index[$0] })
+            validationCells: trainer.validationCells.map { adata.obs.index[$0] },
+            modalities: modalities.isEmpty ? nil : modalities.map { .init(kind: $0.modality.kind, name: $0.modality.name, features: $0.modality.data.varTable.index) })
         try directory.save(manifest, tensors: trainer.model.tensors)
         Log.info("model written to \(output)")
     }

@@ -65,7 +65,7 @@ public struct LatentInference {
     /// probability of foreground) and that probability, cells x proteins, decoded from `latent`
     /// with the batch set to each of `batches` in turn and averaged; for every cell, measured or not.
     public func imputedProtein(_ latent: DenseMatrix, batches: [Int32]) -> (expression: DenseMatrix, foregroundProbability: DenseMatrix)? {
-        guard let decoder = model.extras.lazy.compactMap({ $0.decoder as? ProteinDecoder<Float> }).first else { return nil }
+        guard let decoder = model.extras.lazy.compactMap({ $0.decoder.protein }).first else { return nil }
         let p = decoder.features, d = model.configuration.latent, keys = data.categoryCounts.count
         var expression = DenseMatrix(rows: data.cells, cols: p), probability = DenseMatrix(rows: data.cells, cols: p)
         let weight = 1 / Float(max(batches.count, 1))

@@ -39,7 +39,7 @@ final class ExpertFusion<T: ModelScalar> {
     }
 
     private func encoder(_ model: VariationalAutoencoder<T>, _ k: Int) -> Encoder<T> { k == 0 ? model.encoder : model.extras[k - 1].encoder }
-    private func decoder(_ model: VariationalAutoencoder<T>, _ k: Int) -> any ModalityDecoder<T> { k == 0 ? model.rna : model.extras[k - 1].decoder }
+    private func decoder(_ model: VariationalAutoencoder<T>, _ k: Int) -> AnyModalityDecoder<T> { k == 0 ? .geneExpression(model.rna) : model.extras[k - 1].decoder }
     private func expertBatch(_ batch: ModelBatch<T>, _ k: Int) -> SparseBatch<T> { k == 0 ? batch.rna : batch.experts[k - 1] }
 
     /// Each modality's encoder on its cells of the batch.

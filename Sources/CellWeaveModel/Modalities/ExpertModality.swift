@@ -5,7 +5,7 @@ import CellWeaveCore
 public final class ExpertModality<T: ModelScalar> {
     public let kind: ModalityKind
     public let encoder: Encoder<T>
-    public let decoder: any ModalityDecoder<T>
+    public let decoder: AnyModalityDecoder<T>
 
     public init(configuration c: ModelConfiguration, modality m: ModalityConfiguration, capacity: Int, decoderRows: Int,
                 generator: inout SeededGenerator) {
@@ -14,13 +14,13 @@ public final class ExpertModality<T: ModelScalar> {
         encoder = Encoder(configuration: c, inputs: m.features, name: prefix + ".encoder", capacity: capacity, generator: &generator)
         switch m.kind {
         case .protein:
-            decoder = ProteinDecoder(configuration: c, proteins: m.features, batches: c.categoryCounts.first ?? 1, capacity: decoderRows,
-                                     generator: &generator)
+            decoder = .protein(ProteinDecoder(configuration: c, proteins: m.features, batches: c.categoryCounts.first ?? 1,
+                                              capacity: decoderRows, generator: &generator))
         case .rna, .atac, .other:
             preconditionFailure("no decoder for a further \(m.kind.rawValue) modality (RNA is the model's own; ATAC is not modelled yet)")
         }
     }
 
-    public var parameters: [Parameter<T>] { encoder.parameters + decoder.parameters }
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { encoder.runningStatistics + decoder.runningStatistics }
+    public var parameters: [Parameter<T>] { encoder.parameters + decoder.base.parameters }
+    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { encoder.runningStatistics + decoder.base.runningStatistics }
 }

@@ -21,3 +21,15 @@ public struct ModalityCounts: Sendable {
         rowOfCell = rows
     }
 }
+
+extension ModalityCounts {
+    /// The kinds of modality a model takes beyond RNA.
+    public static let modelledKinds: [ModalityKind] = [.protein]
+
+    /// The modalities of `mdata` that a model takes beyond RNA, each over the cells that have it.
+    public static func modelled(in mdata: MuData) -> [(modality: Modality, counts: ModalityCounts)] {
+        mdata.modalities.filter { modelledKinds.contains($0.kind) }.map { m in
+            (m, ModalityCounts(kind: m.kind, counts: m.data.x.toCSR(), cells: m.cells, totalCells: mdata.nObs))
+        }
+    }
+}

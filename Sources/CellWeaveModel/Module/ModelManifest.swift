@@ -1,3 +1,5 @@
+import CellWeaveCore
+
 /// What a trained model directory says about itself (config.json, and inside model.h5): the
 /// architecture, how it was trained, its genes (matched by id when applied to new data), its
 /// covariate categories, and which cells were held out (reference cells for calibration).
@@ -6,6 +8,15 @@ public struct ModelManifest: Codable, Sendable {
         public var key: String
         public var categories: [String]
         public init(key: String, categories: [String]) { self.key = key; self.categories = categories }
+    }
+
+    /// A modality beyond RNA the model was trained on: its kind, its name in the training file and
+    /// its features (protein names), in the model's order.
+    public struct Modality: Codable, Sendable, Equatable {
+        public var kind: ModalityKind
+        public var name: String
+        public var features: [String]
+        public init(kind: ModalityKind, name: String, features: [String]) { self.kind = kind; self.name = name; self.features = features }
     }
 
     public var version: String
@@ -19,9 +30,12 @@ public struct ModelManifest: Codable, Sendable {
     public var trainingFile: String
     public var trainingCells: Int
     public var validationCells: [String]
+    /// Modalities beyond RNA (nil for models of RNA alone).
+    public var modalities: [Modality]?
 
     public init(version: String, configuration: ModelConfiguration, options: TrainingOptions, geneIDs: [String], geneNames: [String],
-                covariates: [Covariate], countsSource: String, trainingFile: String, trainingCells: Int, validationCells: [String]) {
+                covariates: [Covariate], countsSource: String, trainingFile: String, trainingCells: Int, validationCells: [String],
+                modalities: [Modality]? = nil) {
         self.version = version
         self.configuration = configuration
         self.options = options
@@ -32,6 +46,7 @@ public struct ModelManifest: Codable, Sendable {
         self.trainingFile = trainingFile
         self.trainingCells = trainingCells
         self.validationCells = validationCells
+        self.modalities = modalities
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,5 +58,6 @@ public struct ModelManifest: Codable, Sendable {
         case trainingFile = "training_file"
         case trainingCells = "training_cells"
         case validationCells = "validation_cells"
+        case modalities
     }
 }

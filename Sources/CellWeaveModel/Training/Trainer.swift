@@ -41,7 +41,7 @@ public final class Trainer {
     /// its fixed initialisation (mean 3, scale 1).
     static func initialiseProteinBackground(_ model: VariationalAutoencoder<Float>, data: TrainingData, seed: UInt64) {
         for (e, modality) in zip(model.extras, data.modalities) {
-            guard let decoder = e.decoder as? ProteinDecoder<Float>, modality.counts.cols > 10 else { continue }
+            guard let decoder = e.decoder.protein, modality.counts.cols > 10 else { continue }
             let batchOfRow = modality.cells.map { Int(data.categoryCodes[0][$0]) }
             let prior = ProteinBackgroundPrior.estimate(modality.counts, batchOfRow: batchOfRow, batches: data.categoryCounts[0], seed: seed)
             decoder.setBackgroundPrior(mean: prior.mean, scale: prior.scale)

@@ -1,0 +1,42 @@
+import CellWeaveCore
+import CellWeaveIO
+
+/// An input as a stage works on it: the RNA view (the RNA modality with the whole's obs and obsm)
+/// and, when the input has further modalities or is an .h5mu, the whole they belong to.
+struct LoadedInput {
+    var adata: AnnData
+    let whole: MuData?
+
+    /// Reads `path`; with --modality or --all-features (one feature set in X) as one matrix.
+    static func read(_ path: String, options: InputOptions? = nil) throws -> LoadedInput {
+        let loader = options?.loaderOptions ?? CountMatrixLoader.Options()
+        let modalities = options == nil ? CountMatrixLoader.ModalityOptions() : options!.modalityOptions
+        guard let modalities else {
+            return LoadedInput(adata: try CountMatrixLoader.load(path, options: loader), whole: nil)
+        }
+        let whole = try CountMatrixLoader.loadMuData(path, options: loader, modalities: modalities)
+        do {
+            let view = try whole.primaryView()
+            guard try whole.modalities.count > 1 || CountMatrixLoader.detect(path) == .h5mu else { return LoadedInput(adata: view, whole: nil) }
+            return LoadedInput(adata: view, whole: whole)
+        } catch let e as MuData.PrimaryViewError {
+            throw InputError(.unsupported, file: path, .hdf5Path("/mod"), e.description)
+        }
+    }
+
+    /// Writes `adata` (what a stage made of the input's view); with modalities around it, they go
+    /// along (the cells the stage kept, `keptCells` among the input's, in each of them), as .h5mu or
+    /// as an h5ad with protein in obsm, as the output's name says.
+    func write(to output: String, keptCells: [Int]? = nil, compression: HDF5Compression = .none) throws {
+        guard var whole else {
+            if MuDataFileWriter.isH5mu(output) {
+                try H5muWriter.write(try MuData(adata), to: output, compression: compression)
+            } else {
+                try H5adWriter.write(adata, to: output, compression: compression)
+            }
+            return
+        }
+        try whole.update(fromPrimaryView: adata, keptCells: keptCells)
+        try MuDataFileWriter.write(whole, to: output, compression: compression)
+    }
+}
