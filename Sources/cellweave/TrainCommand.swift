@@ -32,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Inverse dispersion per gene, or per gene and batch (gene-batch).") var dispersion: DispersionKind = .gene
     @Option(help: "Normalisation in hidden layers: batch, layer or none.") var normalization: Normalization = .batch
     @Flag(help: "Give the covariates to the encoder as well as the decoder.") var encodeCovariates = false
+    @Flag(inversion: .prefixedNo, help: "With several modalities, each modality's own ELBO term reconstructs every modality the cell has (not its own alone), so a cell lacking one is placed where its type's measured cells are.")
+    var crossModal = true
     @Flag(inversion: .prefixedNo, help: "Inject the covariates into the decoder's output layer too (a per-gene batch offset; scVI: no).")
     var covariatesInOutput = true
     @Option(help: "Adam learning rate.") var lr = 1e-3
@@ -90,7 +92,10 @@ struct TrainCommand: ParsableCommand {
         config.dropoutRate = dropoutRate
         config.encodeCovariates = encodeCovariates
         config.injectCovariatesIntoOutput = covariatesInOutput
-        if !modalities.isEmpty { config.modalities = modalities.map { ModalityConfiguration(kind: $0.modality.kind, features: $0.modality.data.nVars) } }
+        if !modalities.isEmpty {
+            config.modalities = modalities.map { ModalityConfiguration(kind: $0.modality.kind, features: $0.modality.data.nVars) }
+            config.crossModalReconstruction = crossModal
+        }
         var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: counts.rows))
         options.batchSize = batchSize
         options.learningRate = lr

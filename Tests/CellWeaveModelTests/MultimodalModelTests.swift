@@ -77,13 +77,17 @@ import Testing
         let likelihood: CountLikelihood
         let encodeCovariates: Bool
         var training = true
-        var testDescription: String { "\(likelihood) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")" }
+        var crossModal = true
+        var testDescription: String {
+            "\(likelihood) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")\(crossModal ? "" : " own terms")"
+        }
     }
 
     static let cases = [
         Case(likelihood: .nb, encodeCovariates: false),
         Case(likelihood: .zinb, encodeCovariates: true),
         Case(likelihood: .nb, encodeCovariates: true, training: false),
+        Case(likelihood: .nb, encodeCovariates: false, crossModal: false),
     ]
 
     /// Every parameter's gradient of the whole MVAE loss (RNA and protein experts, their product
@@ -92,12 +96,13 @@ import Testing
     @Test(arguments: cases)
     func gradientsMatchFiniteDifferences(_ c: Case) {
         let data = Self.data()
-        let batch = ModelBatch<Double>(covariateKeys: 2, extraModalities: 1)
-        batch.gather(data, cells: 0..<data.cells)
         var config = Self.configuration(data)
         config.likelihood = c.likelihood
         config.encodeCovariates = c.encodeCovariates
+        config.crossModalReconstruction = c.crossModal
         let model = VariationalAutoencoder<Double>(configuration: config, capacity: 8, threads: 2, seed: 5)
+        let batch = model.makeBatch(covariateKeys: 2)
+        batch.gather(data, cells: 0..<data.cells)
         let draws = SeededGenerator(seed: 9), klWeight = 0.7
         func loss() -> Double {
             var g = draws
@@ -158,15 +163,17 @@ import Testing
 
     /// A cell with protein has its joint term and one per modality; a cell without has one term
     /// counted twice. The decoders' rows follow the terms.
-    @Test func batchHoldsTheMVAETerms() {
+    @Test(arguments: [false, true])
+    func batchHoldsTheMVAETerms(crossModal: Bool) {
         let data = Self.data()
-        let batch = ModelBatch<Float>(covariateKeys: 2, extraModalities: 1)
+        let batch = ModelBatch<Float>(covariateKeys: 2, extraModalities: 1, crossModal: crossModal)
         batch.gather(data, cells: 0..<data.cells)
         let withProtein = (0..<data.cells).filter { $0 % 3 != 1 }.count
         #expect(batch.terms == data.cells + 2 * withProtein)
         #expect(batch.termWeight.prefix(data.cells).map(Double.init) == (0..<data.cells).map { $0 % 3 != 1 ? 1.0 : 2.0 })
-        #expect(batch.decoderBatches[0].rows == data.cells + withProtein)
-        #expect(batch.decoderBatches[1].rows == 2 * withProtein)
+        // Every cell's joint term reconstructs RNA, and so do RNA's own terms (and protein's, cross-modal).
+        #expect(batch.decoderBatches[0].rows == data.cells + withProtein * (crossModal ? 2 : 1))
+        #expect(batch.decoderBatches[1].rows == withProtein * (crossModal ? 3 : 2))
         #expect(batch.experts[0].rows == withProtein)
     }
 

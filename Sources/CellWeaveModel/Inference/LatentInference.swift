@@ -22,7 +22,7 @@ public struct LatentInference {
     public func posteriorMeans(modality: Int? = nil) -> DenseMatrix {
         let d = model.configuration.latent
         var out = DenseMatrix(rows: data.cells, cols: d)
-        let batch = ModelBatch<Float>(covariateKeys: data.categoryCounts.count, extraModalities: data.modalities.count)
+        let batch = model.makeBatch(covariateKeys: data.categoryCounts.count)
         out.values.withUnsafeMutableBufferPointer { values in
             for range in chunks {
                 batch.gather(data, cells: range, decoders: false)

@@ -51,7 +51,7 @@ public struct QueryMapping {
         })
         let adam = Adam(parameters: trainable, learningRate: learningRate, weightDecay: 0, parts: threads)
         var generator = SeededGenerator(seed: seed &+ 3), order = cells
-        let batch = ModelBatch<Float>(covariateKeys: newCounts.count, extraModalities: data.modalities.count)
+        let batch = extended.makeBatch(covariateKeys: newCounts.count)
         for _ in 0..<epochs {
             Trainer.shuffle(&order, &generator)
             for start in stride(from: 0, to: order.count, by: batchSize) {

@@ -56,7 +56,7 @@ final class ExpertFusion<T: ModelScalar> {
     /// The posterior of term t (the product of the experts of its modalities with the prior) into
     /// mean and variance row t.
     func fuse(_ model: VariationalAutoencoder<T>, _ batch: ModelBatch<T>, term t: Int) {
-        let d = latent, m = modalities, i = Int(batch.termCell[t]), set = batch.termModalities[t]
+        let d = latent, m = modalities, i = Int(batch.termCell[t]), set = batch.termExperts[t]
         var q = 0
         for k in 0..<m where set & (1 << k) != 0 {
             let row = Int(batch.expertRow[i * m + k]), e = encoder(model, k)
@@ -145,7 +145,7 @@ final class ExpertFusion<T: ModelScalar> {
             expertVarianceGradients[k].pointer.update(repeating: 0, count: rows)
         }
         for t in 0..<terms {
-            let i = Int(batch.termCell[t]), set = batch.termModalities[t]
+            let i = Int(batch.termCell[t]), set = batch.termExperts[t]
             var q = 0
             for k in 0..<m where set & (1 << k) != 0 {
                 let row = Int(batch.expertRow[i * m + k]), e = encoder(model, k)

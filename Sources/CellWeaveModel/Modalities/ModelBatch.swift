@@ -16,15 +16,23 @@ public final class ModelBatch<T: ModelScalar> {
     public private(set) var cells = 0
     /// Per cell and modality (RNA first), the cell's row in that modality's expert batch, or -1.
     public private(set) var expertRow: [Int32] = []
-    /// Per term: the cell (position in the minibatch), its modalities (bit m), its weight.
+    /// Per term: the cell (position in the minibatch), the modalities whose experts make its
+    /// posterior (bit k), those it reconstructs, its weight.
     public private(set) var termCell: [Int32] = []
-    public private(set) var termModalities: [UInt32] = []
+    public private(set) var termExperts: [UInt32] = []
+    public private(set) var termReconstructs: [UInt32] = []
     public private(set) var termWeight: [T] = []
     /// Per modality (RNA first), the term of each decoder row.
     public private(set) var decoderTerms: [[Int32]]
     private var scratchRows: [Int] = [], scratchCells: [Int] = [], selectedCells: [Int] = []
 
-    public init(covariateKeys: Int, extraModalities: Int) {
+    /// Whether a modality's own term reconstructs every modality the cell has (its expert must then
+    /// predict the others, which places cells that lack them where their type's measured cells
+    /// are) or only its own (MVAE's marginal ELBO).
+    public let crossModal: Bool
+
+    public init(covariateKeys: Int, extraModalities: Int, crossModal: Bool = true) {
+        self.crossModal = crossModal
         rna = SparseBatch(covariateKeys: covariateKeys)
         experts = (0..<extraModalities).map { _ in SparseBatch(covariateKeys: covariateKeys) }
         decoderBatches = extraModalities == 0 ? [] : (0...extraModalities).map { _ in SparseBatch(covariateKeys: covariateKeys) }
@@ -56,19 +64,23 @@ public final class ModelBatch<T: ModelScalar> {
             experts[e].gather(modality.counts, rows: scratchRows, cells: scratchCells, codes: data.categoryCodes)
         }
         termCell.removeAll(keepingCapacity: true)
-        termModalities.removeAll(keepingCapacity: true)
+        termExperts.removeAll(keepingCapacity: true)
+        termReconstructs.removeAll(keepingCapacity: true)
         termWeight.removeAll(keepingCapacity: true)
         for i in 0..<cells {
             var set: UInt32 = 0
             for k in 0..<m where expertRow[i * m + k] >= 0 { set |= 1 << k }
             termCell.append(Int32(i))
-            termModalities.append(set)
+            termExperts.append(set)
+            termReconstructs.append(set)
             termWeight.append(set.nonzeroBitCount == 1 ? 2 : 1)
         }
-        for i in 0..<cells where termModalities[i].nonzeroBitCount > 1 {
-            for k in 0..<m where termModalities[i] & (1 << k) != 0 {
+        for i in 0..<cells where termExperts[i].nonzeroBitCount > 1 {
+            let set = termExperts[i]
+            for k in 0..<m where set & (1 << k) != 0 {
                 termCell.append(Int32(i))
-                termModalities.append(1 << k)
+                termExperts.append(1 << k)
+                termReconstructs.append(crossModal ? set : 1 << k)
                 termWeight.append(1)
             }
         }
@@ -79,7 +91,7 @@ public final class ModelBatch<T: ModelScalar> {
             decoderTerms[k].removeAll(keepingCapacity: true)
             scratchRows.removeAll(keepingCapacity: true)
             scratchCells.removeAll(keepingCapacity: true)
-            for t in 0..<terms where termModalities[t] & (1 << k) != 0 {
+            for t in 0..<terms where termReconstructs[t] & (1 << k) != 0 {
                 decoderTerms[k].append(Int32(t))
                 let c = selectedCells[Int(termCell[t])]
                 scratchCells.append(c)

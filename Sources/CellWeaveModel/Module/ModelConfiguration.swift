@@ -20,6 +20,9 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Modalities beyond RNA, each fused with RNA by a product of experts (nil in models of RNA alone,
     /// as models from before modalities are).
     public var modalities: [ModalityConfiguration]?
+    /// Whether each modality's own ELBO term reconstructs every modality the cell has, not its own
+    /// alone (nil: yes; see `ModelBatch.crossModal`).
+    public var crossModalReconstruction: Bool?
 
     public init(genes: Int, categoryCounts: [Int]) {
         self.genes = genes
@@ -29,4 +32,5 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var totalCategories: Int { categoryCounts.reduce(0, +) }
     public var dispersionRows: Int { dispersion == .geneBatch ? (categoryCounts.first ?? 1) : 1 }
     public var extraModalities: [ModalityConfiguration] { modalities ?? [] }
+    public var crossModal: Bool { crossModalReconstruction ?? true }
 }

@@ -33,8 +33,9 @@ public final class VariationalAutoencoder<T: ModelScalar> {
         self.capacity = capacity
         var generator = SeededGenerator(seed: seed)
         let multimodal = !c.extraModalities.isEmpty
-        // Decoders see a row per ELBO term: a cell's joint posterior and each of its modalities alone.
-        let decoderRows = multimodal ? 2 * capacity : capacity
+        // Decoders see a row per ELBO term that reconstructs them: a cell's joint posterior and each
+        // of its modalities alone (its own, or every one with cross-modal terms).
+        let decoderRows = multimodal ? capacity * (c.crossModal ? c.extraModalities.count + 2 : 2) : capacity
         encoder = Encoder(configuration: c, capacity: capacity, parts: threads, generator: &generator)
         rna = GeneExpressionDecoder(configuration: c, capacity: decoderRows, parts: threads, generator: &generator)
         extras = c.extraModalities.map { m in
@@ -59,6 +60,11 @@ public final class VariationalAutoencoder<T: ModelScalar> {
     /// Running statistics of the batch norms: state, not trained, saved with the weights.
     public var runningStatistics: [(name: String, buffer: Buffer<T>)] {
         encoder.runningStatistics + rna.runningStatistics + extras.flatMap(\.runningStatistics)
+    }
+
+    /// A minibatch of this model's shape: its further modalities and kind of terms.
+    public func makeBatch(covariateKeys: Int) -> ModelBatch<T> {
+        ModelBatch(covariateKeys: covariateKeys, extraModalities: extras.count, crossModal: configuration.crossModal)
     }
 
     /// One minibatch of a model of any modalities: the MVAE objective over the batch's terms (the

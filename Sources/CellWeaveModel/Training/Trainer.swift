@@ -34,7 +34,7 @@ public final class Trainer {
                          weightDecay: options.weightDecay, epsilon: options.adamEpsilon, parts: options.threads)
         generator = SeededGenerator(seed: options.seed &+ 2)
         Self.initialiseProteinBackground(model, data: data, seed: options.seed &+ 4)
-        batch = ModelBatch(covariateKeys: data.categoryCounts.count, extraModalities: data.modalities.count)
+        batch = model.makeBatch(covariateKeys: data.categoryCounts.count)
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
