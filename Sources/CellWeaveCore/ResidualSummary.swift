@@ -3,10 +3,14 @@
 /// absolute residuals, signed.
 public struct ResidualSummary: Sendable, Equatable {
     public var score: Double
+    /// The sum of the weights behind the score (the number of genes when unweighted), so that
+    /// summaries over different features combine into one weighted mean.
+    public var weight: Double
     public var topGenes: [(gene: Int, residual: Float)]
 
-    public init(score: Double, topGenes: [(gene: Int, residual: Float)]) {
+    public init(score: Double, weight: Double = 1, topGenes: [(gene: Int, residual: Float)]) {
         self.score = score
+        self.weight = weight
         self.topGenes = topGenes
     }
 
@@ -21,6 +25,7 @@ public struct ResidualSummary: Sendable, Equatable {
             total += w
         }
         score = total > 0 ? sum / total : 0
+        weight = total
         var best: [(gene: Int, residual: Float)] = []
         best.reserveCapacity(top + 1)
         for g in 0..<n where top > 0 {

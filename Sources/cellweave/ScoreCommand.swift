@@ -44,81 +44,67 @@ struct ScoreCommand: ParsableCommand {
     func run() throws {
         BLAS.threadCount = 1
         let (manifest, tensors) = try ModelDirectory(path: model).load()
-        var adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
+        let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
+        var adata = loaded.adata
         let source = counts.source(default: manifest.countsSource)
-        let query = try ModelInputs(adata, file: input, manifest: manifest, source: source)
+        let query = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: source)
 
         // The reference: its own file (then stacked under the query's rows) or some of the query's cells.
-        var referenceInputs: ModelInputs?
-        var referenceRows: [Int]
-        var referenceName: String
+        let set: ScoringSet
+        let referenceName: String
+        var referenceCounts: CSRMatrix?
         if let referenceBatch {
             guard let b = query.categories[0].firstIndex(of: referenceBatch) else {
                 throw ValidationError("\(input): no cells of batch '\(referenceBatch)' in obs '\(manifest.covariates[0].key)'")
             }
-            referenceRows = query.codes[0].indices.filter { query.codes[0][$0] == Int32(b) }
+            set = ScoringSet(query: query, referenceRows: query.codes[0].indices.filter { query.codes[0][$0] == Int32(b) })
             referenceName = "batch \(referenceBatch) of \(input)"
         } else {
             let file = reference ?? manifest.trainingFile
             guard FileManager.default.fileExists(atPath: file) else {
                 throw InputError(.notFound, file: file, "the reference file is not there (the model's held-out cells live in its training file); give --reference or --reference-batch")
             }
-            let refData = try Log.timed("reading \(file)") { try CountMatrixLoader.load(file) }
-            let inputs = try ModelInputs(refData, file: file, manifest: manifest, source: source, knownCategories: query.categories)
+            let refData = try Log.timed("reading \(file)") { try LoadedInput.read(file) }
+            let inputs = try ModelInputs(refData.adata, whole: refData.whole, file: file, manifest: manifest, source: source,
+                                         knownCategories: query.categories)
+            let rows: [Int]
             if reference != nil {
-                referenceRows = Array(0..<inputs.counts.rows)
+                rows = Array(0..<inputs.counts.rows)
                 referenceName = "every cell of \(file)"
             } else {
                 let wanted = Set(manifest.validationCells)
-                referenceRows = refData.obs.index.indices.filter { wanted.contains(refData.obs.index[$0]) }
-                referenceName = "the \(referenceRows.count) cells train held out, from \(file)"
+                rows = refData.adata.obs.index.indices.filter { wanted.contains(refData.adata.obs.index[$0]) }
+                referenceName = "the \(rows.count) cells train held out, from \(file)"
             }
-            referenceInputs = inputs
+            set = try ScoringSet(query: query, reference: inputs, referenceRows: rows, modelCategoryCounts: manifest.configuration.categoryCounts)
+            referenceCounts = inputs.counts
         }
-        var categories = referenceInputs?.categories ?? query.categories
-        let combined = try stack(query.counts, referenceInputs?.counts)
-        var codes = (0..<categories.count).map { k in query.codes[k] + (referenceInputs?.codes[k] ?? []) }
-        let queryRows = Array(0..<query.counts.rows)
-        if referenceInputs != nil { referenceRows = referenceRows.map { $0 + query.counts.rows } }
-        if method == .model, query.categoryCounts != manifest.configuration.categoryCounts, referenceInputs != nil {
-            // A mapped batch's weights are fitted on its own cells, which lowers its residuals a
-            // little. The reference cells go through the same mapping, their batches as new
-            // categories, so that their scores stay exchangeable with the query's.
-            var pseudo: [Int32: Int32] = [:]
-            for r in referenceRows {
-                let b = codes[0][r]
-                if pseudo[b] == nil {
-                    pseudo[b] = Int32(categories[0].count)
-                    categories[0].append("reference:" + categories[0][Int(b)])
-                }
-                codes[0][r] = pseudo[b]!
-            }
-        }
-        let data = TrainingData(counts: combined, codes: codes, categoryCounts: categories.map(\.count))
 
-        let (queryScores, referenceScores): ([ResidualSummary], [ResidualSummary])
+        let (queryScores, referenceScores): ([AnomalyScorer.CellScore], [AnomalyScorer.CellScore])
         switch method {
         case .model:
-            let vae = try mapping.model(manifest, tensors: tensors, categories: categories, data: data, capacity: 1024, threads: threads)
-            var scorer = AnomalyScorer(model: vae, data: data)
+            let vae = try mapping.model(manifest, tensors: tensors, categories: set.categories, data: set.data, capacity: 1024, threads: threads)
+            var scorer = AnomalyScorer(model: vae, data: set.data)
             scorer.statistic = statistic
             scorer.topGenes = topGenes
             scorer.clip = clip > 0 ? clip : nil
-            (queryScores, referenceScores) = Log.timed("scoring \(queryRows.count) + \(referenceRows.count) reference cells") {
-                (scorer.score(queryRows), scorer.score(referenceRows))
+            (queryScores, referenceScores) = Log.timed("scoring \(set.queryRows.count) + \(set.referenceRows.count) reference cells") {
+                (scorer.score(set.queryRows), scorer.score(set.referenceRows))
             }
         case .analytic:
             // Each file's residuals from its own totals, as scanpy computes them per dataset.
-            let q = try analyticScores(query.counts, rows: queryRows)
-            let r = try referenceInputs.map { try analyticScores($0.counts, rows: referenceRows.map { $0 - query.counts.rows }) }
-            (queryScores, referenceScores) = (q, r ?? referenceRows.map { q[$0] })
+            let q = try analyticScores(query.counts, rows: set.queryRows)
+            let r = try referenceCounts.map { try analyticScores($0, rows: set.referenceRows.map { $0 - query.counts.rows }) }
+            (queryScores, referenceScores) = (q, r ?? set.referenceRows.map { q[$0] })
         }
 
-        let calibration = try AnomalyCalibration(reference: referenceScores.map(\.score), alpha: alpha)
-        let scores = queryScores.map(\.score)
-        let p = scores.map(calibration.pValue), q = AnomalyCalibration.benjaminiHochberg(p)
+        let calibration = try ModalityCalibration(reference: referenceScores, alpha: alpha)
+        let calibrated = queryScores.map(calibration.calibrate)
+        let scores = calibrated.map(\.score), p = calibrated.map(\.pValue), q = AnomalyCalibration.benjaminiHochberg(p)
         let flags = q.map { $0 <= alpha }, flagged = flags.filter { $0 }.count
-        Log.info("\(flagged) of \(scores.count) cells flagged at q <= \(alpha) against \(referenceName)")
+        let withProtein = calibrated.filter { $0.basis == .rnaAndProtein }.count
+        Log.info("\(flagged) of \(scores.count) cells flagged at q <= \(alpha) against \(referenceName)"
+                 + (withProtein > 0 ? "; \(withProtein) scored on RNA + protein against the \(calibration.referenceCount.withProtein) reference cells with protein" : ""))
         // Benjamini-Hochberg flags k cells only if k of them have p <= alpha k / m; p is at least 1 / (n + 1).
         let floorP = 1 / Double(referenceScores.count + 1), fewest = Int((floorP * Double(scores.count) / alpha).rounded(.up))
         if flagged == 0 && fewest > 1 {
@@ -126,21 +112,29 @@ struct ScoreCommand: ParsableCommand {
                      + "no cell can be flagged unless at least \(fewest) cells score above every reference cell (a larger reference lowers this)")
         }
         try adata.obs.setColumn("anomaly_score", .numeric(NumericArray(floats: scores)))
-        try adata.obs.setColumn("anomaly_z", .numeric(NumericArray(floats: scores.map(calibration.z))))
+        try adata.obs.setColumn("anomaly_z", .numeric(NumericArray(floats: calibrated.map(\.z))))
         try adata.obs.setColumn("anomaly_pvalue", .numeric(NumericArray(floats: p)))
         try adata.obs.setColumn("anomaly_qvalue", .numeric(NumericArray(floats: q)))
         try adata.obs.setColumn("anomaly_flag", .booleans(flags))
+        if manifest.modalities != nil { try adata.obs.setColumn("anomaly_modalities", .categorical(labels: calibrated.map(\.basis.rawValue))) }
         Provenance.record(&adata, parameters: [("model", .string(model)), ("method", .string(method.rawValue)),
-                                               ("alpha", .number(alpha)), ("reference_cells", .number(Double(referenceRows.count)))])
-        try Log.timed("writing \(output)") { try H5adWriter.write(adata, to: output) }
+                                               ("alpha", .number(alpha)), ("reference_cells", .number(Double(set.referenceRows.count)))])
+        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output) }
 
-        let genes = manifest.geneNames
-        let topText = queryScores.map { s in s.topGenes.map { "\(genes[$0.gene]):\(String(format: "%+.2f", $0.residual))" }.joined(separator: ",") }
+        let genes = manifest.geneNames, proteins = manifest.modalities?.first { $0.kind == .protein }?.features ?? []
+        let topText = queryScores.map { s in
+            (s.rna.topGenes.map { "\(genes[$0.gene]):\(String(format: "%+.2f", $0.residual))" }
+                + (s.protein?.topGenes.prefix(3).map { "\(proteins[$0.gene]):\(String(format: "%+.2f", $0.residual))" } ?? []))
+                .joined(separator: ",")
+        }
         let samples = query.codes[0].map { query.categories[0][Int($0)] }
         if let tsv {
-            var text = "cell\tsample\tanomaly_score\tanomaly_z\tanomaly_pvalue\tanomaly_qvalue\tanomaly_flag\ttop_genes\n"
+            // The modalities column appears for models of several modalities only; top_genes lists proteins too.
+            let multimodal = manifest.modalities != nil
+            var text = "cell\tsample\tanomaly_score\tanomaly_z\tanomaly_pvalue\tanomaly_qvalue\tanomaly_flag\t\(multimodal ? "modalities\t" : "")top_genes\n"
             for i in scores.indices {
-                text += "\(adata.obs.index[i])\t\(samples[i])\t\(scores[i])\t\(calibration.z(scores[i]))\t\(p[i])\t\(q[i])\t\(flags[i])\t\(topText[i])\n"
+                text += "\(adata.obs.index[i])\t\(samples[i])\t\(scores[i])\t\(calibrated[i].z)\t\(p[i])\t\(q[i])\t\(flags[i])\t"
+                    + (multimodal ? "\(calibrated[i].basis.rawValue)\t" : "") + "\(topText[i])\n"
             }
             try TSVWriter.write(text, to: tsv)
         }
@@ -150,9 +144,11 @@ struct ScoreCommand: ParsableCommand {
                 let cells = scores.indices.filter { query.codes[0][$0] == Int32(b) }
                 return cells.isEmpty ? nil : (name, cells.map { scores[$0] }, cells.filter { flags[$0] }.count)
             }
+            let bases = Dictionary(grouping: calibrated, by: \.basis).map { "\($0.value.count) cells on \($0.key.rawValue)" }.sorted()
             let page = AnomalyReport(title: "CellWeave anomaly scores: \((input as NSString).lastPathComponent)",
-                                     method: "\(method.rawValue) Pearson residuals, \(statistic.rawValue); reference: \(referenceName)",
-                                     alpha: alpha, referenceScores: referenceScores.map(\.score), sampleScores: bySample,
+                                     method: "\(method.rawValue) Pearson residuals, \(statistic.rawValue); reference: \(referenceName); "
+                                         + bases.joined(separator: ", "),
+                                     alpha: alpha, referenceScores: referenceScores.map(\.rna.score), sampleScores: bySample,
                                      topCells: order.map { .init(name: adata.obs.index[$0], sample: samples[$0], score: scores[$0], qValue: q[$0], topGenes: topText[$0]) })
             try AtomicFile.write(Data(page.html().utf8), to: report)
         }
@@ -160,7 +156,7 @@ struct ScoreCommand: ParsableCommand {
 
     /// Analytic residuals of the genes with counts in this file (the others have mu = 0 and no
     /// residual), averaged over all the model's genes so that scores compare across files.
-    private func analyticScores(_ all: CSRMatrix, rows: [Int]) throws -> [ResidualSummary] {
+    private func analyticScores(_ all: CSRMatrix, rows: [Int]) throws -> [AnomalyScorer.CellScore] {
         let totals = all.columnSums(), expressed = totals.indices.filter { totals[$0] > 0 }
         let counts = try all.selectingColumns(expressed)
         let residuals = try PearsonResiduals(counts: counts, requireIntegers: false)
@@ -168,16 +164,8 @@ struct ScoreCommand: ParsableCommand {
         return rows.map { r in
             buffer.withUnsafeMutableBufferPointer { residuals.fill(counts, rows: r..<(r + 1), into: $0) }
             for (k, j) in expressed.enumerated() { full[j] = buffer[k] }
-            return full.withUnsafeBufferPointer { ResidualSummary(residuals: $0, top: topGenes) }
+            return AnomalyScorer.CellScore(rna: full.withUnsafeBufferPointer { ResidualSummary(residuals: $0, top: topGenes) }, protein: nil)
         }
-    }
-
-    /// The query's rows, then the reference file's.
-    private func stack(_ a: CSRMatrix, _ b: CSRMatrix?) throws -> CSRMatrix {
-        guard let b else { return a }
-        let offset = a.nnz
-        return try CSRMatrix(rows: a.rows + b.rows, cols: a.cols, indptr: a.indptr + b.indptr.dropFirst().map { $0 + offset },
-                             indices: a.indices + b.indices, values: a.values + b.values)
     }
 }
 

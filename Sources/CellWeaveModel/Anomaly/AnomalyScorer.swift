@@ -5,7 +5,8 @@ import RealModule
 /// mu = library * rho(z, s) at the cell's posterior mean z and its own covariates, and
 /// r = (x - mu) / sqrt(mu + mu^2 / theta). Cells go through in chunks of the model's capacity;
 /// only one chunk's rows are ever dense. Zero-inflated models are scored by their NB part,
-/// Poisson models with variance mu.
+/// Poisson models with variance mu. In a model with protein, z is the cell's joint posterior and
+/// a cell's measured proteins get residuals under totalVI's mixture (`ProteinResiduals`).
 public struct AnomalyScorer {
     public let model: VariationalAutoencoder<Float>
     public let data: TrainingData
@@ -20,65 +21,113 @@ public struct AnomalyScorer {
         self.data = data
     }
 
+    /// One cell's residual summaries: over its genes, and over its proteins when it has them
+    /// (deviance and reconstruction scores use RNA alone).
+    public struct CellScore: Sendable {
+        public var rna: ResidualSummary
+        public var protein: ResidualSummary?
+
+        public init(rna: ResidualSummary, protein: ResidualSummary? = nil) {
+            self.rna = rna
+            self.protein = protein
+        }
+
+        /// The weighted mean over every feature the cell has; RNA alone without protein.
+        public var combined: Double {
+            guard let protein, protein.weight > 0 else { return rna.score }
+            return (rna.score * rna.weight + protein.score * protein.weight) / (rna.weight + protein.weight)
+        }
+    }
+
     /// One summary per cell of `cells` (default: all), in order.
-    public func score(_ cells: [Int]? = nil) -> [ResidualSummary] {
-        var out: [ResidualSummary] = []
-        let weighted = statistic == .weightedMeanSquared
-        forEachResidualRow(cells ?? Array(0..<data.cells)) { perGene, weights, residuals in
-            // The score uses clipped residuals; the top genes show them as they are.
-            if statistic == .meanSquared || weighted {
-                let limit = clip ?? .infinity
-                for j in residuals.indices { let r = min(abs(residuals[j]), limit); perGene[j] = r * r }
-            }
-            residuals.withUnsafeBufferPointer {
-                out.append(ResidualSummary(residuals: $0, statistic: perGene, weights: weighted ? weights : nil, top: topGenes))
-            }
+    public func score(_ cells: [Int]? = nil) -> [CellScore] {
+        var out: [CellScore] = []
+        let weighted = statistic == .weightedMeanSquared, squared = statistic == .meanSquared || weighted
+        let limit = clip ?? .infinity
+        func summary(_ residuals: [Double], _ perFeature: inout [Double], _ weights: [Double]) -> ResidualSummary {
+            // The score uses clipped residuals; the top features show them as they are.
+            if squared { for j in residuals.indices { let r = min(abs(residuals[j]), limit); perFeature[j] = r * r } }
+            return residuals.withUnsafeBufferPointer { ResidualSummary(residuals: $0, statistic: perFeature, weights: weighted ? weights : nil, top: topGenes) }
+        }
+        forEachResidualRow(cells ?? Array(0..<data.cells)) { rna, protein in
+            let p = protein.map { summary($0.residuals, &$0.perFeature, $0.weights) }
+            out.append(CellScore(rna: summary(rna.residuals, &rna.perFeature, rna.weights), protein: squared ? p : nil))
         }
         return out
     }
 
-    /// Calls body(per-gene statistic, per-gene 1 / Var(r^2), residuals) for each cell in order;
-    /// the arrays are reused.
-    private func forEachResidualRow(_ selected: [Int], _ body: (inout [Double], [Double], [Double]) -> Void) {
+    /// Per-feature residuals of one cell and modality, reused between cells.
+    final class Row {
+        var residuals: [Double], perFeature: [Double], weights: [Double], counts: [Double]
+        init(_ n: Int) { (residuals, perFeature, weights, counts) = ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n),
+                                                                      [Double](repeating: 0, count: n), [Double](repeating: 0, count: n)) }
+    }
+
+    /// Calls body(RNA row, protein row or nil) for each cell in order; the rows are reused.
+    private func forEachResidualRow(_ selected: [Int], _ body: (Row, Row?) -> Void) {
         let c = model.configuration, g = c.genes, d = c.latent, keys = data.categoryCounts.count
-        let batch = SparseBatch<Float>(covariateKeys: keys)
+        let batch = model.makeBatch(covariateKeys: keys)
         let latent = Buffer<Float>(count: model.capacity * d)
-        var residuals = [Double](repeating: 0, count: g), perGene = [Double](repeating: 0, count: g)
-        var weights = [Double](repeating: 0, count: g)
-        var x = [Double](repeating: 0, count: g)
+        let rna = Row(g)
+        let proteinDecoder = model.extras.lazy.compactMap { $0.decoder.protein }.first
+        let proteinIndex = model.extras.firstIndex { $0.decoder.protein != nil }
+        let protein = proteinDecoder.map { Row($0.features) }
         let logTheta = model.logTheta?.value
         for start in stride(from: 0, to: selected.count, by: model.capacity) {
             let chunk = selected[start..<min(start + model.capacity, selected.count)]
-            batch.gather(data, cells: chunk)
-            model.encodeMeans(batch)
-            latent.pointer.update(from: model.encoder.mean.pointer, count: chunk.count * d)
-            batch.categories.withUnsafeBufferPointer {
+            batch.gather(data, cells: chunk, decoders: false)
+            model.posteriorMeans(batch, into: latent.pointer)
+            let rows = batch.rna
+            rows.categories.withUnsafeBufferPointer {
                 model.decodeProportions(latent.pointer, rows: chunk.count, categories: keys > 0 ? $0.baseAddress : nil, keys: keys)
             }
+            if let proteinDecoder {
+                var unused = SeededGenerator(seed: 0)
+                rows.categories.withUnsafeBufferPointer {
+                    proteinDecoder.forward(latent.pointer, rows: chunk.count, categories: $0.baseAddress, keys: keys, training: false, generator: &unused)
+                }
+            }
             for i in 0..<chunk.count {
-                for j in 0..<g { x[j] = 0 }
-                for k in batch.rowStart[i]..<batch.rowStart[i + 1] { x[Int(batch.genes[k])] = Double(batch.counts[k]) }
-                let library = Double(batch.library[i]), rho = model.decoder.logits.pointer + i * g
-                let dispersionRow = c.dispersion == .gene ? 0 : Int(batch.categories[i * keys])
+                for j in 0..<g { rna.counts[j] = 0 }
+                for k in rows.rowStart[i]..<rows.rowStart[i + 1] { rna.counts[Int(rows.genes[k])] = Double(rows.counts[k]) }
+                let library = Double(rows.library[i]), rho = model.decoder.logits.pointer + i * g
+                let dispersionRow = c.dispersion == .gene ? 0 : Int(rows.categories[i * keys])
                 for j in 0..<g {
-                    let mu = library * Double(rho[j])
+                    let mu = library * Double(rho[j]), x = rna.counts[j]
                     var variance = mu
                     var theta = Double.infinity
                     if let logTheta {
                         theta = Double.exp(Double(logTheta[dispersionRow * g + j]))
                         variance += mu * mu / theta
                     }
-                    residuals[j] = variance > 0 ? (x[j] - mu) / variance.squareRoot() : 0
+                    rna.residuals[j] = variance > 0 ? (x - mu) / variance.squareRoot() : 0
                     switch statistic {
-                    case .weightedMeanSquared: weights[j] = Self.inverseVarianceOfSquaredResidual(mean: mu, theta: theta)
+                    case .weightedMeanSquared: rna.weights[j] = Self.inverseVarianceOfSquaredResidual(mean: mu, theta: theta)
                     case .meanSquared: break
-                    case .deviance: perGene[j] = Self.deviance(x[j], mean: mu, theta: theta)
+                    case .deviance: rna.perFeature[j] = Self.deviance(x, mean: mu, theta: theta)
                     case .reconstruction:
-                        perGene[j] = theta.isInfinite ? -Poisson.logLikelihood(x[j], mean: max(mu, 1e-12))
-                            : -NegativeBinomial.logLikelihood(x[j], mean: max(mu, 1e-12), theta: theta)
+                        rna.perFeature[j] = theta.isInfinite ? -Poisson.logLikelihood(x, mean: max(mu, 1e-12))
+                            : -NegativeBinomial.logLikelihood(x, mean: max(mu, 1e-12), theta: theta)
                     }
                 }
-                body(&perGene, weights, residuals)
+                var proteinRow: Row?
+                if let proteinDecoder, let protein, let e = proteinIndex, batch.expertRow[i * batch.modalities + e + 1] >= 0 {
+                    let b = batch.experts[e], r = Int(batch.expertRow[i * batch.modalities + e + 1]), p = proteinDecoder.features
+                    for j in 0..<p { protein.counts[j] = 0 }
+                    for k in b.rowStart[r]..<b.rowStart[r + 1] { protein.counts[Int(b.genes[k])] = Double(b.counts[k]) }
+                    for j in 0..<p {
+                        let o = i * p + j
+                        let background = Double.exp(Double(proteinDecoder.alpha[o]))
+                        let scale = max(Double(proteinDecoder.foregroundPreactivation[o]), 0) + 1 + 1e-8
+                        let pi = 1 / (1 + Double.exp(-Double(proteinDecoder.mixingLogits[o])))
+                        let theta = Double.exp(Double(proteinDecoder.logTheta.value[j]))
+                        (protein.residuals[j], protein.weights[j]) = ProteinResiduals.residual(protein.counts[j], background: background,
+                                                                                              foreground: background * scale,
+                                                                                              backgroundProbability: pi, theta: theta)
+                    }
+                    proteinRow = protein
+                }
+                body(rna, proteinRow)
             }
         }
     }
