@@ -7,9 +7,10 @@ struct CountsCheck: ParsableArguments {
     var nonInteger: NonIntegerPolicy = .warn
 
     /// Warns or throws if `counts` are not raw counts.
-    func check(_ counts: CSRMatrix, input: String, matrix: String = "X") throws {
+    /// `location`: the HDF5 path of a matrix other than X (a modality's), named in the message.
+    func check(_ counts: CSRMatrix, input: String, location: String? = nil, matrix: String = "X") throws {
         guard let bad = counts.values.first(where: { $0.rounded() != $0 || $0 < 0 }) else { return }
-        let message = "\(input): \(matrix) holds non-integer or negative values (e.g. \(bad)); this stage models raw counts"
+        let message = "\(input)\(location.map { " [\($0)]" } ?? ""): \(matrix) holds non-integer or negative values (e.g. \(bad)); this stage models raw counts"
         if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
         Log.info("warning: " + message)
     }

@@ -76,8 +76,10 @@ struct TrainCommand: ParsableCommand {
         let coded = try keys.map { try CovariateColumns.labels(adata, key: $0, file: input) }
         var data = TrainingData(counts: counts, codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count))
         let modalities = loaded.whole.map(ModalityCounts.modelled) ?? []
+        let kind = try CountMatrixLoader.detect(input)
         for (m, c) in modalities {
-            try countsCheck.check(c.counts, input: input, matrix: "the \(m.name) modality")
+            let path = kind == .h5mu ? "/mod/\(m.name)/X" : kind == .h5ad ? "/obsm/\(CountMatrixLoader.proteinExpressionKey)" : nil
+            try countsCheck.check(c.counts, input: input, location: path, matrix: "the \(m.name) modality")
             Log.info("\(m.name): \(m.data.nVars) \(m.kind.rawValue) features in \(m.cells.count) of \(adata.nObs) cells")
         }
         data.modalities = modalities.map(\.counts)
