@@ -9,8 +9,11 @@ import Testing
         let dispersion: DispersionKind
         let encodeCovariates: Bool
         var training = true
+        /// The first layer's input taken as sparse (one axpy per non-zero) or as dense rows.
+        var denseInput = false
         var testDescription: String {
             "\(likelihood) \(normalization) \(dispersion) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")"
+                + (denseInput ? " dense input" : "")
         }
     }
 
@@ -22,6 +25,7 @@ import Testing
         Case(likelihood: .poisson, normalization: .batch, dispersion: .gene, encodeCovariates: true),
         // Query mapping trains in inference mode: running batch-norm statistics, no dropout.
         Case(likelihood: .nb, normalization: .batch, dispersion: .geneBatch, encodeCovariates: true, training: false),
+        Case(likelihood: .nb, normalization: .batch, dispersion: .gene, encodeCovariates: true, denseInput: true),
     ]
 
     /// Every parameter's gradient of the whole minibatch loss (encoder with dropout and sparse
@@ -41,6 +45,7 @@ import Testing
         config.encodeCovariates = c.encodeCovariates
         config.dropoutRate = 0.2
         let model = VariationalAutoencoder<Double>(configuration: config, capacity: 8, threads: 2, seed: 5)
+        model.encoder.layers[0].linear.denseInputAbove = c.denseInput ? 0 : 2
         let draws = SeededGenerator(seed: 9), klWeight = 0.7
         func loss() -> Double {
             var g = draws

@@ -26,6 +26,7 @@ extension CountLikelihood {
                 ws.logGammaTheta[k] = Double.logGamma(Double(t))
                 ws.digammaTheta[k] = SpecialFunctions.digamma(Double(t))
             }
+            ws.fillGammaTables(logTheta: logTheta)
         }
         if logThetaGradient != nil { ws.partialLogThetaGradient.zero() }
         let parts = min(ws.parts, max(rows, 1))
@@ -33,6 +34,7 @@ extension CountLikelihood {
             batch.genes.withUnsafeBufferPointer { genes in
                 batch.counts.withUnsafeBufferPointer { counts in
                     batch.logFactorials.withUnsafeBufferPointer { logFactorials in
+                      batch.integerCounts.withUnsafeBufferPointer { integerCounts in
                         batch.library.withUnsafeBufferPointer { library in
                             batch.categories.withUnsafeBufferPointer { categories in
                                 let part = { (p: Int) in
@@ -46,12 +48,14 @@ extension CountLikelihood {
                                         let row = Row(logits: logits + i * g, dropoutLogits: dropoutLogits.map { $0 + i * g },
                                                       library: library[i], nonzeros: start[i]..<start[i + 1],
                                                       theta: ws.theta.pointer + d * g, logTheta: logTheta.map { $0 + d * g },
+                                                      gammaTable: ws.gammaTable.pointer + d * g * ws.tableCounts,
+                                                      digammaTable: ws.digammaTable.pointer + d * g * ws.tableCounts, tableCounts: ws.tableCounts,
                                                       logGammaTheta: ws.logGammaTheta.pointer + d * g,
                                                       digammaTheta: ws.digammaTheta.pointer + d * g,
                                                       logitGradient: logitGradient.map { $0 + i * g },
                                                       dropoutGradient: dropoutGradient.map { $0 + i * g },
                                                       logThetaGradient: logThetaGradient == nil ? nil : dLogTheta + d * g)
-                                        rowLogLikelihood[i] = self.row(row, genes: g, geneIndex: genes, counts: counts,
+                                        rowLogLikelihood[i] = self.row(row, genes: g, geneIndex: genes, counts: counts, integerCounts: integerCounts,
                                                                        logFactorials: logFactorials,
                                                                        scale: rowWeights.map { gradientScale * $0[i] } ?? gradientScale,
                                                                        rho: rho, meanGradient: a, scratch: scratch, logThetaPlusMean: lt)
@@ -61,6 +65,7 @@ extension CountLikelihood {
                                 ParallelLoop.run(parts: parts, part)
                             }
                         }
+                      }
                     }
                 }
             }
@@ -82,6 +87,11 @@ extension CountLikelihood {
         let nonzeros: Range<Int>
         let theta: UnsafePointer<T>
         let logTheta: UnsafePointer<T>?
+        /// lgamma(x + theta) - lgamma(theta) and digamma(x + theta) - digamma(theta) of the row's
+        /// genes for x = 1...tableCounts, at gene * tableCounts + x - 1 (`LikelihoodWorkspace`).
+        let gammaTable: UnsafePointer<T>
+        let digammaTable: UnsafePointer<T>
+        let tableCounts: Int
         let logGammaTheta: UnsafePointer<Double>
         let digammaTheta: UnsafePointer<Double>
         let logitGradient: UnsafeMutablePointer<T>?
@@ -90,6 +100,7 @@ extension CountLikelihood {
     }
 
     private func row<T: ModelScalar>(_ r: Row<T>, genes g: Int, geneIndex: UnsafeBufferPointer<Int32>, counts: UnsafeBufferPointer<T>,
+                                     integerCounts: UnsafeBufferPointer<Int32>,
                                      logFactorials: UnsafeBufferPointer<Double>, scale: T,
                                      rho: UnsafeMutablePointer<T>, meanGradient a: UnsafeMutablePointer<T>,
                                      scratch: UnsafeMutablePointer<T>, logThetaPlusMean: UnsafeMutablePointer<T>) -> Double {
@@ -108,6 +119,8 @@ extension CountLikelihood {
         sum += sums.sum()
         let inverseSum = 1 / sum, library = r.library
         for j in 0..<g { rho[j] *= inverseSum }
+        // log mu_j = log library + logit_j - top - log sum: no logarithm per non-zero.
+        let logMeanOffset = T.log(library) - top - T.log(sum)
         var total: T = 0
         let dLogTheta = r.logThetaGradient
         // Every gene as a zero.
@@ -134,8 +147,10 @@ extension CountLikelihood {
             }
         case .zinb:
             let logTheta = r.logTheta!, pi = r.dropoutLogits!
+            for j in 0..<g { scratch[j] = r.theta[j] + library * rho[j] }
+            T.log(scratch, into: logThetaPlusMean, count: g)
             for j in 0..<g {
-                let t = r.theta[j], mu = library * rho[j], lt = T.log(t + mu), inv = 1 / (t + mu)
+                let t = r.theta[j], lt = logThetaPlusMean[j], inv = 1 / scratch[j]
                 let nb0 = t * (logTheta[j] - lt), z = nb0 - pi[j], s = Self.sigmoid(z)
                 total += Self.softplus(z) - Self.softplus(-pi[j])
                 a[j] = -s * t * inv
@@ -151,20 +166,29 @@ extension CountLikelihood {
         // The non-zeros corrected.
         var gammaTerms = 0.0
         for k in r.nonzeros {
-            let j = Int(geneIndex[k]), x = counts[k], mu = library * rho[j]
+            let j = Int(geneIndex[k]), x = counts[k], mu = library * rho[j], logMu = r.logits[j] + logMeanOffset
             switch self {
             case .poisson:
-                total += x * T.log(mu)
+                total += x * logMu
                 gammaTerms -= logFactorials[k]
                 a[j] += x / mu
             case .nb, .zinb:
-                let t = r.theta[j], lt = T.log(t + mu), inv = 1 / (t + mu)
-                let (logGammaRatio, digammaDifference) = Self.gammaDifferences(Double(x), theta: Double(t), logTheta: Double(r.logTheta![j]),
-                                                                               logGammaTheta: r.logGammaTheta[j],
-                                                                               digammaTheta: r.digammaTheta[j])
-                gammaTerms += logGammaRatio - logFactorials[k]
-                total += x * (T.log(mu) - lt)
-                var thetaTerm = T(digammaDifference) - x * inv
+                let t = r.theta[j], lt = logThetaPlusMean[j], inv = 1 / (t + mu)
+                var digammaDifference: T
+                let n = Int(integerCounts[k])
+                if n >= 1, n <= r.tableCounts {
+                    let slot = j * r.tableCounts + n - 1
+                    gammaTerms += Double(r.gammaTable[slot]) - logFactorials[k]
+                    digammaDifference = r.digammaTable[slot]
+                } else {
+                    let (logGammaRatio, difference) = Self.gammaDifferences(Double(x), theta: Double(t), logTheta: Double(r.logTheta![j]),
+                                                                            logGammaTheta: r.logGammaTheta[j],
+                                                                            digammaTheta: r.digammaTheta[j])
+                    gammaTerms += logGammaRatio - logFactorials[k]
+                    digammaDifference = T(difference)
+                }
+                total += x * (logMu - lt)
+                var thetaTerm = digammaDifference - x * inv
                 if self == .zinb {
                     // Replace the zero case by NB(x) - softplus(pi).
                     let pi = r.dropoutLogits![j], nb0 = t * (r.logTheta![j] - lt), z = nb0 - pi, s = Self.sigmoid(z)

@@ -11,6 +11,9 @@ public final class SparseBatch<T: ModelScalar> {
     public private(set) var logCounts: [T] = []
     /// log(x!) per non-zero, for the likelihood's value.
     public private(set) var logFactorials: [Double] = []
+    /// The count as an integer per non-zero, or -1 when it is not a small non-negative integer
+    /// (`CountTables.size`): the likelihood's table lookups need no conversion from floating point.
+    public private(set) var integerCounts: [Int32] = []
     public private(set) var library: [T] = []
     /// rows x covariate keys, each code already offset into the concatenated category list.
     public private(set) var categories: [Int32] = []
@@ -19,10 +22,14 @@ public final class SparseBatch<T: ModelScalar> {
     public private(set) var sourceRows: [Int] = []
     /// The same non-zeros ordered by gene (a CSC view): entries geneStart[g]..<geneStart[g + 1]
     /// hold gene g's rows (within the batch) and log1p counts. The sparse layer walks its weight
-    /// rows in order through this view instead of jumping between them cell by cell.
+    /// rows in order through this view instead of jumping between them cell by cell. Built on
+    /// first use after each gather (`prepareGeneView`): a dense input layer never needs it.
     public private(set) var geneStart: [Int] = []
     public private(set) var entryRow: [Int32] = []
     public private(set) var entryLogCount: [T] = []
+    private var geneViewReady = false
+    /// Columns of the matrix the batch came from.
+    public private(set) var features = 0
     public let covariateKeys: Int
 
     public init(covariateKeys: Int) { self.covariateKeys = covariateKeys }
@@ -63,12 +70,14 @@ public final class SparseBatch<T: ModelScalar> {
         Self.resize(&counts, to: nnz, 0)
         Self.resize(&logCounts, to: nnz, 0)
         Self.resize(&logFactorials, to: nnz, 0)
+        Self.resize(&integerCounts, to: nnz, 0)
         Self.resize(&library, to: rows, 0)
         let log1pTable = CountTables.log1p, logFactorialTable = CountTables.logFactorial
         genes.withUnsafeMutableBufferPointer { genes in
             counts.withUnsafeMutableBufferPointer { counts in
                 logCounts.withUnsafeMutableBufferPointer { logCounts in
                     logFactorials.withUnsafeMutableBufferPointer { logFactorials in
+                      integerCounts.withUnsafeMutableBufferPointer { integerCounts in
                         library.withUnsafeMutableBufferPointer { library in
                             var k = 0
                             for (i, r) in sourceRows.enumerated() {
@@ -80,9 +89,11 @@ public final class SparseBatch<T: ModelScalar> {
                                     if let t = CountTables.index(value) {
                                         logCounts[k] = T(log1pTable[t])
                                         logFactorials[k] = logFactorialTable[t]
+                                        integerCounts[k] = Int32(t)
                                     } else {
                                         logCounts[k] = T(CountTables.log1p(value))
                                         logFactorials[k] = CountTables.logFactorial(value)
+                                        integerCounts[k] = -1
                                     }
                                     total += x
                                     k += 1
@@ -90,15 +101,37 @@ public final class SparseBatch<T: ModelScalar> {
                                 library[i] = total
                             }
                         }
+                      }
                     }
                 }
             }
         }
+        features = matrix.cols
+        geneViewReady = false
+    }
+
+    /// Stored non-zeros over rows x features.
+    public var density: Double { rows * features == 0 ? 0 : Double(rowStart[rows]) / (Double(rows) * Double(features)) }
+
+    /// log1p counts as a dense rows x features matrix.
+    public func denseLogCounts(into x: UnsafeMutablePointer<T>) {
+        x.update(repeating: 0, count: rows * features)
+        for i in 0..<rows {
+            let row = x + i * features
+            for k in rowStart[i]..<rowStart[i + 1] { row[Int(genes[k])] = logCounts[k] }
+        }
+    }
+
+    /// Builds the gene-ordered view of the non-zeros, once per gather.
+    public func prepareGeneView() {
+        guard !geneViewReady else { return }
+        geneViewReady = true
+        let nnz = rowStart[rows]
         // Counting sort of the entries by gene.
-        let features = matrix.cols
         Self.resize(&geneStart, to: features + 1, 0)
         Self.resize(&entryRow, to: nnz, 0)
         Self.resize(&entryLogCount, to: nnz, 0)
+        let genes = self.genes, logCounts = self.logCounts, rowStart = self.rowStart, rows = self.rows, features = self.features
         geneStart.withUnsafeMutableBufferPointer { start in
             entryRow.withUnsafeMutableBufferPointer { entryRow in
                 entryLogCount.withUnsafeMutableBufferPointer { entryLogCount in
