@@ -118,42 +118,58 @@ extension CountLikelihood {
         for j in tail { sum += rho[j] }
         sum += sums.sum()
         let inverseSum = 1 / sum, library = r.library
-        for j in 0..<g { rho[j] *= inverseSum }
         // log mu_j = log library + logit_j - top - log sum: no logarithm per non-zero.
         let logMeanOffset = T.log(library) - top - T.log(sum)
         var total: T = 0
         let dLogTheta = r.logThetaGradient
+        // d loglik / d mu times mu, summed with the proportions: the softmax's part of the logit
+        // gradient. Accumulated over every gene as a zero here, corrected at the non-zeros below.
+        var weighted: T = 0
         // Every gene as a zero.
+        switch self {
+        case .nb, .zinb:
+            // Normalise the proportions and form theta + mu in one pass.
+            let theta = r.theta
+            for v in 0..<vectors {
+                let p = load(rho, v) * inverseSum
+                store(p, rho, v)
+                store(load(theta, v) + library * p, scratch, v)
+            }
+            for j in tail { rho[j] *= inverseSum; scratch[j] = theta[j] + library * rho[j] }
+            T.log(scratch, into: logThetaPlusMean, count: g)
+        case .poisson:
+            for j in 0..<g { rho[j] *= inverseSum }
+        }
         switch self {
         case .nb:
             let logTheta = r.logTheta!, theta = r.theta
-            for j in 0..<g { scratch[j] = r.theta[j] + library * rho[j] }
-            T.log(scratch, into: logThetaPlusMean, count: g)
             // log p(0) = theta (log theta - log(theta + mu)); its derivatives in mu and log theta.
-            var totals = V.zero
+            var totals = V.zero, weights = V.zero
             let d = dLogTheta ?? scratch, writeTheta = dLogTheta != nil
             for v in 0..<vectors {
                 let t = load(theta, v), lt = load(logThetaPlusMean, v), ratio = t / load(scratch, v), lth = load(logTheta, v)
                 totals += t * (lth - lt)
                 store(-ratio, a, v)
+                weights -= load(rho, v) * ratio
                 if writeTheta { store(load(d, v) + scale * t * (lth + 1 - lt - ratio), d, v) }
             }
             total += totals.sum()
+            weighted += weights.sum()
             for j in tail {
                 let t = r.theta[j], lt = logThetaPlusMean[j], ratio = t / scratch[j]
                 total += t * (logTheta[j] - lt)
                 a[j] = -ratio
+                weighted -= rho[j] * ratio
                 if let dLogTheta { dLogTheta[j] += scale * t * (logTheta[j] + 1 - lt - ratio) }
             }
         case .zinb:
             let logTheta = r.logTheta!, pi = r.dropoutLogits!
-            for j in 0..<g { scratch[j] = r.theta[j] + library * rho[j] }
-            T.log(scratch, into: logThetaPlusMean, count: g)
             for j in 0..<g {
                 let t = r.theta[j], lt = logThetaPlusMean[j], inv = 1 / scratch[j]
                 let nb0 = t * (logTheta[j] - lt), z = nb0 - pi[j], s = Self.sigmoid(z)
                 total += Self.softplus(z) - Self.softplus(-pi[j])
                 a[j] = -s * t * inv
+                weighted += rho[j] * a[j]
                 if let dLogTheta { dLogTheta[j] += scale * s * t * (logTheta[j] + 1 - lt - t * inv) }
                 r.dropoutGradient?[j] = scale * (Self.sigmoid(-pi[j]) - s)
             }
@@ -162,6 +178,7 @@ extension CountLikelihood {
                 total -= library * rho[j]
                 a[j] = -1
             }
+            weighted = -1
         }
         // The non-zeros corrected.
         var gammaTerms = 0.0
@@ -172,6 +189,7 @@ extension CountLikelihood {
                 total += x * logMu
                 gammaTerms -= logFactorials[k]
                 a[j] += x / mu
+                weighted += rho[j] * (x / mu)
             case .nb, .zinb:
                 let t = r.theta[j], lt = logThetaPlusMean[j], inv = 1 / (t + mu)
                 var digammaDifference: T
@@ -189,6 +207,7 @@ extension CountLikelihood {
                 }
                 total += x * (logMu - lt)
                 var thetaTerm = digammaDifference - x * inv
+                let before = a[j]
                 if self == .zinb {
                     // Replace the zero case by NB(x) - softplus(pi).
                     let pi = r.dropoutLogits![j], nb0 = t * (r.logTheta![j] - lt), z = nb0 - pi, s = Self.sigmoid(z)
@@ -198,13 +217,12 @@ extension CountLikelihood {
                     r.dropoutGradient?[j] = -scale * Self.sigmoid(pi)
                 }
                 a[j] += x / mu - x * inv
+                weighted += rho[j] * (a[j] - before)
                 if let dLogTheta { dLogTheta[j] += scale * t * thetaTerm }
             }
         }
         // Through mu = library * softmax(logits): d/dlogit_j = rho_j (L a_j - sum_h rho_h L a_h).
         if let dz = r.logitGradient {
-            var weighted: T = 0
-            for j in 0..<g { weighted += rho[j] * a[j] }
             let k = scale * library
             for j in 0..<g { dz[j] = k * rho[j] * (a[j] - weighted) }
         }
