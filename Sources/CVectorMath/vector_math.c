@@ -15,3 +15,11 @@ CW_CLONES void cw_vexpf(const float *restrict x, float *restrict y, long n) {
 CW_CLONES void cw_vlogf(const float *restrict x, float *restrict y, long n) {
     for (long i = 0; i < n; i++) y[i] = logf(x[i]);
 }
+
+CW_CLONES void cw_relu(float *restrict y, long n) {
+    for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
+}
+
+CW_CLONES void cw_relu_backward(const float *restrict y, float *restrict dy, float scale, long n) {
+    for (long i = 0; i < n; i++) dy[i] = y[i] > 0 ? dy[i] * scale : 0;
+}

@@ -6,4 +6,10 @@
 void cw_vexpf(const float *x, float *y, long n);
 void cw_vlogf(const float *x, float *y, long n);
 
+/// The ReLU in place, y[i] = max(y[i], 0), and its backward pass for an output y:
+/// dy[i] = y[i] > 0 ? dy[i] * scale : 0 (scale: dropout's 1 / keep). Written in C so the compare
+/// becomes a vector mask: as a branch it is a coin flip for the predictor.
+void cw_relu(float *y, long n);
+void cw_relu_backward(const float *y, float *dy, float scale, long n);
+
 #endif

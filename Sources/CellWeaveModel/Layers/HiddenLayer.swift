@@ -34,7 +34,7 @@ public final class HiddenLayer<T: ModelScalar> {
         }
         batchNorm?.forward(y, rows: rows, training: training)
         layerNorm?.forward(y, rows: rows)
-        for i in 0..<(rows * n) { y[i] = max(y[i], 0) }
+        T.relu(y, count: rows * n)
         let dropping = training && dropoutRate > 0
         keepScale = dropping ? T(1 / (1 - dropoutRate)) : 1
         if dropping {
@@ -55,8 +55,7 @@ public final class HiddenLayer<T: ModelScalar> {
     /// dy (rows x outputs) is overwritten; dW, db accumulate; dx is written when asked.
     public func backward(_ dy: UnsafeMutablePointer<T>, input: LayerInput<T>, rows: Int, categories: UnsafePointer<Int32>?,
                          keys: Int, inputGradient dx: UnsafeMutablePointer<T>?) {
-        let y = output.pointer, scale = keepScale
-        for i in 0..<(rows * linear.outputs) { dy[i] = y[i] > 0 ? dy[i] * scale : 0 }
+        T.reluBackward(output: output.pointer, gradient: dy, scale: keepScale, count: rows * linear.outputs)
         layerNorm?.backward(dy, rows: rows)
         batchNorm?.backward(dy, rows: rows)
         switch input {

@@ -13,6 +13,9 @@ public protocol ModelScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable {
     /// y = exp(x) and y = log(x) element-wise over n values; x and y must not overlap.
     static func exp(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count n: Int)
     static func log(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count n: Int)
+    /// y = max(y, 0) in place; and dy = y > 0 ? dy * scale : 0 for a ReLU's output y.
+    static func relu(_ y: UnsafeMutablePointer<Self>, count n: Int)
+    static func reluBackward(output y: UnsafePointer<Self>, gradient dy: UnsafeMutablePointer<Self>, scale: Self, count n: Int)
 }
 
 extension Float: ModelScalar {
@@ -28,11 +31,19 @@ extension Float: ModelScalar {
 extension Float {
     public static func exp(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) { cw_vexpf(x, y, n) }
     public static func log(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) { cw_vlogf(x, y, n) }
+    public static func relu(_ y: UnsafeMutablePointer<Float>, count n: Int) { cw_relu(y, n) }
+    public static func reluBackward(output y: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>, scale: Float, count n: Int) {
+        cw_relu_backward(y, dy, scale, n)
+    }
 }
 
 extension Double {
     public static func exp(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
         for i in 0..<n { y[i] = Double.exp(x[i]) }
+    }
+    public static func relu(_ y: UnsafeMutablePointer<Double>, count n: Int) { for i in 0..<n { y[i] = max(y[i], 0) } }
+    public static func reluBackward(output y: UnsafePointer<Double>, gradient dy: UnsafeMutablePointer<Double>, scale: Double, count n: Int) {
+        for i in 0..<n { dy[i] = y[i] > 0 ? dy[i] * scale : 0 }
     }
     public static func log(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count n: Int) {
         for i in 0..<n { y[i] = Double.log(x[i]) }
