@@ -60,11 +60,15 @@ build: deps
 
 # The demo pipeline end to end (pipelines/demo: three samples with batch effects made from the
 # real mouse10k_chr1): qc per sample -> merge -> hvg -> pca -> train -> embed -> score ->
-# neighbors/cluster/umap -> evaluate -> report, into out/demo (report.html, cellweave.h5ad).
+# neighbors/cluster/umap -> evaluate -> report, into out/demo (report.html, cellweave.h5ad); then
+# the CITE-seq pipeline (pipelines/citeseq: RNA + protein, one sample without a panel) into
+# out/citeseq (report.html, cellweave.h5mu, cellweave.h5ad).
 run: build
 	$(MAKE) -f pipelines/demo/config.mk CELLWEAVE=$(RELEASE_BIN)
 	$(RELEASE_BIN) inspect out/demo/cellweave.h5ad
-	@echo "run report: out/demo/report.html; final data: out/demo/cellweave.h5ad"
+	$(MAKE) -f pipelines/citeseq/config.mk CELLWEAVE=$(RELEASE_BIN)
+	$(RELEASE_BIN) inspect out/citeseq/cellweave.h5mu
+	@echo "run reports: out/demo/report.html, out/citeseq/report.html; final data: out/demo/cellweave.h5ad, out/citeseq/cellweave.h5mu (and .h5ad)"
 
 test: test-swift test-interop
 

@@ -11,6 +11,9 @@
 #   COVARIATE_KEYS obs columns of further categorical covariates of the model (e.g. donor)
 #   N_TOP_GENES, MAX_EPOCHS, TRAIN_OPTIONS, N_NEIGHBORS, RESOLUTION
 #   LABEL_KEY      obs column of cell-type labels for evaluate (empty: batch metrics only)
+#   EXT            the stages' file format: h5ad (RNA; protein rides in obsm) or h5mu (every modality
+#                  as its own; the run also writes cellweave.h5ad)
+#   EMBED_OPTIONS  extra options of cellweave embed (e.g. --impute protein)
 #   CELLWEAVE      the binary (default: the release build)
 
 CELLWEAVE ?= .build/release/cellweave
@@ -21,61 +24,69 @@ RESOLUTION ?= 1.0
 THREADS ?= 2
 LABEL_KEY ?=
 COVARIATE_KEYS ?=
+EXT ?= h5ad
+EMBED_OPTIONS ?=
 
-QC_H5AD := $(foreach s,$(SAMPLES),$(OUT)/qc/$(s).h5ad)
+QC_FILES := $(foreach s,$(SAMPLES),$(OUT)/qc/$(s).$(EXT))
 
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 
-pipeline: $(OUT)/report.html $(OUT)/cellweave.h5ad $(OUT)/cellweave_obs.tsv $(OUT)/X_cellweave.npy $(OUT)/X_umap.tsv
+pipeline: $(OUT)/report.html $(OUT)/cellweave.$(EXT) $(OUT)/cellweave.h5ad $(OUT)/cellweave_obs.tsv $(OUT)/X_cellweave.npy $(OUT)/X_umap.tsv
 
 # Per sample: QC metrics, filters, JSON and HTML report (and annotations into obs).
-$(OUT)/qc/%.h5ad: $$($$*_PATH) $$($$*_ANNOTATIONS) $(CELLWEAVE)
+$(OUT)/qc/%.$(EXT): $$($$*_PATH) $$($$*_ANNOTATIONS) $(CELLWEAVE)
 	@mkdir -p $(@D)
 	$(CELLWEAVE) qc $($*_PATH) --sample $* -o $@ --metrics $(OUT)/qc/$*.json --report $(OUT)/qc/$*.html \
 	  $(if $($*_ANNOTATIONS),--annotations $($*_ANNOTATIONS)) $(QC_OPTIONS)
 
-$(OUT)/merged.h5ad: $(QC_H5AD)
+$(OUT)/merged.$(EXT): $(QC_FILES)
 	$(CELLWEAVE) merge $^ -o $@
 
-$(OUT)/hvg.h5ad: $(OUT)/merged.h5ad
+$(OUT)/hvg.$(EXT): $(OUT)/merged.$(EXT)
 	$(CELLWEAVE) hvg $< -o $@ --batch-key sample --n-top-genes $(N_TOP_GENES)
 
 # The uncorrected baseline: PCA on analytic Pearson residuals.
-$(OUT)/pca.h5ad: $(OUT)/hvg.h5ad
+$(OUT)/pca.$(EXT): $(OUT)/hvg.$(EXT)
 	$(CELLWEAVE) pca $< -o $@ --n-comps 30
 
-$(OUT)/model/model.h5: $(OUT)/pca.h5ad
+$(OUT)/model/model.h5: $(OUT)/pca.$(EXT)
 	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates --max-epochs $(MAX_EPOCHS) \
 	  $(if $(COVARIATE_KEYS),--covariate-keys $(COVARIATE_KEYS)) --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
 
-$(OUT)/embedded.h5ad: $(OUT)/model/model.h5 $(OUT)/pca.h5ad
-	$(CELLWEAVE) embed $(OUT)/model $(OUT)/pca.h5ad -o $@ --threads $(THREADS)
+$(OUT)/embedded.$(EXT): $(OUT)/model/model.h5 $(OUT)/pca.$(EXT)
+	$(CELLWEAVE) embed $(OUT)/model $(OUT)/pca.$(EXT) -o $@ --threads $(THREADS) $(EMBED_OPTIONS)
 
-$(OUT)/scored.h5ad: $(OUT)/model/model.h5 $(OUT)/embedded.h5ad
-	$(CELLWEAVE) score $(OUT)/model $(OUT)/embedded.h5ad -o $@ --threads $(THREADS) \
+$(OUT)/scored.$(EXT): $(OUT)/model/model.h5 $(OUT)/embedded.$(EXT)
+	$(CELLWEAVE) score $(OUT)/model $(OUT)/embedded.$(EXT) -o $@ --threads $(THREADS) \
 	  --tsv $(OUT)/anomaly.tsv --report $(OUT)/anomaly.html
 
 # Graph, clusters and layouts: a layout of the uncorrected embedding for comparison, then the
 # graph, Leiden clusters and layout of the corrected one.
-$(OUT)/graph_pca.h5ad: $(OUT)/scored.h5ad
+$(OUT)/graph_pca.$(EXT): $(OUT)/scored.$(EXT)
 	$(CELLWEAVE) neighbors $< -o $@ --use-rep X_pca --key-added pca --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
 
-$(OUT)/layout_pca.h5ad: $(OUT)/graph_pca.h5ad
+$(OUT)/layout_pca.$(EXT): $(OUT)/graph_pca.$(EXT)
 	$(CELLWEAVE) umap $< -o $@ --use-rep X_pca --neighbors-key pca --key-added X_umap_pca
 
-$(OUT)/graph.h5ad: $(OUT)/layout_pca.h5ad
+$(OUT)/graph.$(EXT): $(OUT)/layout_pca.$(EXT)
 	$(CELLWEAVE) neighbors $< -o $@ --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
 
-$(OUT)/clustered.h5ad: $(OUT)/graph.h5ad
+$(OUT)/clustered.$(EXT): $(OUT)/graph.$(EXT)
 	$(CELLWEAVE) cluster $< -o $@ --resolution $(RESOLUTION)
 
 # The final file: counts, obs (sample, QC, labels, clusters, anomaly columns), obsm X_pca,
-# X_cellweave, X_umap, X_umap_pca, obsp graph.
-$(OUT)/cellweave.h5ad: $(OUT)/clustered.h5ad
+# X_cellweave, X_umap, X_umap_pca, obsp graph (and with modalities, each one, their embeddings
+# and imputed protein; then cellweave.h5ad holds RNA with protein in obsm, as scvi-tools keeps it).
+$(OUT)/cellweave.$(EXT): $(OUT)/clustered.$(EXT)
 	$(CELLWEAVE) umap $< -o $@
 
-$(OUT)/metrics.json: $(OUT)/cellweave.h5ad
+ifeq ($(EXT),h5mu)
+$(OUT)/cellweave.h5ad: $(OUT)/cellweave.h5mu
+	$(CELLWEAVE) convert $< -o $@
+endif
+
+$(OUT)/metrics.json: $(OUT)/cellweave.$(EXT)
 	$(CELLWEAVE) evaluate $< -o $@ --html $(OUT)/metrics.html --batch-key sample $(if $(LABEL_KEY),--label-key $(LABEL_KEY)) \
 	  --embeddings X_pca X_cellweave --threads $(THREADS)
 
@@ -87,7 +98,7 @@ $(OUT)/X_cellweave.npy: $(OUT)/cellweave.h5ad
 $(OUT)/X_umap.tsv: $(OUT)/cellweave.h5ad
 	$(CELLWEAVE) export $< --obsm X_umap -o $@
 
-$(OUT)/report.html: $(OUT)/cellweave.h5ad $(OUT)/metrics.json
+$(OUT)/report.html: $(OUT)/cellweave.$(EXT) $(OUT)/cellweave.h5ad $(OUT)/metrics.json
 	$(CELLWEAVE) report $(OUT) -o $@
 
 .PHONY: pipeline

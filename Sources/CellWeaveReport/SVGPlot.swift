@@ -106,7 +106,12 @@ public struct SVGPlot {
         return frame(xRange: xl...max(xh, xl + 1), yRange: yl...max(yh, yl + 1)) { sx, sy in
             var s = ""
             for i in xs.indices {
-                let t = colour[i].isFinite ? min(colour[i] / cmax, 1) : 0
+                // A missing value (NaN: e.g. a cell without protein) is grey.
+                guard colour[i].isFinite else {
+                    s += "<circle cx=\"\(fmt(sx(xs[i])))\" cy=\"\(fmt(sy(ys[i])))\" r=\"1.6\" fill=\"#cccccc\"/>"
+                    continue
+                }
+                let t = min(colour[i] / cmax, 1)
                 let g = Int(200 * (1 - t)), r = Int(60 + 180 * t)
                 s += "<circle cx=\"\(fmt(sx(xs[i])))\" cy=\"\(fmt(sy(ys[i])))\" r=\"1.6\" fill=\"rgb(\(r),\(g),\(max(g - 40, 0)))\"/>"
             }

@@ -52,7 +52,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let adata = try Log.timed("reading \(input)") { try H5adReader.read(path: input) }
+        let adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
         let batches = try CovariateColumns.labels(adata, key: batchKey, file: input)
         let labels = try labelKey.map { try CovariateColumns.labels(adata, key: $0, file: input) }
         guard adata.nObs > 90 else { throw ValidationError("\(input): \(adata.nObs) cells; the metrics need more than 90 (LISI's neighbourhood)") }

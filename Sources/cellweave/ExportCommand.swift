@@ -23,7 +23,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let adata = try H5adReader.read(path: input)
+        let adata = try CountMatrixLoader.load(input)
         guard let name = obsm else {
             try TSVWriter.write(TSVWriter.encode(adata.obs), to: output)
             return
