@@ -21,7 +21,7 @@ struct EmbedCommand: ParsableCommand {
     @OptionGroup var counts: ModelCountsOptions
     @Flag(help: "Write decoded normalised expression with every cell set to --transform-batch as layer cellweave_corrected.")
     var correctedExpression = false
-    @Option(help: "Batch (category of the model's batch key) to decode every cell in, or 'all' to average over batches.")
+    @Option(help: "Batch (category of the model's batch key) to decode every cell in, 'all' to average over batches, or 'own' for each cell's own batch.")
     var transformBatch = "all"
     @Option(help: "Counts per cell of the corrected expression (scvi-tools' library_size).") var librarySize = 10_000.0
     @Option(help: "protein: add obsm protein_imputed (denoised protein, totalVI's normalised expression, for every cell) and protein_foreground_probability, decoded in --transform-batch.")
@@ -52,9 +52,11 @@ struct EmbedCommand: ParsableCommand {
             for (k, m) in modalities.enumerated() { products.append(("X_cellweave_\(m.kind.rawValue)", inference.posteriorMeans(modality: k + 1))) }
         }
         let batches = inputs.categories[0]
-        let targets: [Int32]
+        let targets: [Int32]?
         if transformBatch == "all" {
             targets = batches.indices.map(Int32.init)
+        } else if transformBatch == "own" {
+            targets = nil
         } else {
             guard let b = batches.firstIndex(of: transformBatch) else {
                 throw ModelError.unknownCategory(key: manifest.covariates[0].key, category: transformBatch, known: batches)

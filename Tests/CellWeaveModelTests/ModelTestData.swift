@@ -1,5 +1,6 @@
 import CellWeaveCore
 @testable import CellWeaveModel
+import Testing
 
 /// Small random count data and helpers shared by the model tests.
 enum ModelTestData {
@@ -23,6 +24,31 @@ enum ModelTestData {
         let b = SparseBatch<T>(covariateKeys: data.categoryCounts.count)
         b.gather(data, cells: 0..<data.cells)
         return b
+    }
+
+    /// Checks every parameter's gradient of the whole minibatch loss per cell (reconstruction +
+    /// klWeight * KL, the same random draws for every evaluation) against central differences;
+    /// returns the number of coordinates checked per parameter name.
+    static func checkGradients(_ model: VariationalAutoencoder<Double>, _ batch: ModelBatch<Double>, training: Bool,
+                               klWeight: Double = 0.7) -> [String: Int] {
+        let draws = SeededGenerator(seed: 9)
+        func loss() -> Double {
+            var g = draws
+            let l = model.step(batch, klWeight: klWeight, training: training, gradients: false, generator: &g)
+            return (l.reconstruction + klWeight * l.kl) / Double(l.cells)
+        }
+        var g = draws
+        model.step(batch, klWeight: klWeight, training: training, gradients: true, generator: &g)
+        var checked: [String: Int] = [:]
+        for p in model.parameters {
+            let analytic = p.gradient.array
+            for k in 0..<p.count {
+                let numeric = centralDifference(p.value, k, loss)
+                #expect(abs(analytic[k] - numeric) < 1e-5 * max(1, abs(numeric)), "\(p.name)[\(k)]: \(analytic[k]) vs \(numeric)")
+            }
+            checked[p.name] = p.count
+        }
+        return checked
     }
 
     /// Central difference of f at x in coordinate k of a buffer, restoring the value.

@@ -103,25 +103,9 @@ import Testing
         let model = VariationalAutoencoder<Double>(configuration: config, capacity: 8, threads: 2, seed: 5)
         let batch = model.makeBatch(covariateKeys: 2)
         batch.gather(data, cells: 0..<data.cells)
-        let draws = SeededGenerator(seed: 9), klWeight = 0.7
-        func loss() -> Double {
-            var g = draws
-            let l = model.step(batch, klWeight: klWeight, training: c.training, gradients: false, generator: &g)
-            return (l.reconstruction + klWeight * l.kl) / Double(l.cells)
-        }
-        var g = draws
-        model.step(batch, klWeight: klWeight, training: c.training, gradients: true, generator: &g)
-        var checked = 0, protein = 0
-        for p in model.parameters {
-            let analytic = p.gradient.array
-            for k in 0..<p.count {
-                let numeric = ModelTestData.centralDifference(p.value, k, loss)
-                #expect(abs(analytic[k] - numeric) < 1e-5 * max(1, abs(numeric)), "\(p.name)[\(k)]: \(analytic[k]) vs \(numeric)")
-                checked += 1
-                if p.name.hasPrefix("protein.") { protein += 1 }
-            }
-        }
-        #expect(protein > 200 && checked > 500)
+        let checked = ModelTestData.checkGradients(model, batch, training: c.training)
+        let protein = checked.filter { $0.key.hasPrefix("protein.") }.values.reduce(0, +)
+        #expect(protein > 200 && checked.values.reduce(0, +) > 500)
     }
 
     /// The protein decoder's log-likelihood is the totalVI mixture of two NB components with the

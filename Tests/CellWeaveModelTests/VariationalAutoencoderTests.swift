@@ -34,7 +34,6 @@ import Testing
     @Test(arguments: cases)
     func gradientsMatchFiniteDifferences(_ c: Case) {
         let data = ModelTestData.data(cells: 7, genes: 6, categoryCounts: [3, 2], seed: 11)
-        let batch = ModelTestData.batch(data, Double.self)
         var config = ModelConfiguration(genes: 6, categoryCounts: [3, 2])
         config.latent = 3
         config.hidden = 5
@@ -46,23 +45,9 @@ import Testing
         config.dropoutRate = 0.2
         let model = VariationalAutoencoder<Double>(configuration: config, capacity: 8, threads: 2, seed: 5)
         model.encoder.layers[0].linear.denseInputAbove = c.denseInput ? 0 : 2
-        let draws = SeededGenerator(seed: 9), klWeight = 0.7
-        func loss() -> Double {
-            var g = draws
-            let l = model.step(batch, klWeight: klWeight, training: c.training, gradients: false, generator: &g)
-            return (l.reconstruction + klWeight * l.kl) / Double(l.cells)
-        }
-        var g = draws
-        model.step(batch, klWeight: klWeight, training: c.training, gradients: true, generator: &g)
-        var checked = 0
-        for p in model.parameters {
-            let analytic = p.gradient.array
-            for k in 0..<p.count {
-                let numeric = ModelTestData.centralDifference(p.value, k, loss)
-                #expect(abs(analytic[k] - numeric) < 1e-5 * max(1, abs(numeric)), "\(p.name)[\(k)]: \(analytic[k]) vs \(numeric)")
-                checked += 1
-            }
-        }
+        let batch = model.makeBatch(covariateKeys: 2)
+        batch.gather(data, cells: 0..<data.cells)
+        let checked = ModelTestData.checkGradients(model, batch, training: c.training).values.reduce(0, +)
         #expect(checked > 250)
     }
 

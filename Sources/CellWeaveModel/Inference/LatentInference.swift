@@ -32,24 +32,28 @@ public struct LatentInference {
         return out
     }
 
-    /// Covariate codes of the cells of `range` with the first covariate (the batch) set to `b`.
-    private func codes(_ range: Range<Int>, batch b: Int32, into codes: inout [Int32]) {
+    /// Covariate codes of the cells of `range` with the first covariate (the batch) set to `b`
+    /// (nil: each cell's own).
+    private func codes(_ range: Range<Int>, batch b: Int32?, into codes: inout [Int32]) {
         let keys = data.categoryCounts.count
         for (i, c) in range.enumerated() {
-            for k in 0..<keys { codes[i * keys + k] = k == 0 ? b : data.categoryCodes[k][c] }
+            for k in 0..<keys { codes[i * keys + k] = k == 0 ? b ?? data.categoryCodes[0][c] : data.categoryCodes[k][c] }
         }
     }
 
+    /// The batches decoded in turn: the given ones, or each cell's own (nil).
+    private func targets(_ batches: [Int32]?) -> [Int32?] { batches.map { $0.map(Optional.some) } ?? [nil] }
+
     /// cells x genes expression decoded from `latent` (rows of posterior means) with the first
-    /// covariate (the batch) set to each of `batches` in turn and averaged; the other covariates
-    /// stay the cell's own. Scaled to `librarySize` counts per cell.
-    public func correctedExpression(_ latent: DenseMatrix, batches: [Int32], librarySize: Float) -> DenseMatrix {
+    /// covariate (the batch) set to each of `batches` in turn and averaged (nil: each cell's own
+    /// batch); the other covariates stay the cell's own. Scaled to `librarySize` counts per cell.
+    public func correctedExpression(_ latent: DenseMatrix, batches: [Int32]?, librarySize: Float) -> DenseMatrix {
         let g = model.configuration.genes, d = model.configuration.latent, keys = data.categoryCounts.count
         var out = DenseMatrix(rows: data.cells, cols: g)
-        let weight = librarySize / Float(max(batches.count, 1))
+        let targets = targets(batches), weight = librarySize / Float(targets.count)
         var codes = [Int32](repeating: 0, count: model.capacity * keys)
         for range in chunks {
-            for b in batches {
+            for b in targets {
                 self.codes(range, batch: b, into: &codes)
                 latent.values.withUnsafeBufferPointer { z in
                     codes.withUnsafeBufferPointer { model.decodeProportions(z.baseAddress! + range.lowerBound * d, rows: range.count,
@@ -63,17 +67,18 @@ public struct LatentInference {
 
     /// Denoised protein (totalVI's normalised protein expression: the foreground mean times the
     /// probability of foreground) and that probability, cells x proteins, decoded from `latent`
-    /// with the batch set to each of `batches` in turn and averaged; for every cell, measured or not.
-    public func imputedProtein(_ latent: DenseMatrix, batches: [Int32]) -> (expression: DenseMatrix, foregroundProbability: DenseMatrix)? {
+    /// with the batch set to each of `batches` in turn and averaged (nil: each cell's own); for
+    /// every cell, measured or not.
+    public func imputedProtein(_ latent: DenseMatrix, batches: [Int32]?) -> (expression: DenseMatrix, foregroundProbability: DenseMatrix)? {
         guard let decoder = model.extras.lazy.compactMap({ $0.decoder.protein }).first else { return nil }
         let p = decoder.features, d = model.configuration.latent, keys = data.categoryCounts.count
         var expression = DenseMatrix(rows: data.cells, cols: p), probability = DenseMatrix(rows: data.cells, cols: p)
-        let weight = 1 / Float(max(batches.count, 1))
+        let targets = targets(batches), weight = 1 / Float(targets.count)
         var codes = [Int32](repeating: 0, count: model.capacity * keys)
         let rowExpression = Buffer<Float>(count: model.capacity * p), rowProbability = Buffer<Float>(count: model.capacity * p)
         var unused = SeededGenerator(seed: 0)
         for range in chunks {
-            for b in batches {
+            for b in targets {
                 self.codes(range, batch: b, into: &codes)
                 latent.values.withUnsafeBufferPointer { z in
                     codes.withUnsafeBufferPointer {
