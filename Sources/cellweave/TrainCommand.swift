@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Cells per minibatch.") var batchSize = 128
     @Option(help: "Latent dimensions.") var nLatent = 10
     @Option(help: "Units per hidden layer.") var nHidden = 128
-    @Option(help: "Hidden layers in the encoder and in the decoder.") var nLayers = 1
+    @Option(help: "Hidden layers in the encoder and in the decoder (scVI: 1; two integrate better here, BENCHMARKS.md).") var nLayers = 2
     @Option(help: "Dropout rate after the encoder's hidden layers.") var dropoutRate = 0.1
     @Option(help: "Count likelihood: nb, zinb or poisson.") var geneLikelihood: CountLikelihood = .nb
     @Option(help: "Inverse dispersion per gene, or per gene and batch (gene-batch).") var dispersion: DispersionKind = .gene
@@ -38,7 +38,8 @@ struct TrainCommand: ParsableCommand {
     var covariatesInOutput = true
     @Option(help: "Adam learning rate.") var lr = 1e-3
     @Option(help: "Adam weight decay (L2).") var weightDecay = 1e-6
-    @Option(help: "Epochs over which the KL weight rises from 0 to 1.") var nEpochsKlWarmup = 400
+    @Option(help: "Epochs over which the KL weight rises from 0 to 1 (default: a quarter of --max-epochs; on --resume, the checkpoint's).")
+    var nEpochsKlWarmup: Int?
     @Option(help: "Fraction of cells trained on; the rest give the validation ELBO.") var trainSize = 0.9
     @Flag(inversion: .prefixedNo, help: "Stop when the validation ELBO has not improved for --early-stopping-patience epochs.")
     var earlyStopping = false
@@ -57,6 +58,7 @@ struct TrainCommand: ParsableCommand {
         guard dropoutRate >= 0, dropoutRate < 1 else { throw ValidationError("--dropout-rate must be in [0, 1).") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1.") }
+        if let nEpochsKlWarmup, nEpochsKlWarmup < 0 { throw ValidationError("--n-epochs-kl-warmup must be at least 0.") }
     }
 
     func run() throws {
@@ -102,7 +104,6 @@ struct TrainCommand: ParsableCommand {
         options.batchSize = batchSize
         options.learningRate = lr
         options.weightDecay = weightDecay
-        options.klWarmupEpochs = nEpochsKlWarmup
         options.trainFraction = trainSize
         options.earlyStopping = earlyStopping
         options.earlyStoppingPatience = earlyStoppingPatience
@@ -112,9 +113,12 @@ struct TrainCommand: ParsableCommand {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
 
         let directory = ModelDirectory(path: output)
+        let checkpoint = resume ? try directory.loadCheckpoint() : nil
+        // The warm-up belongs to the run: a resumed run keeps its own unless told otherwise.
+        options.klWarmupEpochs = nEpochsKlWarmup ?? checkpoint?.state.options.klWarmupEpochs ?? options.klWarmupEpochs
         let trainer = try Trainer(data: data, configuration: config, options: options)
-        if resume {
-            try trainer.restore(try directory.loadCheckpoint())
+        if let checkpoint {
+            try trainer.restore(checkpoint)
             Log.info("resuming after epoch \(trainer.completedEpochs) of \(options.maxEpochs)")
         }
         try directory.create()
@@ -135,7 +139,7 @@ struct TrainCommand: ParsableCommand {
             ("genes", "\(counts.cols)"), ("covariates", keys.joined(separator: ", ")),
             ("architecture", "\(nLayers) x \(nHidden) hidden, \(nLatent) latent, \(normalization.rawValue) norm, dropout \(dropoutRate)"),
             ("likelihood", "\(geneLikelihood.rawValue), dispersion \(dispersion.rawValue)"),
-            ("optimiser", "Adam lr \(lr), weight decay \(weightDecay), batch \(batchSize), KL warm-up \(nEpochsKlWarmup) epochs"),
+            ("optimiser", "Adam lr \(lr), weight decay \(weightDecay), batch \(batchSize), KL warm-up \(options.klWarmupEpochs) epochs"),
             ("seed / threads", "\(seed) / \(threads)"),
         ]
         let report = TrainingReport(title: "CellWeave training: \((output as NSString).lastPathComponent)", settings: settings,

@@ -1,4 +1,5 @@
-/// The architecture of the conditional VAE, stored with a trained model. Defaults are scVI's.
+/// The architecture of the conditional VAE, stored with a trained model. Defaults are scVI's;
+/// `cellweave train` chooses two layers (BENCHMARKS.md, "Training defaults").
 public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var genes: Int
     /// Categories of each categorical covariate key, the batch key first.

@@ -1,4 +1,5 @@
-/// How to train; names and defaults follow scvi-tools where it has them.
+/// How to train; names follow scvi-tools, and so do the defaults except the KL warm-up
+/// (BENCHMARKS.md, "Training defaults", has the evidence).
 public struct TrainingOptions: Codable, Sendable, Equatable {
     public var maxEpochs: Int
     public var batchSize = 128
@@ -11,14 +12,24 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var earlyStopping = false
     public var earlyStoppingPatience = 45
     public var earlyStoppingMinDelta = 0.0
-    /// The KL weight rises linearly from 0 over these epochs (scvi-tools' n_epochs_kl_warmup).
-    public var klWarmupEpochs = 400
+    /// The KL weight rises linearly from 0 over these epochs (scvi-tools' n_epochs_kl_warmup);
+    /// by default a quarter of the run, so that every run ends on the full ELBO.
+    public var klWarmupEpochs: Int
     /// Clip the global gradient norm to this value when set.
     public var gradientClipNorm: Double? = nil
     public var seed: UInt64 = 0
     public var threads = 1
 
-    public init(maxEpochs: Int) { self.maxEpochs = maxEpochs }
+    public init(maxEpochs: Int) {
+        self.maxEpochs = maxEpochs
+        klWarmupEpochs = Self.defaultKLWarmupEpochs(maxEpochs: maxEpochs)
+    }
+
+    /// A quarter of the epochs: scvi-tools' fixed 400 leaves a 100-epoch run at KL weight 0.25,
+    /// its batches still apart.
+    public static func defaultKLWarmupEpochs(maxEpochs: Int) -> Int {
+        max(1, Int((Double(maxEpochs) * 0.25).rounded()))
+    }
 
     /// scvi-tools' default: min(round(20000 / cells * 400), 400).
     public static func defaultMaxEpochs(cells: Int) -> Int {
