@@ -81,6 +81,7 @@ struct ScoreCommand: ParsableCommand {
         }
 
         let (queryScores, referenceScores): ([AnomalyScorer.CellScore], [AnomalyScorer.CellScore])
+        var referenceRNAAlone: [AnomalyScorer.CellScore]?
         switch method {
         case .model:
             let vae = try mapping.model(manifest, tensors: tensors, categories: set.categories, data: set.data, capacity: 1024, threads: threads)
@@ -91,6 +92,7 @@ struct ScoreCommand: ParsableCommand {
             (queryScores, referenceScores) = Log.timed("scoring \(set.queryRows.count) + \(set.referenceRows.count) reference cells") {
                 (scorer.score(set.queryRows), scorer.score(set.referenceRows))
             }
+            if manifest.modalities != nil { referenceRNAAlone = scorer.score(set.referenceRows, rnaAlone: true) }
         case .analytic:
             // Each file's residuals from its own totals, as scanpy computes them per dataset.
             let q = try analyticScores(query.counts, rows: set.queryRows)
@@ -98,7 +100,7 @@ struct ScoreCommand: ParsableCommand {
             (queryScores, referenceScores) = (q, r ?? set.referenceRows.map { q[$0] })
         }
 
-        let calibration = try ModalityCalibration(reference: referenceScores, alpha: alpha)
+        let calibration = try ModalityCalibration(reference: referenceScores, rnaAlone: referenceRNAAlone, alpha: alpha)
         let calibrated = queryScores.map(calibration.calibrate)
         let scores = calibrated.map(\.score), p = calibrated.map(\.pValue), q = AnomalyCalibration.benjaminiHochberg(p)
         let flags = q.map { $0 <= alpha }, flagged = flags.filter { $0 }.count

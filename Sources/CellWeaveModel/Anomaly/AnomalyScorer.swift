@@ -39,8 +39,10 @@ public struct AnomalyScorer {
         }
     }
 
-    /// One summary per cell of `cells` (default: all), in order.
-    public func score(_ cells: [Int]? = nil) -> [CellScore] {
+    /// One summary per cell of `cells` (default: all), in order. `rnaAlone` scores every cell as
+    /// if it had RNA only (its RNA expert's posterior, no protein residuals): how a reference cell
+    /// with protein is made comparable with query cells that lack it.
+    public func score(_ cells: [Int]? = nil, rnaAlone: Bool = false) -> [CellScore] {
         var out: [CellScore] = []
         let weighted = statistic == .weightedMeanSquared, squared = statistic == .meanSquared || weighted
         let limit = clip ?? .infinity
@@ -49,7 +51,7 @@ public struct AnomalyScorer {
             if squared { for j in residuals.indices { let r = min(abs(residuals[j]), limit); perFeature[j] = r * r } }
             return residuals.withUnsafeBufferPointer { ResidualSummary(residuals: $0, statistic: perFeature, weights: weighted ? weights : nil, top: topGenes) }
         }
-        forEachResidualRow(cells ?? Array(0..<data.cells)) { rna, protein in
+        forEachResidualRow(cells ?? Array(0..<data.cells), rnaAlone: rnaAlone) { rna, protein in
             let p = protein.map { summary($0.residuals, &$0.perFeature, $0.weights) }
             out.append(CellScore(rna: summary(rna.residuals, &rna.perFeature, rna.weights), protein: squared ? p : nil))
         }
@@ -64,19 +66,19 @@ public struct AnomalyScorer {
     }
 
     /// Calls body(RNA row, protein row or nil) for each cell in order; the rows are reused.
-    private func forEachResidualRow(_ selected: [Int], _ body: (Row, Row?) -> Void) {
+    private func forEachResidualRow(_ selected: [Int], rnaAlone: Bool, _ body: (Row, Row?) -> Void) {
         let c = model.configuration, g = c.genes, d = c.latent, keys = data.categoryCounts.count
         let batch = model.makeBatch(covariateKeys: keys)
         let latent = Buffer<Float>(count: model.capacity * d)
         let rna = Row(g)
-        let proteinDecoder = model.extras.lazy.compactMap { $0.decoder.protein }.first
+        let proteinDecoder = rnaAlone ? nil : model.extras.lazy.compactMap { $0.decoder.protein }.first
         let proteinIndex = model.extras.firstIndex { $0.decoder.protein != nil }
         let protein = proteinDecoder.map { Row($0.features) }
         let logTheta = model.logTheta?.value
         for start in stride(from: 0, to: selected.count, by: model.capacity) {
             let chunk = selected[start..<min(start + model.capacity, selected.count)]
             batch.gather(data, cells: chunk, decoders: false)
-            model.posteriorMeans(batch, into: latent.pointer)
+            model.posteriorMeans(batch, modality: rnaAlone ? 0 : nil, into: latent.pointer)
             let rows = batch.rna
             rows.categories.withUnsafeBufferPointer {
                 model.decodeProportions(latent.pointer, rows: chunk.count, categories: keys > 0 ? $0.baseAddress : nil, keys: keys)

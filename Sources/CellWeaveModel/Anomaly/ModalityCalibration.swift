@@ -1,14 +1,17 @@
 /// Calibration of scores that use every modality a cell has: a cell with protein is calibrated
 /// against the reference cells with protein (its score over genes and proteins); a cell without,
 /// or every cell when too few reference cells have protein, against every reference cell's score
-/// over genes alone. A missing modality never counts, and each score is compared with scores of
-/// the same kind.
+/// over genes alone, each reference cell placed by its RNA alone as such a cell is (a posterior
+/// that saw protein fits the genes better, and would make the RNA-only p-values too small).
+/// A missing modality never counts, and each score is compared with scores of the same kind.
 public struct ModalityCalibration: Sendable {
     public let rna: AnomalyCalibration
     public let withProtein: AnomalyCalibration?
 
-    public init(reference: [AnomalyScorer.CellScore], alpha: Double) throws {
-        rna = try AnomalyCalibration(reference: reference.map(\.rna.score), alpha: alpha)
+    /// `rnaAlone`: the same reference cells scored with `rnaAlone` (default: `reference`, right
+    /// for a model of RNA only).
+    public init(reference: [AnomalyScorer.CellScore], rnaAlone: [AnomalyScorer.CellScore]? = nil, alpha: Double) throws {
+        rna = try AnomalyCalibration(reference: (rnaAlone ?? reference).map(\.rna.score), alpha: alpha)
         let combined = reference.filter { $0.protein != nil }.map(\.combined)
         withProtein = try? AnomalyCalibration(reference: combined, alpha: alpha)
     }
