@@ -9,7 +9,7 @@
 #   <name>_ANNOTATIONS  optional per-cell annotations (.tsv: barcode, then columns)
 #   QC_OPTIONS     extra options of cellweave qc (thresholds)
 #   COVARIATE_KEYS obs columns of further categorical covariates of the model (e.g. donor)
-#   N_TOP_GENES, MAX_EPOCHS, TRAIN_OPTIONS, N_NEIGHBORS, RESOLUTION
+#   N_TOP_GENES, MAX_EPOCHS (empty: train's default), TRAIN_OPTIONS, N_NEIGHBORS, RESOLUTION
 #   LABEL_KEY      obs column of cell-type labels for evaluate (empty: batch metrics only)
 #   EXT            the stages' file format: h5ad (RNA; protein rides in obsm) or h5mu (every modality
 #                  as its own; the run also writes cellweave.h5ad)
@@ -18,7 +18,7 @@
 
 CELLWEAVE ?= .build/release/cellweave
 N_TOP_GENES ?= 2000
-MAX_EPOCHS ?= 400
+MAX_EPOCHS ?=
 N_NEIGHBORS ?= 15
 RESOLUTION ?= 1.0
 THREADS ?= 2
@@ -51,7 +51,7 @@ $(OUT)/pca.$(EXT): $(OUT)/hvg.$(EXT)
 	$(CELLWEAVE) pca $< -o $@ --n-comps 30
 
 $(OUT)/model/model.h5: $(OUT)/pca.$(EXT)
-	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates --max-epochs $(MAX_EPOCHS) \
+	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates $(if $(MAX_EPOCHS),--max-epochs $(MAX_EPOCHS)) \
 	  $(if $(COVARIATE_KEYS),--covariate-keys $(COVARIATE_KEYS)) --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
 
 $(OUT)/embedded.$(EXT): $(OUT)/model/model.h5 $(OUT)/pca.$(EXT)

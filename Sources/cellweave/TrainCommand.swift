@@ -22,7 +22,8 @@ struct TrainCommand: ParsableCommand {
     var covariateKeys: [String] = []
     @Flag(help: "Train on the genes marked in var highly_variable only.") var hvgOnly = false
 
-    @Option(help: "Epochs (default as scvi-tools: min(round(20000 / cells * 400), 400)).") var maxEpochs: Int?
+    @Option(help: "Epochs (default: min(round(20000 / cells * 100), 100) for RNA, scvi-tools' min(round(20000 / cells * 400), 400) with protein).")
+    var maxEpochs: Int?
     @Option(help: "Cells per minibatch.") var batchSize = 128
     @Option(help: "Latent dimensions.") var nLatent = 10
     @Option(help: "Units per hidden layer.") var nHidden = 128
@@ -36,7 +37,7 @@ struct TrainCommand: ParsableCommand {
     var crossModal = true
     @Flag(inversion: .prefixedNo, help: "Inject the covariates into the decoder's output layer too (a per-gene batch offset; scVI: no).")
     var covariatesInOutput = true
-    @Option(help: "Adam learning rate.") var lr = 1e-3
+    @Option(help: "Adam learning rate (scVI: 1e-3, totalVI: 4e-3).") var lr = 2e-3
     @Option(help: "Adam weight decay (L2).") var weightDecay = 1e-6
     @Option(help: "Epochs over which the KL weight rises from 0 to 1 (default: a quarter of --max-epochs; on --resume, the checkpoint's).")
     var nEpochsKlWarmup: Int?
@@ -100,7 +101,7 @@ struct TrainCommand: ParsableCommand {
             config.modalities = modalities.map { ModalityConfiguration(kind: $0.modality.kind, features: $0.modality.data.nVars) }
             config.crossModalReconstruction = crossModal
         }
-        var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: counts.rows))
+        var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: counts.rows, modalities: 1 + modalities.count))
         options.batchSize = batchSize
         options.learningRate = lr
         options.weightDecay = weightDecay

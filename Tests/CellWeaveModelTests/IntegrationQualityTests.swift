@@ -19,11 +19,12 @@ import Testing
             Issue.record("simulated obs lacks cell_type or batch"); return
         }
         let data = TrainingData(counts: counts, codes: [batches.codes.map(Int32.init)], categoryCounts: [batches.labels.count])
-        var options = TrainingOptions(maxEpochs: 250)
-        options.klWarmupEpochs = 50
+        // cellweave train's defaults: its epochs, warm-up and learning rate, two layers.
+        var options = TrainingOptions(maxEpochs: TrainingOptions.defaultMaxEpochs(cells: counts.rows))
         options.threads = 2
-        let trainer = try Trainer(data: data, configuration: ModelConfiguration(genes: counts.cols, categoryCounts: [batches.labels.count]),
-                                  options: options)
+        var configuration = ModelConfiguration(genes: counts.cols, categoryCounts: [batches.labels.count])
+        configuration.layers = 2
+        let trainer = try Trainer(data: data, configuration: configuration, options: options)
         try trainer.train()
         let latent = LatentInference(model: trainer.model, data: data).posteriorMeans()
         let typeSilhouette = Silhouette.score(latent, labels: types.codes)
