@@ -19,9 +19,9 @@ its own PCR comparison is 0). Reported: every raw metric and the Benchmarker's a
 (Batch correction, Bio conservation, Total = 0.4 batch + 0.6 bio), unscaled; plus
 silhouette_batch, which the Benchmarker no longer runs by default, and k-means NMI/ARI with 10
 starts (the Benchmarker's k-means has one start and is a lottery when batches are still apart).
-Neither extra enters the aggregates. scvi-tools warms its KL weight up over 400 epochs by default,
-and CellWeave copies that default, so runs much shorter than 400 epochs leave both barely
-regularised and the batches apart (--scvi-kl-warmup-epochs changes scvi's side only).
+Neither extra enters the aggregates. Both tools warm the KL weight up over the same number of epochs
+(--kl-warmup-epochs, default scvi-tools' 400) and train at scVI's learning rate 1e-3 (CellWeave's own
+defaults differ, see bench_defaults.py), so that the comparison stays model against model.
 
 CellWeave is optional: with --cellweave PATH (or $CELLWEAVE), its part runs only when
 `PATH train --help` succeeds and describes `train`; otherwise the JSON says why it was skipped.
@@ -60,9 +60,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="CPU threads for both trainers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pca-comps", type=int, default=50, help="components of the uncorrected PCA baseline")
-    p.add_argument("--scvi-kl-warmup-epochs", type=int, default=None,
-                   help="scvi-tools' n_epochs_kl_warmup (default: its own, 400); the KL weight rises "
-                   "linearly from 0 to 1 over these epochs, so a short run ends barely regularised")
+    p.add_argument("--kl-warmup-epochs", type=int, default=400,
+                   help="both tools' KL warm-up (scvi-tools' n_epochs_kl_warmup; default its own, 400)")
     p.add_argument("--keep-tmp", action="store_true", help="keep CellWeave's model and embedding directory")
     a = p.parse_args()
     if a.speed_data is None and a.quality_data is None:
@@ -190,6 +189,7 @@ def cellweave_train(exe: str, data: Path, model_dir: Path, epochs: int, log: Pat
         exe, "train", str(data), "--batch-key", "batch", "-o", str(model_dir),
         "--max-epochs", str(epochs), "--batch-size", str(batch_size), "--n-latent", str(N_LATENT),
         "--n-hidden", str(N_HIDDEN), "--n-layers", str(N_LAYERS), "--seed", str(ARGS.seed),
+        "--n-epochs-kl-warmup", str(ARGS.kl_warmup_epochs), "--lr", "1e-3",  # scVI's, as its warm-up
         "--no-covariates-in-output",  # scVI's decoder: covariates in the hidden layers only
         "--threads", str(ARGS.threads),
     ]
@@ -229,7 +229,7 @@ def scvi_model(adata: ad.AnnData) -> "scvi.model.SCVI":
 
 def scvi_train(model, epochs: int) -> dict:
     timer = EpochTimer()
-    plan = {} if ARGS.scvi_kl_warmup_epochs is None else {"n_epochs_kl_warmup": ARGS.scvi_kl_warmup_epochs}
+    plan = {"n_epochs_kl_warmup": ARGS.kl_warmup_epochs}
     t = time.perf_counter()
     model.train(
         max_epochs=epochs, batch_size=BATCH_SIZE, accelerator="cpu", devices=1,
