@@ -51,7 +51,7 @@ $(OUT)/pca.$(EXT): $(OUT)/hvg.$(EXT)
 	$(CELLWEAVE) pca $< -o $@ --n-comps 30
 
 $(OUT)/model/model.h5: $(OUT)/pca.$(EXT)
-	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates $(if $(MAX_EPOCHS),--max-epochs $(MAX_EPOCHS)) \
+	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates $(if $(strip $(MAX_EPOCHS)),--max-epochs $(strip $(MAX_EPOCHS))) \
 	  $(if $(COVARIATE_KEYS),--covariate-keys $(COVARIATE_KEYS)) --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
 
 $(OUT)/embedded.$(EXT): $(OUT)/model/model.h5 $(OUT)/pca.$(EXT)
