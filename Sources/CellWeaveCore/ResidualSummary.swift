@@ -8,12 +8,6 @@ public struct ResidualSummary: Sendable, Equatable {
     public var weight: Double
     public var topGenes: [(gene: Int, residual: Float)]
 
-    public init(score: Double, weight: Double = 1, topGenes: [(gene: Int, residual: Float)]) {
-        self.score = score
-        self.weight = weight
-        self.topGenes = topGenes
-    }
-
     /// Mean of `statistic` (default: the squared residuals) over the genes, weighted by `weights`
     /// when given, and the `top` largest |residual| (ties by gene index).
     public init(residuals: UnsafeBufferPointer<Double>, statistic: [Double]? = nil, weights: [Double]? = nil, top: Int) {
@@ -41,6 +35,6 @@ public struct ResidualSummary: Sendable, Equatable {
     }
 
     public static func == (a: ResidualSummary, b: ResidualSummary) -> Bool {
-        a.score == b.score && a.topGenes.map(\.gene) == b.topGenes.map(\.gene) && a.topGenes.map(\.residual) == b.topGenes.map(\.residual)
+        a.score == b.score && a.weight == b.weight && a.topGenes.map(\.gene) == b.topGenes.map(\.gene) && a.topGenes.map(\.residual) == b.topGenes.map(\.residual)
     }
 }

@@ -107,13 +107,15 @@ public struct SVGPlot {
             var s = ""
             for i in xs.indices {
                 // A missing value (NaN: e.g. a cell without protein) is grey.
-                guard colour[i].isFinite else {
-                    s += "<circle cx=\"\(fmt(sx(xs[i])))\" cy=\"\(fmt(sy(ys[i])))\" r=\"1.6\" fill=\"#cccccc\"/>"
-                    continue
+                let fill: String
+                if colour[i].isFinite {
+                    let t = min(colour[i] / cmax, 1)
+                    let g = Int(200 * (1 - t)), r = Int(60 + 180 * t)
+                    fill = "rgb(\(r),\(g),\(max(g - 40, 0)))"
+                } else {
+                    fill = "#cccccc"
                 }
-                let t = min(colour[i] / cmax, 1)
-                let g = Int(200 * (1 - t)), r = Int(60 + 180 * t)
-                s += "<circle cx=\"\(fmt(sx(xs[i])))\" cy=\"\(fmt(sy(ys[i])))\" r=\"1.6\" fill=\"rgb(\(r),\(g),\(max(g - 40, 0)))\"/>"
+                s += "<circle cx=\"\(fmt(sx(xs[i])))\" cy=\"\(fmt(sy(ys[i])))\" r=\"1.6\" fill=\"\(fill)\"/>"
             }
             return s
         }

@@ -47,7 +47,7 @@ extension CountSimulator {
             }
         }
         // Protein-only types differ from their RNA twins in the panel: give each a protein of its own.
-        for k in 0..<min(proteinOnlyTypes, cellTypes / 2) {
+        for k in 0..<twinnedTypes {
             let t = cellTypes - 1 - k, j = (2 * k) % p, other = (2 * k + 1) % p
             fold[t][j] = Double.exp(protein.logFold.location)
             fold[k][j] = 0

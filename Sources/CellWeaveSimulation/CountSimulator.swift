@@ -33,6 +33,8 @@ public struct CountSimulator: Sendable {
     /// The last this many cell types share the RNA profile of the first ones: they differ in
     /// protein only (with a panel that says so), so RNA alone cannot separate them.
     public var proteinOnlyTypes = 0
+    /// The protein-only types there can be: each needs an RNA twin among the first half.
+    var twinnedTypes: Int { min(proteinOnlyTypes, cellTypes / 2) }
     /// The antibody panel of `simulateCITEseq` (none by default).
     public var protein = ProteinPanel()
 
@@ -51,7 +53,7 @@ public struct CountSimulator: Sendable {
                 isDE[g] = true
             }
         }
-        for k in 0..<min(proteinOnlyTypes, cellTypes / 2) { typeEffects[cellTypes - 1 - k] = typeEffects[k] }
+        for k in 0..<twinnedTypes { typeEffects[cellTypes - 1 - k] = typeEffects[k] }
         let batchEffects = (0..<batches).map { _ in (0..<genes).map { _ in batchEffect * rng.nextGaussian() } }
         // Expression proportions per (type, batch) group.
         var proportions: [[Double]] = []

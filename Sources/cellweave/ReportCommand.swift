@@ -51,7 +51,7 @@ struct ReportCommand: ParsableCommand {
         }
 
         let protein = loaded.whole?.modality(.protein)
-        if let protein { colourings += try proteinColourings(protein, imputed: adata, cells: adata.nObs) }
+        if let protein { colourings += try proteinColourings(protein, imputed: adata, file: final) }
 
         let metrics = try? JSONDecoder().decode(EvaluateCommand.Document.self, from: Data(contentsOf: URL(fileURLWithPath: runDirectory + "/metrics.json")))
         var summary: [(name: String, value: String)] = [("cells", "\(adata.nObs)"), ("genes", "\(adata.nVars)"), ("samples", samples.joined(separator: ", "))]
@@ -67,14 +67,15 @@ struct ReportCommand: ParsableCommand {
 
     /// The three most variable proteins, log1p of the measured counts (grey where a cell has none)
     /// and of the imputed expression (obsm protein_imputed) when the run imputed it.
-    func proteinColourings(_ protein: Modality, imputed adata: AnnData, cells: Int) throws -> [(name: String, colouring: RunReport.Colouring)] {
+    func proteinColourings(_ protein: Modality, imputed adata: AnnData, file: String) throws -> [(name: String, colouring: RunReport.Colouring)] {
         let x = protein.data.x.toCSR().toDense(), p = protein.data.nVars, n = protein.cells.count
         guard n > 1 else { return [] }
         let variances = (0..<p).map { j -> Double in
             let v = (0..<n).map { Double.log(1 + Double(x[$0, j])) }, mean = v.reduce(0, +) / Double(n)
             return v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
         }
-        let imputed = adata.obsm.first { $0.name == "protein_imputed" }.map { $0.matrix.toCSR().toDense() }
+        let cells = adata.nObs
+        let imputed = adata.obsm.contains { $0.name == "protein_imputed" } ? try EmbeddingOption.embedding("protein_imputed", of: adata, file: file) : nil
         var out: [(name: String, colouring: RunReport.Colouring)] = []
         for j in (0..<p).sorted(by: { variances[$0] > variances[$1] }).prefix(3) {
             let name = protein.data.varTable.index[j]

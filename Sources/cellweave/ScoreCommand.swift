@@ -92,7 +92,7 @@ struct ScoreCommand: ParsableCommand {
             (queryScores, referenceScores) = Log.timed("scoring \(set.queryRows.count) + \(set.referenceRows.count) reference cells") {
                 (scorer.score(set.queryRows), scorer.score(set.referenceRows))
             }
-            if manifest.modalities != nil { referenceRNAAlone = scorer.score(set.referenceRows, rnaAlone: true) }
+            referenceRNAAlone = scorer.rnaAlone(referenceScores, of: set.referenceRows)
         case .analytic:
             // Each file's residuals from its own totals, as scanpy computes them per dataset.
             let q = try analyticScores(query.counts, rows: set.queryRows)

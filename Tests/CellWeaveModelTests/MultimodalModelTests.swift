@@ -133,7 +133,7 @@ import Testing
             var expected = 0.0
             for j in 0..<4 {
                 let o = i * 4 + j, theta = Double.exp(decoder.logTheta.value[j])
-                let beta = ProteinDecoder<Double>.softplus(decoder.scalePreactivation[o]) + 1e-8
+                let beta = CountLikelihood.softplus(decoder.scalePreactivation[o]) + 1e-8
                 let background = Double.exp(decoder.alpha[o] + beta * noise[o])
                 let foreground = background * (max(decoder.foregroundPreactivation[o], 0) + 1 + 1e-8)
                 let pi = 1 / (1 + Double.exp(-decoder.mixingLogits[o]))

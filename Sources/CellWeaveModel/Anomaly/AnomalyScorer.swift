@@ -40,8 +40,7 @@ public struct AnomalyScorer {
     }
 
     /// One summary per cell of `cells` (default: all), in order. `rnaAlone` scores every cell as
-    /// if it had RNA only (its RNA expert's posterior, no protein residuals): how a reference cell
-    /// with protein is made comparable with query cells that lack it.
+    /// if it had RNA only (its RNA expert's posterior, no protein residuals).
     public func score(_ cells: [Int]? = nil, rnaAlone: Bool = false) -> [CellScore] {
         var out: [CellScore] = []
         let weighted = statistic == .weightedMeanSquared, squared = statistic == .meanSquared || weighted
@@ -51,10 +50,21 @@ public struct AnomalyScorer {
             if squared { for j in residuals.indices { let r = min(abs(residuals[j]), limit); perFeature[j] = r * r } }
             return residuals.withUnsafeBufferPointer { ResidualSummary(residuals: $0, statistic: perFeature, weights: weighted ? weights : nil, top: topGenes) }
         }
-        forEachResidualRow(cells ?? Array(0..<data.cells), rnaAlone: rnaAlone) { rna, protein in
+        // Protein enters squared-residual scores only: the other statistics skip its decoder.
+        forEachResidualRow(cells ?? Array(0..<data.cells), rnaAlone: rnaAlone, proteinResiduals: squared) { rna, protein in
             let p = protein.map { summary($0.residuals, &$0.perFeature, $0.weights) }
-            out.append(CellScore(rna: summary(rna.residuals, &rna.perFeature, rna.weights), protein: squared ? p : nil))
+            out.append(CellScore(rna: summary(rna.residuals, &rna.perFeature, rna.weights), protein: p))
         }
+        return out
+    }
+
+    /// `scores` of `cells` (from `score`) as if every cell had RNA only: the cells with a further
+    /// modality rescored by their RNA alone, the others as they are (their posterior is their RNA
+    /// expert's already). How reference cells with protein are made comparable with query cells without.
+    public func rnaAlone(_ scores: [CellScore], of cells: [Int]) -> [CellScore] {
+        let measured = scores.indices.filter { i in data.modalities.contains { $0.rowOfCell[cells[i]] >= 0 } }
+        var out = scores
+        for (i, s) in zip(measured, score(measured.map { cells[$0] }, rnaAlone: true)) { out[i] = s }
         return out
     }
 
@@ -66,12 +76,12 @@ public struct AnomalyScorer {
     }
 
     /// Calls body(RNA row, protein row or nil) for each cell in order; the rows are reused.
-    private func forEachResidualRow(_ selected: [Int], rnaAlone: Bool, _ body: (Row, Row?) -> Void) {
+    private func forEachResidualRow(_ selected: [Int], rnaAlone: Bool, proteinResiduals: Bool, _ body: (Row, Row?) -> Void) {
         let c = model.configuration, g = c.genes, d = c.latent, keys = data.categoryCounts.count
         let batch = model.makeBatch(covariateKeys: keys)
         let latent = Buffer<Float>(count: model.capacity * d)
         let rna = Row(g)
-        let proteinDecoder = rnaAlone ? nil : model.extras.lazy.compactMap { $0.decoder.protein }.first
+        let proteinDecoder = rnaAlone || !proteinResiduals ? nil : model.extras.lazy.compactMap { $0.decoder.protein }.first
         let proteinIndex = model.extras.firstIndex { $0.decoder.protein != nil }
         let protein = proteinDecoder.map { Row($0.features) }
         let logTheta = model.logTheta?.value

@@ -50,8 +50,8 @@ public struct ModelInputs {
     /// Categories per key including new ones.
     public var categoryCounts: [Int] { categories.map(\.count) }
 
-    public func trainingData(categoryCounts: [Int]? = nil) -> TrainingData {
-        var data = TrainingData(counts: counts, codes: codes, categoryCounts: categoryCounts ?? self.categoryCounts)
+    public func trainingData() -> TrainingData {
+        var data = TrainingData(counts: counts, codes: codes, categoryCounts: categoryCounts)
         data.modalities = modalities
         return data
     }

@@ -153,7 +153,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         var logLikelihood = 0.0, kl = 0.0
         for j in 0..<p {
             let y = counts[j], a = alpha[o + j], bp = scalePreactivation[o + j], e = epsilon[o + j]
-            let beta = Self.softplus(bp) + Self.betaFloor, logBackground = a + beta * e, mu1 = T.exp(logBackground)
+            let beta = CountLikelihood.softplus(bp) + Self.betaFloor, logBackground = a + beta * e, mu1 = T.exp(logBackground)
             let fp = foregroundPreactivation[o + j], s = max(fp, 0) + 1 + Self.betaFloor, mu2 = mu1 * s
             let m = mixingLogits[o + j], t = theta[j], lt = logTheta.value[j]
             let l1 = T.log(t + mu1), l2 = T.log(t + mu2)
@@ -164,21 +164,21 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
             let a2 = t * (lt - l2) + y * (logBackground + T.log(s) - l2) - m
             let top = max(a1, a2), total = top + T.log(T.exp(a1 - top) + T.exp(a2 - top))
             let r1 = T.exp(a1 - total), r2 = T.exp(a2 - total)
-            logLikelihood += gammaRatio - CountTables.logFactorial(Float(y)) + Double(total - Self.softplus(-m))
+            logLikelihood += gammaRatio - CountTables.logFactorial(Float(y)) + Double(total - CountLikelihood.softplus(-m))
             let pm = priorMean.value[b * p + j], pls = priorLogScale.value[b * p + j], ps = T.exp(pls)
             let deviation = a - pm, ratio = (beta * beta + deviation * deviation) / (ps * ps)
-            kl += Double(pls - T.log(beta) + ratio / 2 - 0.5 + Self.backgroundPreference * Self.softplus(-m))
+            kl += Double(pls - T.log(beta) + ratio / 2 - 0.5 + Self.backgroundPreference * CountLikelihood.softplus(-m))
             guard let c = scale else { continue }
             // d loglik / d log mu of each component, and the mixture's responsibilities.
             let g1 = t * (y - mu1) / (t + mu1), g2 = t * (y - mu2) / (t + mu2)
             let dLogBackground = -(r1 * g1 + r2 * g2)
             let dS = -r2 * g2 / s
             dForeground[j] = c * (fp > 0 ? dS : 0)
-            let sm = Self.sigmoid(m)
+            let sm = CountLikelihood.sigmoid(m)
             dMixing[j] = c * (sm - r1 - kw * Self.backgroundPreference * (1 - sm))
             let z2 = deviation / (ps * ps)
             dAlpha[j] = c * (dLogBackground + kw * z2)
-            dScale[j] = c * (dLogBackground * e + kw * (beta / (ps * ps) - 1 / beta)) * Self.sigmoid(bp)
+            dScale[j] = c * (dLogBackground * e + kw * (beta / (ps * ps) - 1 / beta)) * CountLikelihood.sigmoid(bp)
             priorMean.gradient[b * p + j] -= c * kw * z2
             priorLogScale.gradient[b * p + j] += c * kw * (1 - ratio)
             let psi = T(digammaDifference)
@@ -217,7 +217,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     public func foregroundExpression(rows: Int, into expression: UnsafeMutablePointer<T>, probability: UnsafeMutablePointer<T>) {
         for k in 0..<(rows * features) {
             let s = max(foregroundPreactivation[k], 0) + 1 + Self.betaFloor
-            let foreground = 1 - Self.sigmoid(mixingLogits[k])
+            let foreground = 1 - CountLikelihood.sigmoid(mixingLogits[k])
             probability[k] = foreground
             expression[k] = T.exp(alpha[k]) * s * foreground
         }
@@ -235,6 +235,4 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         }
     }
 
-    static func sigmoid(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
-    static func softplus(_ x: T) -> T { x > 0 ? x + T.log(onePlus: T.exp(-x)) : T.log(onePlus: T.exp(x)) }
 }

@@ -19,7 +19,7 @@ public final class SparseBatch<T: ModelScalar> {
     public private(set) var categories: [Int32] = []
     public private(set) var cells: [Int] = []
     /// The matrix row each batch row came from (the cell's row in its modality's matrix).
-    public private(set) var sourceRows: [Int] = []
+    private var sourceRows: [Int] = []
     /// The same non-zeros ordered by gene (a CSC view): entries geneStart[g]..<geneStart[g + 1]
     /// hold gene g's rows (within the batch) and log1p counts. The sparse layer walks its weight
     /// rows in order through this view instead of jumping between them cell by cell. Built on
