@@ -10,6 +10,7 @@ APT_TEST_PACKAGES := chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 BENCH_VENV := .venv-bench
+DEFAULTS := bench-data/defaults
 BENCH_PY := $(BENCH_VENV)/bin/python
 RELEASE_BIN := .build/release/cellweave
 # One optimised build serves the binary, the Swift tests (testable) and the interop tests:
@@ -89,16 +90,20 @@ bench: build venv bench-venv
 # The VAE beside scvi-tools: seconds per epoch on mouse10k_chr1 with three artificial batches
 # (shallow) and on a deep simulation (2,000 genes, ~3,000 UMIs per cell) at several minibatch
 # sizes, integration quality by scib-metrics on a simulation, and memory at 1M cells x 2,000 genes.
-bench-train: build bench-venv
+bench-train: build bench-venv $(DEFAULTS)/deep.h5ad
 	$(BENCH_PY) reference/bench/make_batched_mouse10k.py ../shared/data/mouse10k_chr1 bench-data/mouse10k_batched.h5ad
-	$(RELEASE_BIN) simulate -o bench-data/deep6k.h5ad --cells 6000 --genes 2000 --library-size 3000 --batches 3 --cell-types 6 --seed 1
 	$(RELEASE_BIN) simulate -o bench-data/sim3k.h5ad --cells 3000 --batches 3 --cell-types 4 --seed 0
-	$(BENCH_PY) reference/bench/bench_train.py --speed-data bench-data/mouse10k_batched.h5ad bench-data/deep6k.h5ad \
+	$(BENCH_PY) reference/bench/bench_train.py --speed-data bench-data/mouse10k_batched.h5ad $(DEFAULTS)/deep.h5ad \
 	  --batch-sizes 128 256 512 1024 --quality-data bench-data/sim3k.h5ad \
 	  --epochs-speed 10 --epochs-quality 400 --out bench-data/bench_train.json --cellweave $(RELEASE_BIN)
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_train_memory.py bench-data bench-data/bench_train_memory.json
 	for seed in 2 3 4; do CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly$$seed bench-data/bench_anomaly$$seed.json --seed $$seed || exit 1; done
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_anomaly.py bench-data/anomaly10k bench-data/bench_anomaly10k.json --cells 10000
+
+# The deep simulation (2,000 genes, ~3,000 UMIs per cell) of the speed and defaults benchmarks.
+$(DEFAULTS)/deep.h5ad: | build
+	mkdir -p $(@D)
+	$(RELEASE_BIN) simulate -o $@ --cells 6000 --genes 2000 --library-size 3000 --batches 3 --cell-types 6 --seed 1
 
 # CellWeave's RNA + protein model beside totalVI (defaults), two CITE-seq-like scenarios.
 bench-multiomics: build bench-venv
@@ -106,10 +111,8 @@ bench-multiomics: build bench-venv
 
 # Training defaults over seeds beside scVI's defaults and scVI with a 25-epoch warm-up, at 100 epochs
 # and at the default epoch count, on real counts with designed batch effects and a deep simulation.
-DEFAULTS := bench-data/defaults
-bench-defaults: build bench-venv
+bench-defaults: build bench-venv $(DEFAULTS)/deep.h5ad
 	$(BENCH_PY) reference/bench/make_mouse10k_batch_effects.py ../shared/data/mouse10k_chr1 $(DEFAULTS)/real.h5ad
-	$(RELEASE_BIN) simulate -o $(DEFAULTS)/deep.h5ad --cells 6000 --genes 2000 --library-size 3000 --batches 3 --cell-types 6 --seed 1
 	for data in real deep; do for seed in 0 1 2 3 4; do \
 	  $(BENCH_PY) reference/bench/bench_defaults.py scvi $(DEFAULTS)/$$data.h5ad $(DEFAULTS)/runs --seed $$seed --epochs 400 --snapshot 100 || exit 1; \
 	  $(BENCH_PY) reference/bench/bench_defaults.py scvi $(DEFAULTS)/$$data.h5ad $(DEFAULTS)/runs --seed $$seed --epochs 400 --snapshot 100 --kl-warmup 25 || exit 1; \

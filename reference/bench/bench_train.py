@@ -262,8 +262,8 @@ def read_counts(path: Path) -> ad.AnnData:
 
 
 def speed_part(cw: str | None, cw_note: str, tmp: Path, data: Path) -> dict:
-    """scvi-tools at its minibatch of 128, CellWeave at each --batch-sizes (lr as given by each
-    tool's defaults; the ratio is against scvi-tools' 128), interleaved so that the VM's drift hits
+    """scvi-tools at its minibatch of 128, CellWeave at each --batch-sizes (both at scVI's learning
+    rate and warm-up; the ratio is against scvi-tools' 128), interleaved so that the VM's drift hits
     both: scvi, CellWeave at every size, scvi again; the scvi figure is the better of its two."""
     adata = read_counts(data)
     res = {
