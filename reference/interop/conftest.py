@@ -32,3 +32,14 @@ def read_strict(path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return ad.read_h5ad(path)
+
+
+def read_mudata(path):
+    """mudata's reader with warnings as failures. mudata 0.3 warns on every read until the caller
+    opts into its future behaviour (pull_on_update=False), whatever the file: that is opted into."""
+    import mudata as md
+
+    md.set_options(pull_on_update=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return md.read_h5mu(path)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from conftest import FIXTURES, read_strict
+from conftest import FIXTURES, read_mudata, read_strict
 
 H5MU = FIXTURES / "h5mu"
 TENX = FIXTURES / "tenx"
@@ -20,15 +20,6 @@ BAD = FIXTURES / "bad"
 
 def dense(x):
     return x.toarray() if sp.issparse(x) else np.asarray(x)
-
-
-def read_mudata(path):
-    """mudata's reader with warnings as failures. mudata 0.3 warns on every read until the caller
-    opts into its future behaviour (pull_on_update=False), whatever the file: that is opted into."""
-    md.set_options(pull_on_update=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return md.read_h5mu(path)
 
 
 def source_mudata():

@@ -3,26 +3,17 @@
 protein, scores that use every modality a cell has, query mapping with and without protein,
 bit-identical reruns, and clear errors for bad protein input."""
 import json
-import warnings
 
 import anndata as ad
 import h5py
-import mudata as md
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from conftest import read_strict
+from conftest import read_mudata, read_strict
 
 CELLS, GENES, PROTEINS = 1200, 300, 12
 EPOCHS = ["--max-epochs", "40", "--threads", "2"]
-
-
-def read_mudata(path):
-    md.set_options(pull_on_update=False)  # mudata 0.3 warns on every read until the caller opts in
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return md.read_h5mu(path)
 
 
 @pytest.fixture(scope="module")
