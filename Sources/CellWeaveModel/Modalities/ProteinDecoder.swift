@@ -157,9 +157,11 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
             let fp = foregroundPreactivation[o + j], s = max(fp, 0) + 1 + Self.betaFloor, mu2 = mu1 * s
             let m = mixingLogits[o + j], t = theta[j], lt = logTheta.value[j]
             let l1 = T.log(t + mu1), l2 = T.log(t + mu2)
-            // The terms both components share (lgamma(y + theta) - lgamma(theta) - log y!) stay outside the mixture.
-            let (gammaRatio, digammaDifference) = CountLikelihood.gammaDifferences(Double(y), theta: Double(t), logTheta: Double(lt),
-                                                                                   logGammaTheta: logGammaTheta[j], digammaTheta: digammaTheta[j])
+            // The terms both components share (lgamma(y + theta) - lgamma(theta) - log y!) stay outside the mixture;
+            // at a zero count both differences are exactly 0 (the same functions of the same theta).
+            let (gammaRatio, digammaDifference) = y == 0 ? (0, 0)
+                : CountLikelihood.gammaDifferences(Double(y), theta: Double(t), logTheta: Double(lt),
+                                                   logGammaTheta: logGammaTheta[j], digammaTheta: digammaTheta[j])
             let a1 = t * (lt - l1) + y * (logBackground - l1)
             let a2 = t * (lt - l2) + y * (logBackground + T.log(s) - l2) - m
             let top = max(a1, a2), total = top + T.log(T.exp(a1 - top) + T.exp(a2 - top))
