@@ -78,8 +78,10 @@ import Testing
         let encodeCovariates: Bool
         var training = true
         var crossModal = true
+        var decoder = DecoderKind.nonlinear
         var testDescription: String {
             "\(likelihood) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")\(crossModal ? "" : " own terms")"
+                + (decoder == .linear ? " linear RNA decoder" : "")
         }
     }
 
@@ -88,6 +90,7 @@ import Testing
         Case(likelihood: .zinb, encodeCovariates: true),
         Case(likelihood: .nb, encodeCovariates: true, training: false),
         Case(likelihood: .nb, encodeCovariates: false, crossModal: false),
+        Case(likelihood: .zinb, encodeCovariates: false, decoder: .linear),
     ]
 
     /// Every parameter's gradient of the whole MVAE loss (RNA and protein experts, their product
@@ -100,6 +103,7 @@ import Testing
         config.likelihood = c.likelihood
         config.encodeCovariates = c.encodeCovariates
         config.crossModalReconstruction = c.crossModal
+        config.decoder = c.decoder
         let model = VariationalAutoencoder<Double>(configuration: config, capacity: 8, threads: 2, seed: 5)
         let batch = model.makeBatch(covariateKeys: 2)
         batch.gather(data, cells: 0..<data.cells)

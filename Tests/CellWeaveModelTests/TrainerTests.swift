@@ -81,7 +81,7 @@ import Testing
 
     @Test func nonFiniteLossStopsWithAClearError() throws {
         let t = try makeTrainer(epochs: 2)
-        t.model.decoder.scaleHead.bias.value[0] = .nan
+        t.model.parameters.first { $0.name == "decoder.scale.bias" }!.value[0] = .nan
         #expect(throws: TrainingError.nonFinite(epoch: 1, step: 1, what: "the loss")) { try t.runEpoch() }
     }
 

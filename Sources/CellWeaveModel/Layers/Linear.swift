@@ -3,12 +3,13 @@ import RealModule
 
 /// y = x W + b, plus one row of a covariate weight per categorical covariate of the cell: the same
 /// as concatenating the one-hot covariates to x (scVI's covariate injection) without the zeros.
-/// W is inputs x outputs, row-major. Backward passes accumulate into the gradients.
+/// W is inputs x outputs, row-major. Backward passes accumulate into the gradients. A layer
+/// followed by batch norm has no bias (the norm's shift is one, and a bias would only drift).
 public final class Linear<T: ModelScalar> {
     public let inputs: Int
     public let outputs: Int
     public let weight: Parameter<T>
-    public let bias: Parameter<T>
+    public let bias: Parameter<T>?
     public let covariateWeight: Parameter<T>?
     /// Pieces the matrix products are split into (threads).
     public let parts: Int
@@ -22,20 +23,21 @@ public final class Linear<T: ModelScalar> {
     public var denseInputAbove = 0.1
 
     /// Initialised as torch.nn.Linear is: uniform in +-1/sqrt(fan-in), the one-hot columns counted in.
-    public init(name: String, inputs: Int, outputs: Int, covariateCategories: Int = 0, parts: Int = 1, generator: inout SeededGenerator) {
+    public init(name: String, inputs: Int, outputs: Int, covariateCategories: Int = 0, bias hasBias: Bool = true, parts: Int = 1,
+                generator: inout SeededGenerator) {
         self.parts = parts
         self.inputs = inputs
         self.outputs = outputs
         let bound = 1 / Double(inputs + covariateCategories).squareRoot()
         func uniform(_ n: Int) -> [T] { (0..<n).map { _ in T((2 * Double(generator.nextUniformFloat()) - 1) * bound) } }
         weight = Parameter(name: name + ".weight", shape: [inputs, outputs], initial: uniform(inputs * outputs))
-        bias = Parameter(name: name + ".bias", shape: [outputs], initial: uniform(outputs))
+        bias = hasBias ? Parameter(name: name + ".bias", shape: [outputs], initial: uniform(outputs)) : nil
         covariateWeight = covariateCategories > 0
             ? Parameter(name: name + ".covariate_weight", shape: [covariateCategories, outputs], initial: uniform(covariateCategories * outputs))
             : nil
     }
 
-    public var parameters: [Parameter<T>] { [weight, bias] + (covariateWeight.map { [$0] } ?? []) }
+    public var parameters: [Parameter<T>] { [weight] + (bias.map { [$0] } ?? []) + (covariateWeight.map { [$0] } ?? []) }
 
     /// Dense input, rows x inputs. `parts` overrides the split (1 inside an already parallel pass).
     public func forward(_ x: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, into y: UnsafeMutablePointer<T>,
@@ -104,10 +106,10 @@ public final class Linear<T: ModelScalar> {
     }
 
     private func fillBiasAndCovariates(rows: Int, categories: UnsafePointer<Int32>?, keys: Int, into y: UnsafeMutablePointer<T>) {
-        let b = bias.value.pointer, n = outputs
+        let b = bias?.value.pointer, n = outputs
         for i in 0..<rows {
             let out = y + i * n
-            out.update(from: b, count: n)
+            if let b { out.update(from: b, count: n) } else { out.update(repeating: 0, count: n) }
             if let covariates = covariateWeight?.value.pointer, let categories {
                 for k in 0..<keys {
                     let row = covariates + Int(categories[i * keys + k]) * n
@@ -150,10 +152,10 @@ public final class Linear<T: ModelScalar> {
     }
 
     private func accumulateBiasAndCovariates(_ dy: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int) {
-        let db = bias.gradient.pointer, n = outputs
+        let db = bias?.gradient.pointer, n = outputs
         for i in 0..<rows {
             let g = dy + i * n
-            for h in 0..<n { db[h] += g[h] }
+            if let db { for h in 0..<n { db[h] += g[h] } }
             if let covariates = covariateWeight?.gradient.pointer, let categories {
                 for k in 0..<keys {
                     let row = covariates + Int(categories[i * keys + k]) * n

@@ -1,11 +1,11 @@
 import CellWeaveCore
 
-/// RNA's decoder with its count likelihood (scVI's generative model): covariates injected into the
-/// decoder network, softmax proportions times the observed library size, NB/ZINB/Poisson with
+/// RNA's decoder with its count likelihood (scVI's generative model, or LDVAE's with the linear
+/// decoder): covariates injected into the decoder network, softmax proportions times the observed library size, NB/ZINB/Poisson with
 /// inverse dispersions per gene or per gene and batch. The decoder's output products run inside
 /// the likelihood's parallel pass, part by part of the rows.
 public final class GeneExpressionDecoder<T: ModelScalar>: ModalityDecoder {
-    public let network: Decoder<T>
+    public let network: DecoderNetwork<T>
     public let likelihood: CountLikelihood
     public let dispersion: DispersionKind
     /// log theta, dispersionRows x genes (scVI's px_r).
@@ -16,7 +16,7 @@ public final class GeneExpressionDecoder<T: ModelScalar>: ModalityDecoder {
     private let workspace: LikelihoodWorkspace<T>
 
     public init(configuration c: ModelConfiguration, capacity: Int, parts: Int, generator: inout SeededGenerator) {
-        network = Decoder(configuration: c, capacity: capacity, parts: parts, generator: &generator)
+        network = DecoderNetwork(configuration: c, capacity: capacity, parts: parts, generator: &generator)
         likelihood = c.likelihood
         dispersion = c.dispersion
         features = c.genes

@@ -18,6 +18,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// per-gene offset of each batch's log expression. scVI injects them into the hidden layers
     /// only; with this, query mapping can absorb a new batch's gene-specific effects exactly.
     public var injectCovariatesIntoOutput = true
+    /// RNA's decoder network (nil: nonlinear, as in models from before the linear decoder).
+    public var decoder: DecoderKind?
     /// Modalities beyond RNA, each fused with RNA by a product of experts (nil in models of RNA alone,
     /// as models from before modalities are).
     public var modalities: [ModalityConfiguration]?
@@ -32,6 +34,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
 
     public var totalCategories: Int { categoryCounts.reduce(0, +) }
     public var dispersionRows: Int { dispersion == .geneBatch ? (categoryCounts.first ?? 1) : 1 }
+    public var decoderKind: DecoderKind { decoder ?? .nonlinear }
     public var extraModalities: [ModalityConfiguration] { modalities ?? [] }
     public var crossModal: Bool { crossModalReconstruction ?? true }
 }

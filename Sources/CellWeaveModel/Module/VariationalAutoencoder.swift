@@ -52,7 +52,7 @@ public final class VariationalAutoencoder<T: ModelScalar> {
     }
 
     /// RNA's decoder network and inverse dispersions.
-    public var decoder: Decoder<T> { rna.network }
+    public var decoder: DecoderNetwork<T> { rna.network }
     public var logTheta: Parameter<T>? { rna.logTheta }
 
     public var parameters: [Parameter<T>] { encoder.parameters + rna.parameters + extras.flatMap(\.parameters) }
