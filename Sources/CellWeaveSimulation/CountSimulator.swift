@@ -6,7 +6,8 @@ import RealModule
 /// genes per cell type with log-normal fold changes, a multiplicative log-normal effect per gene and
 /// batch, log-normal library sizes, and negative binomial counts. For testing integration: a good
 /// embedding separates `cell_type` and mixes `batch`. Optionally a fraction of cells carries an
-/// aberrant program (a set of genes up and down by a fold change), for testing anomaly scores.
+/// aberrant program (a set of genes up and down by a fold change), for testing anomaly scores,
+/// and gene programs can run across all cells with a per-cell activity, for testing loadings.
 public struct CountSimulator: Sendable {
     public var cells = 3000
     public var genes = 1000
@@ -30,6 +31,12 @@ public struct CountSimulator: Sendable {
     public var aberrantGenes = 60
     public var aberrantFoldChange = 4.0
     public var aberrantBatches: Set<Int>? = nil
+    /// Gene programs: each a set of `programGenes` genes (disjoint between programs) whose log
+    /// expression rises by `programLogFoldChange` times the cell's activity of the program, drawn
+    /// uniform in [0, 1] for every cell independently of its type and batch.
+    public var programs = 0
+    public var programGenes = 30
+    public var programLogFoldChange = 3.0
     /// The last this many cell types share the RNA profile of the first ones: they differ in
     /// protein only (with a panel that says so), so RNA alone cannot separate them.
     public var proteinOnlyTypes = 0
@@ -83,6 +90,19 @@ public struct CountSimulator: Sendable {
             }
         }
 
+        // Gene programs, drawn only when asked for (as the aberrant program).
+        var programOfGene = [Int32](repeating: 0, count: genes)
+        var programMembers: [[Int]] = []
+        if programs > 0 {
+            var order = Array(0..<genes)
+            for i in stride(from: genes - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            let size = min(programGenes, genes / programs)  // the CLI refuses more, a library caller gets fewer
+            programMembers = (0..<programs).map { k in Array(order[(k * size)..<((k + 1) * size)]) }
+            for (k, members) in programMembers.enumerated() { for g in members { programOfGene[g] = Int32(k + 1) } }
+        }
+        var activities = [[Double]](repeating: [], count: programs)
+        var programmed = [Double](repeating: 0, count: programs > 0 ? genes : 0)
+
         var indptr = [0], indices: [Int32] = [], values: [Float] = []
         var typeCodes: [Int32] = [], batchCodes: [Int32] = [], libraries: [Double] = [], aberrant: [Bool] = []
         for _ in 0..<cells {
@@ -90,7 +110,19 @@ public struct CountSimulator: Sendable {
             let library = Double.exp(logLibrarySize.location + logLibrarySize.scale * rng.nextGaussian())
             let isAberrant = aberrantFraction > 0 && (aberrantBatches?.contains(b) ?? true) && rng.nextOpenUniform() < aberrantFraction
             aberrant.append(isAberrant)
-            let p = isAberrant ? aberrantProportions[t * batches + b] : proportions[t * batches + b]
+            var p = isAberrant ? aberrantProportions[t * batches + b] : proportions[t * batches + b]
+            if programs > 0 {
+                // The programs' genes scaled by exp(fold change x activity), then renormalised.
+                for g in 0..<genes { programmed[g] = p[g] }
+                var total = 1.0
+                for k in 0..<programs {
+                    let a = rng.nextOpenUniform(), factor = Double.exp(programLogFoldChange * a)
+                    activities[k].append(a)
+                    for g in programMembers[k] { total += programmed[g] * (factor - 1); programmed[g] *= factor }
+                }
+                for g in 0..<genes { programmed[g] /= total }
+                p = programmed
+            }
             for g in 0..<genes {
                 let x = rng.nextNegativeBinomial(mean: library * p[g], theta: theta)
                 if x > 0 {
@@ -109,16 +141,22 @@ public struct CountSimulator: Sendable {
         try obs.setColumn("batch", .categorical(codes: batchCodes, categories: .strings((0..<batches).map { "batch\($0)" }), ordered: false))
         try obs.setColumn("expected_library_size", .numeric(NumericArray(floats: libraries)))
         if aberrantFraction > 0 { try obs.setColumn("aberrant", .booleans(aberrant)) }
+        for k in 0..<programs { try obs.setColumn("program\(k + 1)_activity", .numeric(NumericArray(floats: activities[k]))) }
         var varTable = DataFrame(index: (0..<genes).map { "Gene\($0)" })
         try varTable.setColumn("is_de", .booleans(isDE))
         try varTable.setColumn("base_proportion", .numeric(NumericArray(floats: base.map { $0 / base.reduce(0, +) })))
         if aberrantFraction > 0 { try varTable.setColumn("is_aberrant_gene", .booleans(isAberrantGene)) }
+        if programs > 0 {
+            try varTable.setColumn("program", .categorical(codes: programOfGene, categories: .strings(["none"] + (1...programs).map { "program\($0)" }),
+                                                           ordered: false))
+        }
         var adata = try AnnData(x: .csr(counts), obs: obs, varTable: varTable)
         adata.uns = [("simulation", .dict([
             ("seed", .number(Double(seed))), ("cell_types", .number(Double(cellTypes))), ("batches", .number(Double(batches))),
             ("de_fraction", .number(deFraction)), ("batch_effect", .number(batchEffect)), ("theta", .number(theta)),
             ("aberrant_fraction", .number(aberrantFraction)), ("aberrant_genes", .number(Double(aberrantGenes))),
-            ("aberrant_fold_change", .number(aberrantFoldChange)),
+            ("aberrant_fold_change", .number(aberrantFoldChange)), ("programs", .number(Double(programs))),
+            ("program_genes", .number(Double(programMembers.first?.count ?? 0))), ("program_log_fold_change", .number(programLogFoldChange)),
         ]))]
         return adata
     }

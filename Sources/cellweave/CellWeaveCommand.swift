@@ -9,6 +9,6 @@ struct CellWeaveCommand: ParsableCommand {
         commandName: "cellweave",
         abstract: "Single-cell count matrices in, batch-corrected embeddings and calibrated anomaly scores out.",
         version: version,
-        subcommands: [InspectCommand.self, ConvertCommand.self, ExportCommand.self, QCCommand.self, MergeCommand.self, HVGCommand.self, ResidualsCommand.self, PCACommand.self, SimulateCommand.self, TrainCommand.self, EmbedCommand.self, ScoreCommand.self, NeighborsCommand.self, ClusterCommand.self, EvaluateCommand.self, UMAPCommand.self, ReportCommand.self]
+        subcommands: [InspectCommand.self, ConvertCommand.self, ExportCommand.self, QCCommand.self, MergeCommand.self, HVGCommand.self, ResidualsCommand.self, PCACommand.self, SimulateCommand.self, TrainCommand.self, EmbedCommand.self, LoadingsCommand.self, ScoreCommand.self, NeighborsCommand.self, ClusterCommand.self, EvaluateCommand.self, UMAPCommand.self, ReportCommand.self]
     )
 }

@@ -12,7 +12,11 @@ struct EmbedCommand: ParsableCommand {
         Batches the model has not seen are mapped first, as scArches does: their covariate weights are learned on their cells with \
         every other weight frozen. A model of several modalities writes the joint embedding of every cell (the product of the \
         experts of the modalities it has) into X_cellweave, and each modality's alone into X_cellweave_rna, X_cellweave_protein \
-        (NaN rows for cells without it).
+        (NaN rows for cells without it). A model with the linear decoder (train --decoder linear) also writes its gene \
+        loadings into varm cellweave_loadings (genes x latent; NaN rows for genes not in the model) and each dimension's top \
+        positive and negative genes into uns cellweave_loadings. Its embedding and loadings are in varimax axes (the latent \
+        space rotated so that each dimension's loadings are as sparse as possible: one gene program per dimension; distances \
+        between cells are unchanged) unless --no-varimax.
         """)
 
     @Argument(help: "A model directory written by cellweave train.") var model: String
@@ -31,6 +35,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Cells per inference chunk.") var chunkSize = 1024
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var mapping: QueryMappingOptions
+    @Flag(inversion: .prefixedNo, help: "Write a linear model's embedding and loadings in varimax axes (see above; scvi-tools: no).")
+    var varimax = true
 
     func validate() throws {
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
@@ -69,9 +75,19 @@ struct EmbedCommand: ParsableCommand {
             }
             products += [("protein_imputed", protein.expression), ("protein_foreground_probability", protein.foregroundProbability)]
         }
+        // A linear model's embedding is written in the axes its loadings are read in.
+        let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
+        let written = loadings?.inAxes(embedding) ?? embedding
         for (name, matrix) in products {
             adata.obsm.removeAll { $0.name == name }
-            adata.obsm.append((name, .dense(matrix)))
+            adata.obsm.append((name, .dense(name.hasPrefix("X_cellweave") ? loadings?.inAxes(matrix) ?? matrix : matrix)))
+        }
+        if let loadings {
+            let columns = try ModelInputs.modelColumns(manifest, in: adata.varTable, file: input)
+            adata.varm.removeAll { $0.name == GeneLoadings.key }
+            adata.varm.append((GeneLoadings.key, .dense(loadings.aligned(to: columns, fileGenes: adata.nVars))))
+            adata.uns.removeAll { $0.name == GeneLoadings.key }
+            adata.uns.append((GeneLoadings.key, loadings.summary(top: 10)))
         }
 
         if correctedExpression {
@@ -82,8 +98,8 @@ struct EmbedCommand: ParsableCommand {
         }
         Provenance.record(&adata, parameters: [("model", .string(model))])
         try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output) }
-        if let npy { try NPYWriter.write(embedding, to: npy) }
-        if let tsv { try TSVWriter.write(TSVWriter.encode(embedding, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
+        if let npy { try NPYWriter.write(written, to: npy) }
+        if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
 
     /// The corrected layer needs one value per var gene: when the model has fewer genes than the

@@ -23,6 +23,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Fold change of the aberrant program's genes.") var aberrantFoldChange = 4.0
     @Option(parsing: .upToNextOption, help: "Batches (0-based) whose cells may be aberrant (default: all).")
     var aberrantBatches: [Int] = []
+    @Option(help: "Gene programs running across all cells (obs programK_activity, uniform in [0, 1]; var program): each a set of genes whose log expression rises with the activity.")
+    var programs = 0
+    @Option(help: "Genes per gene program (disjoint between programs).") var programGenes = 30
+    @Option(help: "Log fold change of a program's genes at activity 1.") var programLogFoldChange = 3.0
     @Option(help: "Proteins of a CITE-seq antibody panel (0: RNA only); written as modality prot of an .h5mu, or obsm protein_expression of an .h5ad.")
     var proteins = 0
     @Option(parsing: .upToNextOption, help: "Batches (0-based) without an antibody panel: their cells have no protein.")
@@ -44,6 +48,9 @@ struct SimulateCommand: ParsableCommand {
         guard (0..<1).contains(aberrantFraction), aberrantGenes >= 0, aberrantFoldChange > 0 else {
             throw ValidationError("--aberrant-fraction must be in [0, 1), --aberrant-genes >= 0 and --aberrant-fold-change > 0")
         }
+        guard programs >= 0, programGenes >= 1, programs * programGenes <= genes else {
+            throw ValidationError("--programs must be >= 0 and --program-genes >= 1, with programs x program genes at most --genes")
+        }
     }
 
     func run() throws {
@@ -53,6 +60,7 @@ struct SimulateCommand: ParsableCommand {
         if let librarySize { simulator.logLibrarySize.location = Foundation.log(librarySize) }
         (simulator.aberrantFraction, simulator.aberrantGenes, simulator.aberrantFoldChange) = (aberrantFraction, aberrantGenes, aberrantFoldChange)
         if !aberrantBatches.isEmpty { simulator.aberrantBatches = Set(aberrantBatches) }
+        (simulator.programs, simulator.programGenes, simulator.programLogFoldChange) = (programs, programGenes, programLogFoldChange)
         simulator.proteinOnlyTypes = proteinOnlyTypes
         (simulator.protein.proteins, simulator.protein.missingFraction) = (proteins, proteinMissingFraction)
         simulator.protein.missingBatches = Set(proteinMissingBatches)

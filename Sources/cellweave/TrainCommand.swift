@@ -28,6 +28,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Latent dimensions.") var nLatent = 10
     @Option(help: "Units per hidden layer.") var nHidden = 128
     @Option(help: "Hidden layers in the encoder and in the decoder (scVI: 1; two integrate better here, BENCHMARKS.md).") var nLayers = 2
+    @Option(help: "RNA decoder: nonlinear (scVI's), or linear (LDVAE: gene logits a batch-normalised linear map of z and the covariates, whose weights are gene programs; --n-layers is then the encoder's).")
+    var decoder: DecoderKind = .nonlinear
     @Option(help: "Dropout rate after the encoder's hidden layers.") var dropoutRate = 0.1
     @Option(help: "Count likelihood: nb, zinb or poisson.") var geneLikelihood: CountLikelihood = .nb
     @Option(help: "Inverse dispersion per gene, or per gene and batch (gene-batch).") var dispersion: DispersionKind = .gene
@@ -60,6 +62,9 @@ struct TrainCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1.") }
         if let nEpochsKlWarmup, nEpochsKlWarmup < 0 { throw ValidationError("--n-epochs-kl-warmup must be at least 0.") }
+        if decoder == .linear && normalization == .layer {
+            throw ValidationError("--decoder linear normalises its output with batch norm (as LDVAE) or not at all: --normalization batch or none.")
+        }
     }
 
     func run() throws {
@@ -91,6 +96,7 @@ struct TrainCommand: ParsableCommand {
         config.latent = nLatent
         config.hidden = nHidden
         config.layers = nLayers
+        if decoder == .linear { config.decoder = .linear }  // nonlinear stays nil, as in every earlier model
         config.likelihood = geneLikelihood
         config.dispersion = dispersion
         config.normalization = normalization
@@ -138,7 +144,7 @@ struct TrainCommand: ParsableCommand {
         let settings: [(String, String)] = [
             ("input", input), ("cells (train / held out)", "\(trainer.trainCells.count) / \(trainer.validationCells.count)"),
             ("genes", "\(counts.cols)"), ("covariates", keys.joined(separator: ", ")),
-            ("architecture", "\(nLayers) x \(nHidden) hidden, \(nLatent) latent, \(normalization.rawValue) norm, dropout \(dropoutRate)"),
+            ("architecture", "\(nLayers) x \(nHidden) hidden, \(nLatent) latent, \(decoder.rawValue) decoder, \(normalization.rawValue) norm, dropout \(dropoutRate)"),
             ("likelihood", "\(geneLikelihood.rawValue), dispersion \(dispersion.rawValue)"),
             ("optimiser", "Adam lr \(lr), weight decay \(weightDecay), batch \(batchSize), KL warm-up \(options.klWarmupEpochs) epochs"),
             ("seed / threads", "\(seed) / \(threads)"),
@@ -165,3 +171,4 @@ struct TrainCommand: ParsableCommand {
 extension CountLikelihood: ExpressibleByArgument {}
 extension DispersionKind: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
+extension DecoderKind: ExpressibleByArgument {}
