@@ -11,6 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BENCH_VENV := .venv-bench
 DEFAULTS := bench-data/defaults
+LINEAR := bench-data/linear
 BENCH_PY := $(BENCH_VENV)/bin/python
 RELEASE_BIN := .build/release/cellweave
 # One optimised build serves the binary, the Swift tests (testable) and the interop tests:
@@ -18,7 +19,7 @@ RELEASE_BIN := .build/release/cellweave
 SWIFT_BUILD := swift build -c release -Xswiftc -enable-testing
 OUT := out
 
-.PHONY: all deps venv build run test test-swift test-interop bench bench-train bench-multiomics bench-defaults clean
+.PHONY: all deps venv build run test test-swift test-interop bench bench-train bench-multiomics bench-defaults bench-linear clean
 
 all: build
 
@@ -85,7 +86,7 @@ bench: build venv bench-venv
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_io.py bench-data/mouse200k bench-data/bench_io.json
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_preprocess.py bench-data/mouse200k bench-data/bench_preprocess.json
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_graph.py bench-data/graph bench-data/bench_graph.json --cells 200000
-	$(MAKE) bench-train bench-multiomics bench-defaults
+	$(MAKE) bench-train bench-multiomics bench-defaults bench-linear
 
 # The VAE beside scvi-tools: seconds per epoch on mouse10k_chr1 with three artificial batches
 # (shallow) and on a deep simulation (2,000 genes, ~3,000 UMIs per cell) at several minibatch
@@ -121,6 +122,22 @@ bench-defaults: build bench-venv $(DEFAULTS)/deep.h5ad
 	done; done
 	$(BENCH_PY) reference/bench/bench_defaults.py score $(DEFAULTS)/runs
 	$(BENCH_PY) reference/bench/bench_defaults.py summary $(DEFAULTS)/runs --json bench-data/bench_defaults.json
+
+# The linear decoder (LDVAE) beside scvi-tools' LinearSCVI with its defaults, and CellWeave's
+# nonlinear default beside it: recovery of simulated gene programs, scib-metrics Total and seconds
+# per epoch, on the program simulation and on the real counts with designed batch effects.
+bench-linear: build bench-venv
+	mkdir -p $(LINEAR)
+	$(RELEASE_BIN) simulate -o $(LINEAR)/programs.h5ad --cells 6000 --genes 1000 --batches 3 --cell-types 6 --programs 3 --seed 1
+	$(BENCH_PY) reference/bench/make_mouse10k_batch_effects.py ../shared/data/mouse10k_chr1 $(LINEAR)/real.h5ad
+	for seed in 0 1 2; do for data in programs real; do \
+	  $(BENCH_PY) reference/bench/bench_defaults.py scvi $(LINEAR)/$$data.h5ad $(LINEAR)/runs --seed $$seed --model linear --epochs 400 --snapshot 100 || exit 1; \
+	  $(BENCH_PY) reference/bench/bench_defaults.py cellweave $(LINEAR)/$$data.h5ad $(LINEAR)/runs --seed $$seed --method cw-linear --cellweave $(RELEASE_BIN) -- --decoder linear || exit 1; \
+	  $(BENCH_PY) reference/bench/bench_defaults.py cellweave $(LINEAR)/$$data.h5ad $(LINEAR)/runs --seed $$seed --method cw-defaults --cellweave $(RELEASE_BIN) || exit 1; \
+	done; done
+	$(BENCH_PY) reference/bench/bench_defaults.py score $(LINEAR)/runs
+	$(BENCH_PY) reference/bench/bench_defaults.py summary $(LINEAR)/runs --json bench-data/bench_linear.json
+	$(BENCH_PY) reference/bench/bench_defaults.py programs $(LINEAR)/runs --json bench-data/bench_linear_programs.json
 
 clean:
 	rm -rf .build $(OUT) bench-data
