@@ -52,10 +52,15 @@ struct EmbedCommand: ParsableCommand {
         let vae = try mapping.model(manifest, tensors: tensors, categories: inputs.categories, data: data, capacity: chunkSize, threads: threads)
         let inference = LatentInference(model: vae, data: data)
         let embedding = Log.timed("embedding \(data.cells) cells") { inference.posteriorMeans() }
-        var products: [(String, DenseMatrix)] = [("X_cellweave", embedding)]
+        // A linear model's embeddings are written in the axes its loadings are read in; the
+        // model's own z is what decodes.
+        let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
+        let axes = { (latent: DenseMatrix) in loadings?.inAxes(latent) ?? latent }
+        let written = axes(embedding)
+        var products: [(String, DenseMatrix)] = [("X_cellweave", written)]
         if let modalities = manifest.modalities {
-            products.append(("X_cellweave_rna", inference.posteriorMeans(modality: 0)))
-            for (k, m) in modalities.enumerated() { products.append(("X_cellweave_\(m.kind.rawValue)", inference.posteriorMeans(modality: k + 1))) }
+            products.append(("X_cellweave_rna", axes(inference.posteriorMeans(modality: 0))))
+            for (k, m) in modalities.enumerated() { products.append(("X_cellweave_\(m.kind.rawValue)", axes(inference.posteriorMeans(modality: k + 1)))) }
         }
         let batches = inputs.categories[0]
         let targets: [Int32]?
@@ -75,12 +80,9 @@ struct EmbedCommand: ParsableCommand {
             }
             products += [("protein_imputed", protein.expression), ("protein_foreground_probability", protein.foregroundProbability)]
         }
-        // A linear model's embedding is written in the axes its loadings are read in.
-        let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
-        let written = loadings?.inAxes(embedding) ?? embedding
         for (name, matrix) in products {
             adata.obsm.removeAll { $0.name == name }
-            adata.obsm.append((name, .dense(name.hasPrefix("X_cellweave") ? loadings?.inAxes(matrix) ?? matrix : matrix)))
+            adata.obsm.append((name, .dense(matrix)))
         }
         if let loadings {
             let columns = try ModelInputs.modelColumns(manifest, in: adata.varTable, file: input)

@@ -3,8 +3,9 @@ import RealModule
 
 /// y = x W + b, plus one row of a covariate weight per categorical covariate of the cell: the same
 /// as concatenating the one-hot covariates to x (scVI's covariate injection) without the zeros.
-/// W is inputs x outputs, row-major. Backward passes accumulate into the gradients. A layer
-/// followed by batch norm has no bias (the norm's shift is one, and a bias would only drift).
+/// W is inputs x outputs, row-major. Backward passes accumulate into the gradients. The linear
+/// decoder's maps have no bias: the batch norm right after them has a shift, and a bias there
+/// would get a zero gradient that Adam turns into drift.
 public final class Linear<T: ModelScalar> {
     public let inputs: Int
     public let outputs: Int
