@@ -24,12 +24,16 @@ struct HVGCommand: ParsableCommand {
         let batches = try batchKey.map { try CovariateColumns.labels(adata, key: $0, file: stage.input).codes }
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
+        // As scanpy: asking for more genes than there are takes them all (a targeted panel, a strict
+        // gene filter), and says so.
+        let top = min(nTopGenes, counts.cols)
+        if top < nTopGenes { Log.info("warning: \(nTopGenes) top genes requested but \(stage.input) has \(counts.cols) genes: taking every gene") }
         let hvg: HighlyVariableGenes
         switch flavor {
         case .pearsonResiduals:
-            hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: nTopGenes, theta: theta)
+            hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: top, theta: theta)
         case .seuratV3:
-            hvg = try HighlyVariableGenes.seuratV3(counts: counts, batches: batches, nTopGenes: nTopGenes, span: span)
+            hvg = try HighlyVariableGenes.seuratV3(counts: counts, batches: batches, nTopGenes: top, span: span)
         }
         // The columns and names scanpy writes for each flavour.
         var columns: [(String, ColumnValues)] = [
