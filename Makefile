@@ -4,7 +4,8 @@
 #   make bench  release benchmarks beside scanpy/anndata (figures in BENCHMARKS.md)
 
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config libc6-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config libc6-dev \
+  hdf5-plugin-lzf liblzf1 hdf5-filter-plugin hdf5-filter-plugin-blosc-serial
 # The browser the report tests render pages in (headless).
 APT_TEST_PACKAGES := chromium
 VENV := .venv

@@ -193,8 +193,7 @@ public enum H5adReader {
             switch enc {
             case "categorical":
                 let ordered = c.hasAttribute("ordered") ? try c.boolAttribute("ordered") : false
-                return .categorical(codes: try c.dataset("codes").readInt32s(), categories: try readPlainColumn(try c.dataset("categories")),
-                                    ordered: ordered)
+                return try categorical(try c.dataset("codes"), categories: try readPlainColumn(try c.dataset("categories")), ordered: ordered)
             case "nullable-integer":
                 return .nullableIntegers(try c.dataset("values").readNumericArray(), mask: try c.dataset("mask").readBools())
             case "nullable-boolean":
@@ -214,9 +213,20 @@ public enum H5adReader {
             let target = try g.dataset(try ds.referencedPath("categories"))
             let categories = try readPlainColumn(target)
             let ordered = target.hasAttribute("ordered") ? try target.boolAttribute("ordered") : false
-            return .categorical(codes: try ds.readInt32s(), categories: categories, ordered: ordered)
+            return try categorical(ds, categories: categories, ordered: ordered)
         }
         return try readPlainColumn(ds)
+    }
+
+    /// A categorical column whose codes lie in -1 (missing) ... categories - 1, as anndata requires
+    /// (a damaged file's stray codes would otherwise be written out into a file anndata refuses).
+    static func categorical(_ codes: HDF5Dataset, categories: ColumnValues, ordered: Bool) throws -> ColumnValues {
+        let values = try codes.readInt32s()
+        if let row = values.firstIndex(where: { $0 < -1 || Int($0) >= categories.count }) {
+            throw codes.error(.value, "categorical code \(values[row]) at row \(row) is outside -1...\(categories.count - 1) "
+                              + "(\(categories.count) categories)")
+        }
+        return .categorical(codes: values, categories: categories, ordered: ordered)
     }
 
     static func readPlainColumn(_ ds: HDF5Dataset) throws -> ColumnValues {

@@ -66,10 +66,17 @@ public final class HDF5Dataset: HDF5Node {
         let n = elementCount
         return try [T](unsafeUninitializedCapacity: n) { buffer, count in
             if n > 0 {
-                try check(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
+                try checkRead(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
             }
             count = n
         }
+    }
+
+    /// A failed read says which filter was missing when that is why.
+    private func checkRead(_ status: herr_t, _ what: String) throws {
+        guard status < 0 else { return }
+        if let filter = HDF5Filters.unavailable(in: id) { throw error(.compression, filter) }
+        _ = try check(status, what)
     }
 
     public func readFloats() throws -> [Float] { try read(Float(0), memType: cw_H5T_NATIVE_FLOAT()) }
@@ -106,7 +113,7 @@ public final class HDF5Dataset: HDF5Node {
         let n = elementCount
         if n == 0 { return [] }
         return try HDF5Strings.read(count: n, fileType: type) { mem, buffer in
-            try check(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings")
+            try checkRead(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings")
         }
     }
 }

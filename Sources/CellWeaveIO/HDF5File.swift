@@ -14,6 +14,7 @@ public final class HDF5File: HDF5Group {
 
     public static func open(_ path: String) throws -> HDF5File {
         cw_silence_errors()
+        HDF5Filters.dependenciesLoaded
         guard FileManager.default.fileExists(atPath: path) else { throw InputError(.notFound, file: path, "no such file") }
         guard H5Fis_hdf5(path) > 0 else { throw InputError(.notH5ad, file: path, "not an HDF5 file") }
         let f = H5Fopen(path, cw_H5F_ACC_RDONLY(), cw_H5P_DEFAULT())

@@ -189,9 +189,14 @@ public class HDF5Group: HDF5Node {
         return ds
     }
 
-    /// Copies an object with everything under it (attributes included) from another file.
+    /// Copies an object with everything under it (attributes included) from another file. Object
+    /// references inside it (anndata 0.7's categoricals point at `__categories/<name>`) are copied
+    /// with their targets and repointed; HDF5 would otherwise write them as null references.
     public func copy(from source: HDF5Group, path sourcePath: String, to name: String) throws {
-        try check(H5Ocopy(source.id, sourcePath, id, name, cw_H5P_DEFAULT(), cw_H5P_DEFAULT()), "copy \(sourcePath) from \(source.file)", at: name)
+        let options = H5Pcreate(cw_H5P_OBJECT_COPY())
+        defer { H5Pclose(options) }
+        H5Pset_copy_object(options, cw_H5O_COPY_EXPAND_REFERENCE_FLAG())
+        try check(H5Ocopy(source.id, sourcePath, id, name, options, cw_H5P_DEFAULT()), "copy \(sourcePath) from \(source.file)", at: name)
     }
 }
 
