@@ -14,7 +14,8 @@ sidecar (schema in fixturelib.py), plus bad .h5ad files for the error tests. Det
                  (float32), raw with all 12 genes, obsm X_pca (float32), uns
 
 Bad files (into BAD_DIR, default OUT_DIR/../bad): h5ad_not_h5ad.h5ad (HDF5 with plain datasets,
-no X), h5ad_no_x.h5ad (X deleted), h5ad_unknown_encoding.h5ad (X encoding-type 'foo_matrix').
+no X), h5ad_categorical_codes.h5ad (a categorical code past the categories), h5ad_unknown_encoding.h5ad
+(X encoding-type 'foo_matrix').
 
 Usage: python reference/make_h5ad_fixtures.py OUT_DIR [--bad BAD_DIR]
 """
@@ -124,18 +125,19 @@ def write_bad(bad: Path) -> None:
     with h5py.File(bad / "h5ad_not_h5ad.h5ad", "w") as f:
         f["temperature"] = np.arange(3.0)
         f.create_group("readings")["day"] = np.arange(3)
-    for name in ["h5ad_no_x", "h5ad_unknown_encoding"]:
-        ad.AnnData(X=sp.csr_matrix(np.eye(3, 2, dtype=np.float32)), obs=pd.DataFrame(index=["a", "b", "c"]),
+    for name, obs in [("h5ad_categorical_codes", {"batch": pd.Categorical(["x", "y", "x"])}), ("h5ad_unknown_encoding", {})]:
+        ad.AnnData(X=sp.csr_matrix(np.eye(3, 2, dtype=np.float32)), obs=pd.DataFrame(obs, index=["a", "b", "c"]),
                    var=pd.DataFrame(index=["g1", "g2"])).write_h5ad(bad / f"{name}.h5ad")
-    with h5py.File(bad / "h5ad_no_x.h5ad", "r+") as f:
-        del f["X"]
+    with h5py.File(bad / "h5ad_categorical_codes.h5ad", "r+") as f:
+        f["obs/batch/codes"][2] = 2  # two categories
     with h5py.File(bad / "h5ad_unknown_encoding.h5ad", "r+") as f:
         f["X"].attrs["encoding-type"] = "foo_matrix"
     record_bad_cases(bad, {
         "h5ad_not_h5ad": {"path": "h5ad_not_h5ad.h5ad", "file": "h5ad_not_h5ad.h5ad", "hdf5_path": "/", "says": "not an h5ad",
                           "error": "an HDF5 file with plain datasets and no X, obs or var"},
-        "h5ad_no_x": {"path": "h5ad_no_x.h5ad", "file": "h5ad_no_x.h5ad", "hdf5_path": "/X", "says": "no X",
-                      "error": "an anndata file with /X deleted"},
+        "h5ad_categorical_codes": {"path": "h5ad_categorical_codes.h5ad", "file": "h5ad_categorical_codes.h5ad",
+                                   "hdf5_path": "/obs/batch/codes", "says": "outside -1...1",
+                                   "error": "a categorical obs column with a code past its two categories (anndata refuses to open it)"},
         "h5ad_unknown_encoding": {"path": "h5ad_unknown_encoding.h5ad", "file": "h5ad_unknown_encoding.h5ad", "hdf5_path": "/X",
                                   "says": "foo_matrix", "error": "/X has encoding-type 'foo_matrix'; the error names the unknown encoding"},
     })

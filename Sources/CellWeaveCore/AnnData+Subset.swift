@@ -35,6 +35,7 @@ extension AnnData {
         }
         out.varm = try varm.map { ($0.name, try $0.matrix.selecting(rows: genes, cols: Array(0..<$0.matrix.cols))) }
         out.uns = uns
+        out.hasX = hasX
         out.passthrough = passthrough.filter { $0.destinationPath == "uns" }
         return out
     }

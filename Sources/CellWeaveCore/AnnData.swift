@@ -12,6 +12,9 @@ public struct AnnData: Sendable {
     }
 
     public var x: AnnMatrix
+    /// False for a file whose X is absent (anndata allows X = None): `x` is then an empty matrix
+    /// of the right shape, and a stage that needs counts takes them from a layer or raw.
+    public var hasX = true
     public var obs: DataFrame
     public var varTable: DataFrame
     public var layers: [(name: String, matrix: AnnMatrix)] = []

@@ -34,6 +34,8 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
         public var kind: String
     }
 
+    /// `xLayout` of a file without X.
+    public static let absent = "none"
     public var nObs: Int
     public var nVars: Int
     public var nnz: Int
@@ -58,6 +60,7 @@ public struct AnnDataSummary: Codable, Equatable, Sendable {
         nnz = x.nnz
         density = nObs * nVars == 0 ? 0 : Double(x.nnz) / (Double(nObs) * Double(nVars))
         switch adata.x.layout {
+        case _ where !adata.hasX: xLayout = Self.absent
         case .csr: xLayout = "csr"
         case .csc: xLayout = "csc"
         case .dense: xLayout = "dense"

@@ -36,7 +36,7 @@ extension CountMatrixLoader {
             mdata = try MuData(adata)
             if kind == .h5ad { try takeProteinExpression(&mdata, file: path) }
         }
-        func hasCounts(_ m: Modality) -> Bool { m.data.nVars > 0 && m.data.x.storedValues.contains { $0 != 0 } }
+        func hasCounts(_ m: Modality) -> Bool { m.data.nVars > 0 && (!m.data.hasX || m.data.x.storedValues.contains { $0 != 0 }) }
         guard mdata.nObs > 0, mdata.modalities.contains(where: hasCounts) else {
             throw InputError(.empty, file: path, "the count matrix is empty (\(mdata.nObs) cells, no non-zero value)")
         }

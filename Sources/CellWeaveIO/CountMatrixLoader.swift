@@ -71,8 +71,9 @@ public enum CountMatrixLoader {
             }
         }
         if options.makeVarNamesUnique { adata.varTable.makeIndexUnique() }
-        // Nothing downstream can work on a matrix without counts; say so at the source.
-        if adata.nObs == 0 || adata.nVars == 0 || adata.x.storedValues.allSatisfy({ $0 == 0 }) {
+        // Nothing downstream can work on a matrix without counts; say so at the source (a file
+        // without X is judged by the stage that takes its counts from a layer).
+        if adata.nObs == 0 || adata.nVars == 0 || (adata.hasX && adata.x.storedValues.allSatisfy({ $0 == 0 })) {
             throw InputError(.empty, file: path, "the count matrix is empty (\(adata.nObs) cells x \(adata.nVars) features, no non-zero value)")
         }
         return adata

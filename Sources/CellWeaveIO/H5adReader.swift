@@ -23,12 +23,12 @@ public enum H5adReader {
     /// The AnnData stored in a group: the file's root for h5ad, `mod/<name>` in h5mu.
     static func read(group file: HDF5Group, source: MatrixSource = .x) throws -> AnnData {
         let path = file.file
-        guard file.contains("X") else {
-            throw InputError(.missingObject, file: path, .hdf5Path(file.childPath("X")), "the h5ad file has no X matrix")
-        }
         let obs = try readDataFrame(file, "obs")
         var varTable = try readDataFrame(file, "var")
-        var x = try readMatrix(file, "X")
+        // anndata allows X = None: the shape is then obs x var, and counts come from a layer or raw.
+        let hasX = file.contains("X")
+        var x = hasX ? try readMatrix(file, "X") : .csr(CSRMatrix(uncheckedRows: obs.rowCount, cols: varTable.rowCount,
+                                                               indptr: [Int](repeating: 0, count: obs.rowCount + 1), indices: [], values: []))
         var passthrough: [PassthroughElement] = []
         // Passthrough paths are relative to the file's root; destinations to the AnnData's.
         func carry(_ p: String) { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: String(file.childPath(p).dropFirst()), destinationPath: p)) }
@@ -74,6 +74,7 @@ public enum H5adReader {
         }
         do {
             var adata = try AnnData(x: x, obs: obs, varTable: varTable)
+            adata.hasX = hasX || source != .x
             adata.layers = layers
             adata.obsm = obsm
             adata.raw = raw

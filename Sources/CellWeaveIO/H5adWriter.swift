@@ -15,7 +15,7 @@ public enum H5adWriter {
     /// An AnnData into a group: the root of an h5ad, or `mod/<name>` of an h5mu.
     static func write(_ adata: AnnData, into file: HDF5Group, compression: HDF5Compression) throws {
         try file.setEncoding("anndata", version: "0.1.0")
-        try writeMatrix(adata.x, in: file, name: "X", compression: compression)
+        if adata.hasX { try writeMatrix(adata.x, in: file, name: "X", compression: compression) }
         try writeDataFrame(adata.obs, in: file, name: "obs", compression: compression)
         try writeDataFrame(adata.varTable, in: file, name: "var", compression: compression)
 

@@ -19,7 +19,7 @@ struct ClusterCommand: ParsableCommand {
     }
 
     func run() throws {
-        let input = try stage.load()
+        let input = try stage.load(needsCounts: false)
         var adata = input.adata
         let connectivities = try neighbors.connectivities(stage.input, cells: adata.nObs)
         var leiden = Leiden()

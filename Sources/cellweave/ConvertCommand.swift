@@ -14,7 +14,7 @@ struct ConvertCommand: ParsableCommand {
     var compression: CompressionChoice = .none
 
     func run() throws {
-        let input = try stage.load()
+        let input = try stage.load(needsCounts: false)
         let adata = input.adata, level: HDF5Compression = compression == .gzip ? .gzip(level: 4) : .none
         try stage.write(adata, into: input.whole, compression: level)
         let others = input.whole?.modalities.filter { $0.kind != .rna }.map { "\($0.name): \($0.cells.count) cells x \($0.data.nVars) features" } ?? []

@@ -41,10 +41,12 @@ struct InspectCommand: ParsableCommand {
             "\(m.name) (\(m.kind.map { $0 + ", " } ?? "")\(m.features) features\(m.cells.map { ", \($0) of \(s.nObs) cells" } ?? ""))"
         }
         func dist(_ d: AnnDataSummary.Distribution) -> String { "min \(d.min), median \(d.median), max \(d.max)" }
+        let x = s.xLayout == AnnDataSummary.absent ? "none (anndata's X = None: counts from --layer or --raw)"
+            : "\(s.xLayout) \(s.xDtype), \(s.nnz) stored, density \(String(format: "%.4f", s.density))\(s.integerCounts ? ", integer counts" : ", non-integer values")"
         print("""
         \(input) (\(kind.rawValue))
           cells x features   \(s.nObs) x \(s.nVars)
-          X                  \(s.xLayout) \(s.xDtype), \(s.nnz) stored, density \(String(format: "%.4f", s.density))\(s.integerCounts ? ", integer counts" : ", non-integer values")
+          X                  \(x)
           counts per cell    \(dist(s.totalCountsPerCell))
           genes per cell     \(dist(s.genesPerCell))
           modalities         \(s.modalities.isEmpty ? "-" : s.modalities.map(describe).joined(separator: ", "))

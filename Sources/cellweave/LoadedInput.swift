@@ -8,20 +8,32 @@ struct LoadedInput {
     let whole: MuData?
 
     /// Reads `path`; with --modality or --all-features (one feature set in X) as one matrix.
-    static func read(_ path: String, options: InputOptions? = nil) throws -> LoadedInput {
+    /// `needsCounts`: the stage reads X, so a file without X (anndata's X = None) is refused unless
+    /// --layer or --raw names the counts.
+    static func read(_ path: String, options: InputOptions? = nil, needsCounts: Bool = true) throws -> LoadedInput {
         let loader = options?.loaderOptions ?? CountMatrixLoader.Options()
         let modalities = options == nil ? CountMatrixLoader.ModalityOptions() : options!.modalityOptions
-        guard let modalities else {
-            return LoadedInput(adata: try CountMatrixLoader.load(path, options: loader), whole: nil)
+        let input: LoadedInput
+        if let modalities {
+            let whole = try CountMatrixLoader.loadMuData(path, options: loader, modalities: modalities)
+            do {
+                let view = try whole.primaryView()
+                input = try whole.modalities.count > 1 || CountMatrixLoader.detect(path) == .h5mu
+                    ? LoadedInput(adata: view, whole: whole) : LoadedInput(adata: view, whole: nil)
+            } catch let e as MuData.PrimaryViewError {
+                throw InputError(.unsupported, file: path, .hdf5Path("/mod"), e.description)
+            }
+        } else {
+            input = LoadedInput(adata: try CountMatrixLoader.load(path, options: loader), whole: nil)
         }
-        let whole = try CountMatrixLoader.loadMuData(path, options: loader, modalities: modalities)
-        do {
-            let view = try whole.primaryView()
-            guard try whole.modalities.count > 1 || CountMatrixLoader.detect(path) == .h5mu else { return LoadedInput(adata: view, whole: nil) }
-            return LoadedInput(adata: view, whole: whole)
-        } catch let e as MuData.PrimaryViewError {
-            throw InputError(.unsupported, file: path, .hdf5Path("/mod"), e.description)
+        guard !needsCounts || input.adata.hasX else {
+            let layers = input.adata.layers.map(\.name) + (input.adata.raw == nil ? [] : ["raw (--raw)"])
+            let x = input.whole.flatMap { w in w.primaryIndex.map { "/mod/\(w.modalities[$0].name)/X" } } ?? "/X"
+            throw InputError(.missingObject, file: path, .hdf5Path(x),
+                             "no X (anndata's X = None), and this stage needs counts: name them with --layer NAME or --raw "
+                             + "(layers: \(layers.isEmpty ? "none" : layers.joined(separator: ", ")))")
         }
+        return input
     }
 
     /// Writes `adata` (what a stage made of the input's view); with modalities around it, they go

@@ -24,7 +24,7 @@ struct NeighborsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let input = try stage.load()
+        let input = try stage.load(needsCounts: false)
         var adata = input.adata
         let x = try embedding.embedding(of: adata, file: stage.input)
         guard x.rows >= nNeighbors else {

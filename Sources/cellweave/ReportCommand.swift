@@ -16,7 +16,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let multimodal = runDirectory + "/cellweave.h5mu"
         let final = FileManager.default.fileExists(atPath: multimodal) ? multimodal : runDirectory + "/cellweave.h5ad"
-        let loaded = try Log.timed("reading \(final)") { try LoadedInput.read(final) }
+        let loaded = try Log.timed("reading \(final)") { try LoadedInput.read(final, needsCounts: false) }
         let adata = loaded.adata
         let base = URL(fileURLWithPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent)
             .standardizedFileURL

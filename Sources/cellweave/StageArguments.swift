@@ -13,8 +13,9 @@ struct StageArguments: ParsableArguments {
 
     @OptionGroup var inputOptions: InputOptions
 
-    func load() throws -> LoadedInput {
-        try Log.timed("reading \(input)") { try LoadedInput.read(input, options: inputOptions) }
+    /// `needsCounts` as `LoadedInput.read`.
+    func load(needsCounts: Bool = true) throws -> LoadedInput {
+        try Log.timed("reading \(input)") { try LoadedInput.read(input, options: inputOptions, needsCounts: needsCounts) }
     }
 
     /// Writes what the stage made of the input's `adata`, the other modalities along (`LoadedInput.write`).

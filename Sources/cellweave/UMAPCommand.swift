@@ -15,7 +15,7 @@ struct UMAPCommand: ParsableCommand {
     @Option(help: "The obsm entry to write (e.g. X_umap_pca for a layout of the uncorrected graph).") var keyAdded = "X_umap"
 
     func run() throws {
-        let input = try stage.load()
+        let input = try stage.load(needsCounts: false)
         var adata = input.adata
         let x = try embedding.embedding(of: adata, file: stage.input)
         let connectivities = try neighbors.connectivities(stage.input, cells: adata.nObs)

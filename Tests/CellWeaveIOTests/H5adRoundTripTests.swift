@@ -95,8 +95,13 @@ import Testing
             let f = try HDF5File.create(noX)
             try f.setEncoding("anndata", version: "0.1.0")
             try H5adWriter.writeDataFrame(DataFrame(index: ["c"]), in: f, name: "obs", compression: .none)
+            try H5adWriter.writeDataFrame(DataFrame(index: ["g1", "g2"]), in: f, name: "var", compression: .none)
         }
-        expectReadError(noX, .missingObject, at: "/X")
+        // anndata allows X = None: the shape comes from obs and var, and X is written back absent.
+        let withoutX = try H5adReader.read(path: noX)
+        #expect(!withoutX.hasX && withoutX.nObs == 1 && withoutX.nVars == 2 && withoutX.x.storedCount == 0)
+        try H5adWriter.write(withoutX, to: files.path("nox-out.h5ad"))
+        #expect(!(try HDF5File.open(files.path("nox-out.h5ad")).contains("X")))
 
         /// A one-cell, one-gene file whose X group the caller fills in.
         func fileWithX(_ name: String, encoding: String) throws -> (path: String, x: HDF5Group) {

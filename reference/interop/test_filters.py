@@ -140,3 +140,29 @@ def test_categorical_codes_outside_categories_are_refused(cellweave, plain, tmp_
     result = cellweave("convert", path, "-o", out, check=False)
     assert result.returncode != 0 and "[/obs/batch/codes]" in result.stderr and "code 5 at row 7" in result.stderr
     assert not out.exists()
+
+
+def test_archive_without_x_converts(cellweave, tmp_path):
+    original = ARCHIVES / "v0.11.4" / "adata.h5ad"
+    out = tmp_path / "out.h5ad"
+    cellweave("convert", original, "-o", out)
+    converted, expected = read_strict(out), read_original(original)
+    assert converted.X is None and expected.X is None and converted.shape == expected.shape
+    pd.testing.assert_frame_equal(converted.obs, expected.obs)
+    pd.testing.assert_frame_equal(converted.var, expected.var)
+    assert "X                  none" in cellweave("inspect", original).stdout
+
+
+def test_stage_without_x_takes_a_layer(cellweave, plain, tmp_path):
+    a = read_strict(plain)
+    a.X = None  # anndata allows it: counts only in a layer
+    path = tmp_path / "nox.h5ad"
+    a.write_h5ad(path)
+    out = tmp_path / "qc.h5ad"
+    result = cellweave("qc", path, "--sample", "s", "-o", out, check=False)
+    assert result.returncode != 0 and "[/X]" in result.stderr and "--layer" in result.stderr and "layers: counts" in result.stderr
+    assert not out.exists()
+    cellweave("hvg", path, "--layer", "counts", "--n-top-genes", "10", "-o", out)
+    hvg = read_strict(out)
+    np.testing.assert_array_equal(dense(hvg.X), dense(a.layers["counts"]))
+    assert hvg.var["highly_variable"].sum() == 10
