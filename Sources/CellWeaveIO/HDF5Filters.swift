@@ -9,8 +9,9 @@ import Glibc
 enum HDF5Filters {
     /// A registered filter id (The HDF Group's list), its name, and the Debian package whose
     /// plugin decodes it (nil: none does).
+    static let lzf: Int32 = 32000
     static let known: [(id: Int32, name: String, package: String?)] = [
-        (32000, "LZF", "hdf5-plugin-lzf"),
+        (lzf, "LZF", "hdf5-plugin-lzf"),
         (32001, "Blosc", "hdf5-filter-plugin-blosc-serial"),
         (32004, "LZ4", "hdf5-filter-plugin"),
         (307, "BZip2", "hdf5-filter-plugin"),
@@ -24,6 +25,14 @@ enum HDF5Filters {
     static let dependenciesLoaded: Void = {
         _ = dlopen("liblzf.so.1", RTLD_NOW | RTLD_GLOBAL)
     }()
+
+    /// Why `filter` cannot compress a dataset being written, or nil when it can.
+    static func unavailableForWriting(_ filter: Int32) -> String? {
+        dependenciesLoaded
+        guard H5Zfilter_avail(H5Z_filter_t(filter)) <= 0 else { return nil }
+        let entry = known.first { $0.id == filter }
+        return "cannot write with the HDF5 filter \(entry?.name ?? "\(filter)"): install the Debian package \(entry?.package ?? "providing it") (make deps does)"
+    }
 
     /// The first filter of a dataset's pipeline that HDF5 cannot apply, described with where to get
     /// it; nil when every filter is available (a failed read then has another cause).

@@ -81,19 +81,33 @@ public class HDF5Group: HDF5Node {
         let plist = H5Pcreate(cw_H5P_DATASET_CREATE())
         defer { H5Pclose(plist) }
         let total = dims.reduce(1, *)
-        if case let .gzip(level) = compression, total > 0 {
-            // Chunks of about 64k elements along the first axis, as h5py's guess does.
+        if total > 0, !dims.isEmpty {
+            // Chunked, compressed or not, so that a range of rows reads without the rest: chunks of
+            // about 64k elements along the first axis, as h5py's guess does.
             let rowElems = dims.dropFirst().reduce(1, *)
             var chunk = hdims
             chunk[0] = hsize_t(max(1, min(dims[0], (1 << 16) / max(rowElems, 1))))
             H5Pset_chunk(plist, Int32(dims.count), &chunk)
-            H5Pset_deflate(plist, UInt32(level))
+            switch compression {
+            case .none: break
+            case let .gzip(level): H5Pset_deflate(plist, UInt32(level))
+            case .lzf:
+                guard let unavailable = HDF5Filters.unavailableForWriting(HDF5Filters.lzf) else {
+                    // Optional, as h5py sets it: a chunk LZF cannot shrink is stored as it is.
+                    H5Pset_filter(plist, H5Z_filter_t(HDF5Filters.lzf), UInt32(H5Z_FLAG_OPTIONAL), 0, nil)
+                    break
+                }
+                throw error(.compression, unavailable, at: name)
+            }
         }
         let d = H5Dcreate2(id, name, fileType, space, cw_H5P_DEFAULT(), plist, cw_H5P_DEFAULT())
         try check(d, "create dataset", at: name)
         let ds = HDF5Dataset(id: d, file: file, path: childPath(name))
         if total > 0, let data {
             try check(H5Dwrite(d, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), data), "write dataset", at: name)
+            // Chunks go through the filters when they leave HDF5's cache, at the latest on close,
+            // whose errors nobody would see: flush now, so that a failing filter fails the write.
+            try check(H5Dflush(d), "write dataset (flushing its chunks)", at: name)
         }
         return ds
     }
@@ -138,12 +152,15 @@ public class HDF5Group: HDF5Node {
         return try writeArray(name, bools.map { Int8($0 ? 1 : 0) }, dims: dims, memType: type, fileType: type, compression: compression)
     }
 
+    /// Variable-length strings, as h5py writes them. Debian's LZF plugin refuses variable-length
+    /// types (h5py's built-in LZF takes them), so with LZF strings are stored uncompressed.
     @discardableResult
     public func writeDataset(_ name: String, strings: [String], compression: HDF5Compression = .none) throws -> HDF5Dataset {
         let type = HDF5Strings.variableLengthUTF8()
         defer { H5Tclose(type) }
         return try HDF5Strings.withCStrings(strings) { pointers in
-            try writeDataset(name, dims: [strings.count], memType: type, fileType: type, compression: compression, data: pointers)
+            try writeDataset(name, dims: [strings.count], memType: type, fileType: type, compression: compression == .lzf ? .none : compression,
+                             data: pointers)
         }
     }
 
@@ -203,6 +220,8 @@ public class HDF5Group: HDF5Node {
 public enum HDF5Compression: Equatable, Sendable {
     case none
     case gzip(level: Int)
+    /// h5py's LZF (filter 32000), through Debian's plugin: fast, and read by every h5py.
+    case lzf
 }
 
 extension ScalarType {

@@ -10,19 +10,12 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var stage: StageArguments
 
-    @Option(help: "Dataset compression: none or gzip.")
-    var compression: CompressionChoice = .none
-
     func run() throws {
         let input = try stage.load(needsCounts: false)
-        let adata = input.adata, level: HDF5Compression = compression == .gzip ? .gzip(level: 4) : .none
-        try stage.write(adata, into: input.whole, compression: level)
+        let adata = input.adata
+        try stage.write(adata, into: input.whole)
         let others = input.whole?.modalities.filter { $0.kind != .rna }.map { "\($0.name): \($0.cells.count) cells x \($0.data.nVars) features" } ?? []
         Log.info("\(stage.output): \(adata.nObs) cells x \(adata.nVars) features, \(adata.x.storedCount) stored values"
                  + (others.isEmpty ? "" : "; " + others.joined(separator: "; ")))
     }
-}
-
-enum CompressionChoice: String, ExpressibleByArgument, CaseIterable {
-    case none, gzip
 }

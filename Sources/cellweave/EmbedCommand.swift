@@ -35,6 +35,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Cells per inference chunk.") var chunkSize = 1024
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var mapping: QueryMappingOptions
+    @OptionGroup var compression: CompressionOption
     @Flag(inversion: .prefixedNo, help: "Write a linear model's embedding and loadings in varimax axes (see above; scvi-tools: no).")
     var varimax = true
 
@@ -99,7 +100,7 @@ struct EmbedCommand: ParsableCommand {
             adata = try placeCorrectedExpression(expression, manifest: manifest, in: adata)
         }
         Provenance.record(&adata, parameters: [("model", .string(model))])
-        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output) }
+        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5) }
         if let npy { try NPYWriter.write(written, to: npy) }
         if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }

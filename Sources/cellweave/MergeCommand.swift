@@ -15,16 +15,21 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "obs column that names each cell's sample.") var batchKey = "sample"
     @Option(help: "inner: genes shared by all samples; outer: all genes, zeros where a sample lacks one.")
     var join: JoinChoice = .inner
+    @OptionGroup var compression: CompressionOption
 
     func run() throws {
         var samples: [(name: String, data: MuData)] = []
         for path in inputs {
             let mdata = try CountMatrixLoader.loadMuData(path)
+            if let m = mdata.modalities.first(where: { !$0.data.hasX }) {
+                throw InputError(.missingObject, file: path, .hdf5Path(mdata.modalities.count > 1 ? "/mod/\(m.name)/X" : "/X"),
+                                 "no X (anndata's X = None): merge joins counts; convert the sample with --layer NAME or --raw first")
+            }
             samples.append((sampleName(mdata.obs, path: path), mdata))
         }
         var merged = try SampleMerger.merge(samples, join: join == .inner ? .inner : .outer, batchKey: batchKey)
         Provenance.record(&merged.uns, parameters: [])
-        try MuDataFileWriter.write(merged, to: output)
+        try MuDataFileWriter.write(merged, to: output, compression: compression.hdf5)
         let genes = try merged.primaryView().nVars
         let others = merged.modalities.filter { $0.kind != .rna }.map { "\($0.name): \($0.data.nVars) features in \($0.cells.count) cells" }
         Log.info("\(output): \(merged.nObs) cells from \(samples.count) samples, \(genes) genes (\(join.rawValue) join)"

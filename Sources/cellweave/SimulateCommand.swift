@@ -34,6 +34,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Share of the other cells whose protein is not measured.") var proteinMissingFraction = 0.0
     @Option(help: "The last this many cell types share the RNA of the first ones and differ in protein only.") var proteinOnlyTypes = 0
     @Option(help: "Random seed; the same seed gives the same counts.") var seed: UInt64 = 0
+    @OptionGroup var compression: CompressionOption
 
     func validate() throws {
         guard cells >= 1, genes >= 1, cellTypes >= 1, batches >= 1 else { throw ValidationError("sizes must be at least 1") }
@@ -67,13 +68,13 @@ struct SimulateCommand: ParsableCommand {
         guard proteins > 0 || MuDataFileWriter.isH5mu(output) else {
             var adata = try simulator.simulate(seed: seed)
             Provenance.record(&adata, parameters: [])
-            try H5adWriter.write(adata, to: output)
+            try H5adWriter.write(adata, to: output, compression: compression.hdf5)
             Log.info("\(output): \(cells) cells x \(genes) genes, \(cellTypes) cell types, \(batches) batches, seed \(seed)")
             return
         }
         var mdata = try simulator.simulateCITEseq(seed: seed)
         Provenance.record(&mdata.uns, parameters: [])
-        try MuDataFileWriter.write(mdata, to: output)
+        try MuDataFileWriter.write(mdata, to: output, compression: compression.hdf5)
         let measured = mdata.modality(.protein)?.cells.count ?? 0
         Log.info("\(output): \(cells) cells x \(genes) genes and \(proteins) proteins (measured in \(measured) cells), "
                  + "\(cellTypes) cell types, \(batches) batches, seed \(seed)")

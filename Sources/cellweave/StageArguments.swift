@@ -12,6 +12,7 @@ struct StageArguments: ParsableArguments {
     var output: String
 
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var compression: CompressionOption
 
     /// `needsCounts` as `LoadedInput.read`.
     func load(needsCounts: Bool = true) throws -> LoadedInput {
@@ -19,9 +20,9 @@ struct StageArguments: ParsableArguments {
     }
 
     /// Writes what the stage made of the input's `adata`, the other modalities along (`LoadedInput.write`).
-    func write(_ adata: AnnData, into whole: MuData?, keptCells: [Int]? = nil, compression: HDF5Compression = .none) throws {
+    func write(_ adata: AnnData, into whole: MuData?, keptCells: [Int]? = nil) throws {
         try Log.timed("writing \(output)") {
-            try LoadedInput(adata: adata, whole: whole).write(to: output, keptCells: keptCells, compression: compression)
+            try LoadedInput(adata: adata, whole: whole).write(to: output, keptCells: keptCells, compression: compression.hdf5)
         }
     }
 }

@@ -166,3 +166,17 @@ def test_stage_without_x_takes_a_layer(cellweave, plain, tmp_path):
     hvg = read_strict(out)
     np.testing.assert_array_equal(dense(hvg.X), dense(a.layers["counts"]))
     assert hvg.var["highly_variable"].sum() == 10
+
+
+@pytest.mark.parametrize("compression,h5py_name", [("none", None), ("gzip", "gzip"), ("lzf", "lzf")])
+def test_written_compression(cellweave, plain, tmp_path, compression, h5py_name):
+    out = tmp_path / "out.h5ad"
+    cellweave("convert", plain, "-o", out, "--compression", compression)
+    with h5py.File(out) as f:
+        for name in ("X/data", "X/indices", "obsm/X_pca", "obs/depth"):
+            assert f[name].compression == h5py_name and f[name].chunks is not None, name  # chunked either way
+    assert_same(read_strict(out), read_strict(plain))
+    staged = tmp_path / "hvg.h5ad"
+    cellweave("hvg", out, "-o", staged, "--n-top-genes", "10", "--compression", compression)
+    with h5py.File(staged) as f:
+        assert f["X/data"].compression == h5py_name
