@@ -30,10 +30,12 @@ let package = Package(
         .target(name: "CVectorMath",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-fveclib=libmvec"], .when(platforms: [.linux]))],
                 linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
+        // A fault inside libhdf5 on a corrupted file reported as that file's error (exit 1).
+        .target(name: "CCrashGuard"),
         .target(name: "CellWeaveCore", dependencies: [
             "COpenBLAS", .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .target(name: "CellWeaveIO", dependencies: ["CellWeaveCore", "CHDF5", "CZlib"]),
+        .target(name: "CellWeaveIO", dependencies: ["CellWeaveCore", "CHDF5", "CZlib", "CCrashGuard"]),
         .target(name: "CellWeavePreprocess", dependencies: [
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),

@@ -1,3 +1,4 @@
+import CCrashGuard
 import Foundation
 
 /// Writes an output under a temporary name beside it and renames it into place on success, so a
@@ -13,6 +14,9 @@ public enum AtomicFile {
         }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        // Removed by the crash guard too, should libhdf5 fault on a corrupt input while writing.
+        cw_crash_guard_set_partial_output(temporary)
+        defer { cw_crash_guard_set_partial_output(nil) }
         do {
             try body(temporary)
         } catch {

@@ -1,5 +1,6 @@
 import CHDF5
 import CellWeaveCore
+import Foundation
 
 /// An HDF5 dataset: shape, element kind and whole-array reads with conversion to the native
 /// type asked for (HDF5 converts integer and float widths itself).
@@ -15,7 +16,24 @@ public final class HDF5Dataset: HDF5Node {
         return rank == 0 ? [] : dims.map { Int($0) }
     }
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// The product of the shape (Int.max where it would overflow: a damaged or hostile shape).
+    public var elementCount: Int {
+        shape.reduce(1) { n, d in
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            return overflow ? Int.max : p
+        }
+    }
+
+    /// Refuses, before anything is allocated, a read whose buffer would not fit in this machine's
+    /// memory: a damaged shape gets an error naming the path instead of an out-of-memory kill.
+    func checkFitsInMemory(_ elements: Int, bytesPerElement: Int) throws {
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: bytesPerElement)
+        let memory = ProcessInfo.processInfo.physicalMemory
+        guard overflow || UInt64(bytes) > memory else { return }
+        let gib = { (b: Double) in String(format: "%.1f GiB", b / 1_073_741_824) }
+        throw error(.value, "shape \(shape) would need \(overflow ? "more than 2^63 bytes" : gib(Double(bytes))) in memory, "
+                    + "more than this machine has (\(gib(Double(memory))))")
+    }
 
     public enum ElementClass { case integer, float, string, boolean, reference, compound, other }
 
@@ -64,6 +82,7 @@ public final class HDF5Dataset: HDF5Node {
     private func read<T>(_ zero: T, memType: hid_t) throws -> [T] {
         try requireNumeric()
         let n = elementCount
+        try checkFitsInMemory(n, bytesPerElement: MemoryLayout<T>.stride)
         return try [T](unsafeUninitializedCapacity: n) { buffer, count in
             if n > 0 {
                 try checkRead(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
@@ -112,6 +131,7 @@ public final class HDF5Dataset: HDF5Node {
         guard H5Tget_class(type) == H5T_STRING else { throw error(.value, "expected strings, found \(elementClass)") }
         let n = elementCount
         if n == 0 { return [] }
+        try checkFitsInMemory(n, bytesPerElement: max(H5Tget_size(type), MemoryLayout<UnsafeRawPointer>.stride))
         return try HDF5Strings.read(count: n, fileType: type) { mem, buffer in
             try checkRead(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings")
         }

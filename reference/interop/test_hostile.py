@@ -1,0 +1,91 @@
+"""Hostile input: structural edits made with h5py (shapes, pointers, indices, lengths, a dense X
+whose shape would need terabytes) get a clear error naming the HDF5 path; seeded byte flips and
+truncations of real fixtures never crash, hang or leave output behind on failure."""
+import random
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import FIXTURES
+
+SOURCE = FIXTURES / "h5ad" / "csr_float32.h5ad"
+# A bounded address space: a read that tried to allocate what the shape says would fail here.
+LIMITED = "ulimit -v 8000000; exec \"$0\" \"$@\""
+
+
+def run(cellweave_binary, *args, timeout=60):
+    return subprocess.run(["bash", "-c", LIMITED, cellweave_binary, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    import os
+    return os.environ["CELLWEAVE"]
+
+
+def edit_copy(tmp_path, name, edit):
+    path = tmp_path / f"{name}.h5ad"
+    shutil.copy(SOURCE, path)
+    with h5py.File(path, "r+") as f:
+        edit(f)
+    return path
+
+
+def dense_huge(f):
+    del f["X"]
+    d = f.create_dataset("X", shape=(f["obs"]["_index"].shape[0], 1 << 36), dtype="f4", chunks=(1, 1 << 16))
+    d.attrs["encoding-type"], d.attrs["encoding-version"] = "array", "0.2.0"
+
+
+EDITS = {
+    "sparse shape 2^40": (lambda f: f["X"].attrs.__setitem__("shape", np.array([1 << 40, 1 << 40])), "/X", "indptr"),
+    "negative shape": (lambda f: f["X"].attrs.__setitem__("shape", np.array([-5, 3])), "/X", "non-negative"),
+    "indptr decreasing": (lambda f: f["X"]["indptr"].__setitem__(2, 0), "/X", "indptr decreases"),
+    "index past the shape": (lambda f: f["X"]["indices"].__setitem__(0, 10_000), "/X", "out of range"),
+    "negative index": (lambda f: f["X"]["indices"].__setitem__(0, -1), "/X", "out of range"),
+    "dense X of 2^36 columns": (dense_huge, "/X", "more than this machine has"),
+}
+
+
+@pytest.mark.parametrize("name", EDITS)
+def test_structural_edits_are_refused(binary, tmp_path, name):
+    edit, where, says = EDITS[name]
+    path = edit_copy(tmp_path, name.replace(" ", "_").replace("^", ""), edit)
+    out = tmp_path / "out.h5ad"
+    result = run(binary, "convert", path, "-o", out)
+    assert result.returncode == 1, result.stderr
+    assert f"[{where}" in result.stderr and says in result.stderr, result.stderr
+    assert not out.exists()
+
+
+MUTATIONS = 60
+
+
+@pytest.mark.parametrize("fixture", ["h5ad/csr_float32.h5ad", "h5ad/csr_gzip.h5ad", "anndata_archives/v0.7.8/adata.h5ad"])
+def test_byte_flips_and_truncations_never_crash(binary, tmp_path, fixture):
+    data = (FIXTURES / fixture).read_bytes()
+    rng = random.Random(fixture)
+    outcomes = {"read": 0, "refused": 0}
+    for i in range(MUTATIONS):
+        mutated = bytearray(data)
+        if i % 4 == 3:
+            mutated = mutated[: rng.randrange(len(mutated))]
+        else:
+            for _ in range(rng.choice([1, 4, 32])):
+                mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        path, out = tmp_path / "mutated.h5ad", tmp_path / "out.h5ad"
+        path.write_bytes(bytes(mutated))
+        result = run(binary, "convert", path, "-o", out, timeout=60)
+        assert result.returncode in (0, 1), f"mutation {i}: exit {result.returncode}\n{result.stderr[-2000:]}"
+        if result.returncode == 1:
+            assert "Error: " in result.stderr and str(path) in result.stderr, result.stderr
+            assert not out.exists()
+            outcomes["refused"] += 1
+        else:
+            outcomes["read"] += 1
+            out.unlink()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["mutated.h5ad"]  # no temporary left behind
+    assert outcomes["refused"] > 0
