@@ -1,16 +1,23 @@
 import ArgumentParser
 import CellWeaveCore
 
-/// What to do when a stage that models counts finds non-integer values (scanpy's check_values).
+/// What a stage that models counts does with values that are not raw counts: NaN, infinite and
+/// negative values are refused (no count model can take them, and training would only diverge);
+/// non-integer ones warn or are refused as asked (scanpy's check_values).
 struct CountsCheck: ParsableArguments {
-    @Option(help: "Non-integer or negative counts: warn or refuse.")
+    @Option(help: "Non-integer counts: warn or refuse (NaN, infinite and negative values are always refused).")
     var nonInteger: NonIntegerPolicy = .warn
 
-    /// Warns or throws if `counts` are not raw counts.
     /// `location`: the HDF5 path of a matrix other than X (a modality's), named in the message.
     func check(_ counts: CSRMatrix, input: String, location: String? = nil, matrix: String = "X") throws {
-        guard let bad = counts.values.first(where: { $0.rounded() != $0 || $0 < 0 }) else { return }
-        let message = "\(input)\(location.map { " [\($0)]" } ?? ""): \(matrix) holds non-integer or negative values (e.g. \(bad)); this stage models raw counts"
+        let file = "\(input)\(location.map { " [\($0)]" } ?? "")"
+        if let k = counts.values.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+            let row = counts.indptr.lastIndex { $0 <= k }!
+            throw ValidationError("\(file): \(matrix) holds \(counts.values[k]) at cell \(row), feature \(counts.indices[k]) (0-based): "
+                                  + "counts must be finite and non-negative (use --layer counts or --raw for the raw counts)")
+        }
+        guard let bad = counts.values.first(where: { $0.rounded() != $0 }) else { return }
+        let message = "\(file): \(matrix) holds non-integer values (e.g. \(bad)); this stage models raw counts"
         if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
         Log.info("warning: " + message)
     }

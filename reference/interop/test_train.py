@@ -108,10 +108,13 @@ def test_training_on_non_counts_stops_cleanly(cellweave, simulated, tmp_path):
     adata.write_h5ad(bad)
     model = tmp_path / "model"
     result = cellweave("train", bad, "-o", model, *TRAIN, check=False)
-    assert result.returncode != 0 and "not finite" in result.stderr
-    assert not (model / "model.h5").exists()
-    result = cellweave("train", bad, "-o", tmp_path / "m2", *TRAIN, "--non-integer", "refuse", check=False)
-    assert result.returncode != 0 and "non-integer or negative" in result.stderr
+    assert result.returncode != 0 and "-3.0 at cell 0" in result.stderr and "finite and non-negative" in result.stderr
+    assert not model.exists()
+    for value in (np.nan, np.inf):
+        adata.X.data[::7] = value
+        adata.write_h5ad(bad)
+        result = cellweave("train", bad, "-o", model, *TRAIN, check=False)
+        assert result.returncode != 0 and f"{value} at cell 0" in result.stderr and not model.exists()
 
 
 def test_hvg_only_and_missing_batch_key(cellweave, simulated, tmp_path):
@@ -122,3 +125,31 @@ def test_hvg_only_and_missing_batch_key(cellweave, simulated, tmp_path):
     assert tensors(model)["log_theta"].shape == (1, 50)
     result = cellweave("train", simulated, "-o", tmp_path / "m", "--batch-key", "donor", check=False)
     assert result.returncode != 0 and "no obs column 'donor'" in result.stderr
+
+
+def test_training_on_odd_but_valid_counts(cellweave, simulated, tmp_path):
+    """A batch of one cell, cells with no counts, genes never expressed, a library of a million
+    counts: training and embedding go through with finite weights and embeddings."""
+    import anndata as ad
+
+    base = ad.read_h5ad(simulated)
+    odd = {}
+    a = base.copy()
+    a.obs["batch"] = a.obs["batch"].cat.add_categories(["lonely"])
+    a.obs.iloc[5, a.obs.columns.get_loc("batch")] = "lonely"
+    odd["batch of one cell"] = a
+    for name, edit in [("cells without counts", lambda x: x.__setitem__((slice(10, 20), slice(None)), 0)),
+                       ("genes never expressed", lambda x: x.__setitem__((slice(None), slice(0, 20)), 0)),
+                       ("a million counts in one cell", lambda x: x.__setitem__((0, slice(None)), 1e6 // x.shape[1]))]:
+        a = base.copy()
+        x = a.X.toarray()
+        edit(x)
+        a.X = type(base.X)(x)
+        odd[name] = a
+    for name, a in odd.items():
+        path, model, out = tmp_path / "odd.h5ad", tmp_path / "model", tmp_path / "embedded.h5ad"
+        a.write_h5ad(path)
+        cellweave("train", path, "-o", model, *TRAIN)
+        assert all(np.isfinite(v).all() for v in tensors(model).values()), name
+        cellweave("embed", model, path, "-o", out)
+        assert np.isfinite(read_strict(out).obsm["X_cellweave"]).all(), name
