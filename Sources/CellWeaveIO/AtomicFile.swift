@@ -3,7 +3,8 @@ import Foundation
 
 /// Writes an output under a temporary name beside it and renames it into place on success, so a
 /// failed or interrupted stage never leaves a half-written file that make would take as done,
-/// and never damages a file that was there before.
+/// and never damages a file that was there before. A stage killed outright (SIGKILL) leaves its
+/// temporary behind: the next write of the same output removes those of processes that are gone.
 public enum AtomicFile {
     public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
@@ -12,8 +13,9 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw OutputError(path: path, message: "the directory \(directory) does not exist")
         }
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        let prefix = ".\(url.lastPathComponent).partial-"
+        removeAbandoned(in: directory, prefix: prefix)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(prefix + "\(getpid())").path
         // Removed by the crash guard too, should libhdf5 fault on a corrupt input while writing.
         cw_crash_guard_set_partial_output(temporary)
         defer { cw_crash_guard_set_partial_output(nil) }
@@ -27,6 +29,14 @@ public enum AtomicFile {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw OutputError(path: path, message: "could not move the finished file into place: \(reason)")
+        }
+    }
+
+    /// Temporaries `prefix<pid>` of processes that no longer exist.
+    private static func removeAbandoned(in directory: String, prefix: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory + "/" + name)
         }
     }
 
