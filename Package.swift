@@ -52,6 +52,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // libFuzzer harness over the readers (make fuzz); built as usual it replays a corpus.
+        .executableTarget(name: "cellweave-fuzz", dependencies: ["CellWeaveIO", "CCrashGuard"], path: "Fuzz"),
+
         .testTarget(name: "CellWeaveCoreTests", dependencies: ["CellWeaveCore"]),
         .testTarget(name: "CellWeavePreprocessTests", dependencies: ["CellWeavePreprocess", "CellWeaveCore"]),
         .testTarget(name: "CellWeaveReportTests", dependencies: ["CellWeaveReport"]),

@@ -85,7 +85,9 @@ public final class HDF5Dataset: HDF5Node {
         try checkFitsInMemory(n, bytesPerElement: MemoryLayout<T>.stride)
         return try [T](unsafeUninitializedCapacity: n) { buffer, count in
             if n > 0 {
-                try checkRead(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
+                try bounded(bytes: n * MemoryLayout<T>.stride) {
+                    try checkRead(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
+                }
             }
             count = n
         }
@@ -133,7 +135,7 @@ public final class HDF5Dataset: HDF5Node {
         if n == 0 { return [] }
         try checkFitsInMemory(n, bytesPerElement: max(H5Tget_size(type), MemoryLayout<UnsafeRawPointer>.stride))
         return try HDF5Strings.read(count: n, fileType: type) { mem, buffer in
-            try checkRead(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings")
+            try bounded(bytes: 64 * n) { try checkRead(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings") }
         }
     }
 }

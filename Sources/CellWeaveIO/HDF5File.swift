@@ -19,7 +19,7 @@ public final class HDF5File: HDF5Group {
         guard FileManager.default.fileExists(atPath: path) else { throw InputError(.notFound, file: path, "no such file") }
         guard H5Fis_hdf5(path) > 0 else { throw InputError(.notH5ad, file: path, "not an HDF5 file") }
         // From here a fault inside libhdf5 is this file's (see CCrashGuard).
-        cw_crash_guard_set_message("Error: \(path): corrupt HDF5 file: libhdf5 crashed reading it\n")
+        cw_crash_guard_set_message("Error: \(path): corrupt HDF5 file: libhdf5 ")
         let f = H5Fopen(path, cw_H5F_ACC_RDONLY(), cw_H5P_DEFAULT())
         guard f >= 0 else { throw InputError(.hdf5, file: path, "HDF5 could not open the file") }
         return HDF5File(fileID: f, root: H5Gopen2(f, "/", cw_H5P_DEFAULT()), path: path)

@@ -1,4 +1,6 @@
+import CCrashGuard
 import CHDF5
+import Foundation
 import CellWeaveCore
 
 /// An open HDF5 object (file, group or dataset) with the attribute operations they share.
@@ -28,6 +30,18 @@ public class HDF5Node {
         return status
     }
 
+    /// Seconds a read may take before the watchdog calls the file corrupt: generous (a slow disk,
+    /// a decompressing filter), since what it catches is libhdf5 looping for ever.
+    /// CELLWEAVE_HDF5_READ_TIMEOUT sets the allowance for any read (default 120 s).
+    static let readAllowance = ProcessInfo.processInfo.environment["CELLWEAVE_HDF5_READ_TIMEOUT"].flatMap(Double.init) ?? 120
+
+    /// Runs a libhdf5 read of about `bytes` under the watchdog (CCrashGuard).
+    func bounded<T>(bytes: Int = 0, _ body: () throws -> T) rethrows -> T {
+        cw_watchdog_arm(Self.readAllowance + Double(bytes) / 5e6)
+        defer { cw_watchdog_disarm() }
+        return try body()
+    }
+
     // MARK: attributes
 
     public func hasAttribute(_ name: String) -> Bool { H5Aexists(id, name) > 0 }
@@ -50,19 +64,28 @@ public class HDF5Node {
         hasAttribute(name) ? try stringAttribute(name) : nil
     }
 
+    /// Elements of an attribute's dataspace. Attributes are small (HDF5 keeps them in the object
+    /// header); a damaged dataspace claiming millions of elements would have libhdf5 convert each,
+    /// for hours, so it is refused.
+    private func attributeCount(_ space: hid_t, _ name: String) throws -> Int {
+        let count = H5Sget_simple_extent_npoints(space)
+        guard count >= 0, count <= 1 << 20 else { throw error(.value, "attribute '\(name)' claims \(count) elements (a damaged file?)") }
+        return Int(count)
+    }
+
     public func stringArrayAttribute(_ name: String) throws -> [String] {
         try withAttribute(name) { attr in
             let type = H5Aget_type(attr)
             defer { H5Tclose(type) }
             let space = H5Aget_space(attr)
             defer { H5Sclose(space) }
-            let count = Int(H5Sget_simple_extent_npoints(space))
+            let count = try attributeCount(space, name)
             if count == 0 { return [] }
             guard H5Tget_class(type) == H5T_STRING else {
                 throw error(.value, "attribute '\(name)' should be a string")
             }
             return try HDF5Strings.read(count: count, fileType: type) { mem, buffer in
-                try check(H5Aread(attr, mem, buffer), "read attribute '\(name)'")
+                try bounded { try check(H5Aread(attr, mem, buffer), "read attribute '\(name)'") }
             }
         }
     }
@@ -75,8 +98,8 @@ public class HDF5Node {
             guard cls == H5T_INTEGER || cls == H5T_FLOAT else { throw error(.value, "attribute '\(name)' should be numeric") }
             let space = H5Aget_space(attr)
             defer { H5Sclose(space) }
-            var out = [Int64](repeating: 0, count: Int(H5Sget_simple_extent_npoints(space)))
-            try check(H5Aread(attr, cw_H5T_NATIVE_INT64(), &out), "read attribute '\(name)'")
+            var out = [Int64](repeating: 0, count: try attributeCount(space, name))
+            try bounded { try check(H5Aread(attr, cw_H5T_NATIVE_INT64(), &out), "read attribute '\(name)'") }
             return out
         }
     }
@@ -90,7 +113,7 @@ public class HDF5Node {
             let mem = H5Tget_class(type) == H5T_ENUM ? H5Tget_native_type(type, H5T_DIR_ASCEND) : H5Tcopy(cw_H5T_NATIVE_INT8())
             defer { H5Tclose(mem) }
             guard H5Tget_size(mem) == 1 else { throw error(.value, "attribute '\(name)' should be a boolean") }
-            try check(H5Aread(attr, mem, &value), "read attribute '\(name)'")
+            try bounded { try check(H5Aread(attr, mem, &value), "read attribute '\(name)'") }
             return value != 0
         }
     }
@@ -108,7 +131,7 @@ public class HDF5Node {
     func referencedPath(_ name: String) throws -> String {
         try withAttribute(name) { attr in
             var ref = hobj_ref_t()
-            try check(H5Aread(attr, cw_H5T_STD_REF_OBJ(), &ref), "read reference attribute '\(name)'")
+            try bounded { try check(H5Aread(attr, cw_H5T_STD_REF_OBJ(), &ref), "read reference attribute '\(name)'") }
             let len = H5Rget_name(id, H5R_OBJECT, &ref, nil, 0)
             guard len > 0 else { throw error(.missingObject, "attribute '\(name)' refers to no object") }
             var buf = [CChar](repeating: 0, count: Int(len) + 1)

@@ -89,3 +89,18 @@ def test_byte_flips_and_truncations_never_crash(binary, tmp_path, fixture):
             out.unlink()
         assert sorted(p.name for p in tmp_path.iterdir()) == ["mutated.h5ad"]  # no temporary left behind
     assert outcomes["refused"] > 0
+
+
+CORRUPT = FIXTURES / "corrupt"
+
+
+@pytest.mark.parametrize("name", ["hdf5_wild_memcpy.h5ad", "hdf5_wild_memcpy_2.h5ad", "hdf5_heap_corruption.h5ad", "hdf5_loops.h5ad"])
+def test_files_libhdf5_cannot_survive_are_refused(binary, tmp_path, name):
+    import os
+
+    out = tmp_path / "out.h5ad"
+    out.write_bytes(b"the previous result")
+    env = {**os.environ, "CELLWEAVE_HDF5_READ_TIMEOUT": "3"}  # the loop is caught after 3 s, not 120
+    result = subprocess.run([binary, "convert", CORRUPT / name, "-o", out], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and f"{CORRUPT / name}: corrupt HDF5 file: libhdf5" in result.stderr, result.stderr
+    assert out.read_bytes() == b"the previous result" and [p.name for p in tmp_path.iterdir()] == ["out.h5ad"]
