@@ -20,7 +20,7 @@ RELEASE_BIN := .build/release/cellweave
 SWIFT_BUILD := swift build -c release -Xswiftc -enable-testing
 OUT := out
 
-.PHONY: all deps venv build run test test-swift test-interop bench bench-train bench-multiomics bench-defaults bench-linear clean
+.PHONY: all deps venv build run test test-swift test-interop test-fuzz bench bench-train bench-multiomics bench-defaults bench-linear clean
 
 all: build
 
@@ -73,7 +73,23 @@ run: build
 	$(RELEASE_BIN) inspect out/citeseq/cellweave.h5mu
 	@echo "run reports: out/demo/report.html, out/citeseq/report.html; final data: out/demo/cellweave.h5ad, out/citeseq/cellweave.h5mu (and .h5ad)"
 
-test: test-swift test-interop
+test: test-swift test-interop test-fuzz
+
+# libFuzzer over the readers (Fuzz/FuzzInput.swift), built with the sanitizers in its own build
+# directory; each target runs FUZZ_SECONDS from corpora seeded with the fixtures (kept and grown
+# in bench-data/fuzz between runs). `make test` runs a short bounded round.
+FUZZ_BUILD := .build/fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_DIR ?= bench-data/fuzz
+.PHONY: fuzz fuzz-build test-fuzz
+fuzz-build: deps
+	swift build -c release --product cellweave-fuzz --build-path $(FUZZ_BUILD) \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+fuzz: fuzz-build build
+	reference/fuzz/seed_corpora.sh $(FUZZ_DIR)
+	reference/fuzz/run_fuzz.sh $(FUZZ_BUILD)/release/cellweave-fuzz $(RELEASE_BIN) $(FUZZ_DIR) $(FUZZ_SECONDS)
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=12 FUZZ_DIR=$(FUZZ_BUILD)/test-corpora
 
 test-swift: deps
 	$(SWIFT_BUILD) --build-tests
