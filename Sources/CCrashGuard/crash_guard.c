@@ -17,7 +17,8 @@
 static char message[4096];
 static size_t message_length;
 static char partial_output[4096];
-// Executable segments of libhdf5 and its plugins (kind 0) and of libc (kind 1).
+// Executable segments of libhdf5 and its plugins (kind 0) and of CellWeave's own code: the
+// program and the Swift runtime (kind 1).
 static uintptr_t range_start[MAX_RANGES], range_end[MAX_RANGES];
 static int range_kind[MAX_RANGES];
 static int range_count;
@@ -34,7 +35,9 @@ static int is_hdf5(const char *name) {
 
 static int collect(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size; (void)data;
-    int kind = is_hdf5(info->dlpi_name) ? 0 : info->dlpi_name && strstr(info->dlpi_name, "/libc.so") ? 1 : -1;
+    const char *name = info->dlpi_name;
+    int ours = !name || !name[0] || strstr(name, "/libswift") || strstr(name, "/libFoundation") || strstr(name, "/libdispatch");
+    int kind = is_hdf5(name) ? 0 : ours ? 1 : -1;
     if (kind < 0) return 0;
     for (int i = 0; i < info->dlpi_phnum && range_count < MAX_RANGES; i++) {
         const ElfW(Phdr) *p = &info->dlpi_phdr[i];
@@ -53,9 +56,10 @@ static int in_library(uintptr_t address, int kind) {
     return 0;
 }
 
-// Whether the fault happened inside libhdf5: its program counter there, or, for a fault in libc
-// on libhdf5's behalf (memcpy of a wild pointer, free of a corrupted heap), a return address
-// into libhdf5 among the top 64 KiB of the stack. A fault in CellWeave's own code never counts.
+// Whether the fault happened inside libhdf5: its program counter there, or, for a fault elsewhere
+// on libhdf5's behalf (libc's memcpy of a wild pointer or free of a corrupted heap, a call through
+// a null function pointer), a return address into libhdf5 among the top 64 KiB of the stack. A
+// fault in CellWeave's own code (the program, the Swift runtime) never counts.
 static int fault_in_hdf5(void *context) {
     ucontext_t *uc = context;
 #if defined(__x86_64__)
@@ -67,7 +71,7 @@ static int fault_in_hdf5(void *context) {
     (void)uc;
 #endif
     if (in_library(pc, 0)) return 1;
-    if (!in_library(pc, 1) || sp < stack_low || sp >= stack_high) return 0;  // another thread's stack: not scanned
+    if (in_library(pc, 1) || sp < stack_low || sp >= stack_high) return 0;  // ours, or another thread's stack
     uintptr_t end = sp + 65536 < stack_high ? sp + 65536 : stack_high;
     for (uintptr_t p = sp; p + sizeof(uintptr_t) <= end; p += sizeof(uintptr_t))
         if (in_library(*(const uintptr_t *)p, 0)) return 1;
