@@ -78,15 +78,21 @@ static int fault_in_hdf5(void *context) {
     return 0;
 }
 
+// The input's error: the partial output removed, the message and its ending printed, exit 1.
+// Async-signal-safe.
+static void fail_input(const char *ending, size_t length) {
+    if (partial_output[0]) unlink(partial_output);
+    ssize_t unused = write(STDERR_FILENO, message, message_length);
+    unused = write(STDERR_FILENO, ending, length);
+    (void)unused;
+    _exit(1);
+}
+
 static void handler(int signal, siginfo_t *info, void *context) {
     (void)info;
     if (message_length > 0 && fault_in_hdf5(context)) {
-        if (partial_output[0]) unlink(partial_output);
         static const char crashed[] = "crashed reading it\n";
-        ssize_t unused = write(STDERR_FILENO, message, message_length);
-        unused = write(STDERR_FILENO, crashed, sizeof crashed - 1);
-        (void)unused;
-        _exit(1);
+        fail_input(crashed, sizeof crashed - 1);
     }
     // Not the input's fault: let the previous handler see the fault when it happens again.
     sigaction(signal, &previous[signal], NULL);
@@ -105,12 +111,8 @@ static void *watchdog(void *unused) {
     for (;;) {
         if (!watchdog_armed) { pthread_cond_wait(&watchdog_changed, &watchdog_lock); continue; }
         if (pthread_cond_timedwait(&watchdog_changed, &watchdog_lock, &watchdog_deadline) == ETIMEDOUT && watchdog_armed) {
-            if (partial_output[0]) unlink(partial_output);
             static const char hang[] = "did not finish reading it in the time a read of its size takes (it loops on some corrupt files)\n";
-            ssize_t unused_length = write(STDERR_FILENO, message, message_length);
-            unused_length = write(STDERR_FILENO, hang, sizeof hang - 1);
-            (void)unused_length;
-            _exit(1);
+            fail_input(hang, sizeof hang - 1);
         }
     }
     return NULL;
