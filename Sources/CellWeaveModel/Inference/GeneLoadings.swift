@@ -19,6 +19,7 @@ public struct GeneLoadings: Sendable {
     /// latent x latent, row-major: the model's z times this gives the axes the loadings are in
     /// (the identity without varimax).
     public let rotation: [Float]
+    /// Whether the axes are varimax's (else the model's own).
     public let varimax: Bool
 
     /// Nil when the model's decoder is not linear (its genes' responses to z are not loadings).
