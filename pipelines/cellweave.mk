@@ -86,6 +86,9 @@ $(OUT)/cellweave.h5ad: $(OUT)/cellweave.h5mu
 	$(CELLWEAVE) convert $< -o $@
 endif
 
+# Integration metrics need two samples at least: a run of one sample has no batches to mix, and
+# its report goes without them.
+METRICS := $(if $(word 2,$(SAMPLES)),$(OUT)/metrics.json)
 $(OUT)/metrics.json: $(OUT)/cellweave.$(EXT)
 	$(CELLWEAVE) evaluate $< -o $@ --html $(OUT)/metrics.html --batch-key sample $(if $(LABEL_KEY),--label-key $(LABEL_KEY)) \
 	  --embeddings X_pca X_cellweave --threads $(THREADS)
@@ -98,7 +101,7 @@ $(OUT)/X_cellweave.npy: $(OUT)/cellweave.h5ad
 $(OUT)/X_umap.tsv: $(OUT)/cellweave.h5ad
 	$(CELLWEAVE) export $< --obsm X_umap -o $@
 
-$(OUT)/report.html: $(OUT)/cellweave.$(EXT) $(OUT)/cellweave.h5ad $(OUT)/metrics.json
+$(OUT)/report.html: $(OUT)/cellweave.$(EXT) $(OUT)/cellweave.h5ad $(METRICS)
 	$(CELLWEAVE) report $(OUT) -o $@
 
 .PHONY: pipeline

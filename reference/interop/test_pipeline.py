@@ -110,3 +110,17 @@ def test_a_sample_with_bad_counts_stops_with_the_file_named(tmp_path):
     result = make(tmp_path / "run", f"sampleA_PATH={bad}", "-k")
     assert result.returncode != 0 and "matrix.mtx:3" in result.stderr
     assert not (tmp_path / "run" / "qc" / "sampleA.h5ad").exists()
+
+
+def test_one_sample_runs_through_without_integration_metrics(cellweave, tmp_path):
+    """A single sample has no batches to mix: the run goes through to its report without metrics."""
+    sample = tmp_path / "s1.h5ad"
+    cellweave("simulate", "--cells", "400", "--genes", "100", "--batches", "1", "--cell-types", "3", "--seed", "2", "-o", sample)
+    out = tmp_path / "run"
+    import os
+    result = subprocess.run(["make", "-f", "pipelines/cellweave.mk", f"OUT={out}", "SAMPLES=s1", f"s1_PATH={sample}", "MAX_EPOCHS=20",
+                             f"CELLWEAVE={os.environ['CELLWEAVE']}"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / "report.html").exists() and not (out / "metrics.json").exists()
+    assert "taking every gene" in result.stderr  # N_TOP_GENES 2000 of a 100-gene panel
+    assert read_strict(out / "cellweave.h5ad").n_vars == 100
