@@ -28,6 +28,12 @@ public final class BatchNorm<T: ModelScalar> {
         statistics = Buffer(count: 2 * features)
     }
 
+    public var parameters: [Parameter<T>] { [scale, shift] }
+    /// The running statistics by name: state saved with the weights, not trained.
+    public var runningStatistics: [(name: String, buffer: Buffer<T>)] {
+        [(name + ".running_mean", runningMean), (name + ".running_var", runningVariance)]
+    }
+
     /// In place on x (rows x features). Loops run along rows so that the inner loop is over features.
     public func forward(_ x: UnsafeMutablePointer<T>, rows: Int, training: Bool) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, beta = shift.value.pointer

@@ -22,7 +22,7 @@ public final class HiddenLayer<T: ModelScalar> {
     }
 
     public var parameters: [Parameter<T>] {
-        linear.parameters + (batchNorm.map { [$0.scale, $0.shift] } ?? [])
+        linear.parameters + (batchNorm?.parameters ?? [])
     }
 
     public func forward(_ input: LayerInput<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int,
@@ -70,6 +70,6 @@ public final class HiddenLayer<T: ModelScalar> {
 extension Array {
     /// The batch norms' running statistics of these layers, by name: state saved with the weights.
     public func runningStatistics<T>() -> [(name: String, buffer: Buffer<T>)] where Element == HiddenLayer<T> {
-        compactMap(\.batchNorm).flatMap { [($0.name + ".running_mean", $0.runningMean), ($0.name + ".running_var", $0.runningVariance)] }
+        compactMap(\.batchNorm).flatMap(\.runningStatistics)
     }
 }

@@ -42,15 +42,10 @@ public final class LinearDecoder<T: ModelScalar> {
     }
 
     public var parameters: [Parameter<T>] {
-        func of(_ linear: Linear<T>?, _ norm: BatchNorm<T>?) -> [Parameter<T>] {
-            (linear?.parameters ?? []) + (norm.map { [$0.scale, $0.shift] } ?? [])
-        }
-        return of(scaleHead, scaleNorm) + of(dropoutHead, dropoutNorm)
+        scaleHead.parameters + (scaleNorm?.parameters ?? []) + (dropoutHead?.parameters ?? []) + (dropoutNorm?.parameters ?? [])
     }
 
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] {
-        [scaleNorm, dropoutNorm].compactMap { $0 }.flatMap { [($0.name + ".running_mean", $0.runningMean), ($0.name + ".running_var", $0.runningVariance)] }
-    }
+    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { [scaleNorm, dropoutNorm].compactMap { $0 }.flatMap(\.runningStatistics) }
 
     public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool) {
         scaleHead.forward(z, rows: rows, categories: categories, keys: keys, into: scaleOutput.pointer)
