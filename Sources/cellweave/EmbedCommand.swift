@@ -56,12 +56,12 @@ struct EmbedCommand: ParsableCommand {
         // A linear model's embeddings are written in the axes its loadings are read in; the
         // model's own z is what decodes.
         let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
-        let axes = { (latent: DenseMatrix) in loadings?.inAxes(latent) ?? latent }
-        let written = axes(embedding)
+        let axes = { (latent: DenseMatrix) in try loadings?.inAxes(latent) ?? latent }
+        let written = try axes(embedding)
         var products: [(String, DenseMatrix)] = [("X_cellweave", written)]
         if let modalities = manifest.modalities {
-            products.append(("X_cellweave_rna", axes(inference.posteriorMeans(modality: 0))))
-            for (k, m) in modalities.enumerated() { products.append(("X_cellweave_\(m.kind.rawValue)", axes(inference.posteriorMeans(modality: k + 1)))) }
+            products.append(("X_cellweave_rna", try axes(inference.posteriorMeans(modality: 0))))
+            for (k, m) in modalities.enumerated() { products.append(("X_cellweave_\(m.kind.rawValue)", try axes(inference.posteriorMeans(modality: k + 1)))) }
         }
         let batches = inputs.categories[0]
         let targets: [Int32]?

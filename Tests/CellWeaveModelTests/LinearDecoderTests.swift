@@ -24,7 +24,7 @@ import Testing
         let trainer = try Trainer(data: data, configuration: configuration, options: options)
         try trainer.train()
         let loadings = try #require(try GeneLoadings(trainer.model, geneNames: adata.varTable.index))
-        let latent = loadings.inAxes(LatentInference(model: trainer.model, data: data).posteriorMeans())
+        let latent = try loadings.inAxes(LatentInference(model: trainer.model, data: data).posteriorMeans())
 
         var dimensions: Set<Int> = []
         for k in 1...3 {

@@ -36,21 +36,12 @@ public struct GeneLoadings: Sendable {
         }
         let axes = try Varimax(loadings: raw.map(Double.init), rows: geneNames.count, k: k)
         rotation = axes.rotation.map(Float.init)
-        matrix = Self.multiply(try DenseMatrix(rows: geneNames.count, cols: k, values: raw), rotation)
+        matrix = try BLAS.matmul(try DenseMatrix(rows: geneNames.count, cols: k, values: raw), DenseMatrix(rows: k, cols: k, values: rotation))
     }
 
     /// Rows of the model's z (an embedding) in the loadings' axes; NaN rows stay NaN.
-    public func inAxes(_ latent: DenseMatrix) -> DenseMatrix { Self.multiply(latent, rotation) }
-
-    private static func multiply(_ m: DenseMatrix, _ rotation: [Float]) -> DenseMatrix {
-        var out = DenseMatrix(rows: m.rows, cols: m.cols)
-        for i in 0..<m.rows {
-            for a in 0..<m.cols {
-                let x = m[i, a]
-                for b in 0..<m.cols { out[i, b] += x * rotation[a * m.cols + b] }
-            }
-        }
-        return out
+    public func inAxes(_ latent: DenseMatrix) throws -> DenseMatrix {
+        try BLAS.matmul(latent, DenseMatrix(rows: matrix.cols, cols: matrix.cols, values: rotation))
     }
 
     /// The `count` genes of largest loading on `dimension` (most negative with `positive` false),
