@@ -26,12 +26,15 @@ enum HDF5Filters {
         _ = dlopen("liblzf.so.1", RTLD_NOW | RTLD_GLOBAL)
     }()
 
+    private static func entry(_ filter: Int32) -> (id: Int32, name: String, package: String?)? { known.first { $0.id == filter } }
+    private static func install(_ package: String) -> String { "install the Debian package \(package) (make deps does)" }
+
     /// Why `filter` cannot compress a dataset being written, or nil when it can.
     static func unavailableForWriting(_ filter: Int32) -> String? {
         dependenciesLoaded
         guard H5Zfilter_avail(H5Z_filter_t(filter)) <= 0 else { return nil }
-        let entry = known.first { $0.id == filter }
-        return "cannot write with the HDF5 filter \(entry?.name ?? "\(filter)"): install the Debian package \(entry?.package ?? "providing it") (make deps does)"
+        let known = entry(filter)
+        return "cannot write with the HDF5 filter \(known?.name ?? "\(filter)"): \(install(known?.package ?? "providing it"))"
     }
 
     /// The first filter of a dataset's pipeline that HDF5 cannot apply, described with where to get
@@ -45,11 +48,10 @@ enum HDF5Filters {
             var name = [CChar](repeating: 0, count: 128)
             let filter = H5Pget_filter2(plist, UInt32(i), &flags, &elements, nil, name.count, &name, &config)
             guard filter >= 0, H5Zfilter_avail(filter) <= 0 else { continue }
-            let entry = known.first { $0.id == filter }
+            let known = entry(filter)
             let stored = String(cString: name)
-            let label = entry?.name ?? (stored.isEmpty ? "an unknown filter" : stored)
-            let remedy = entry?.package.map { "install the Debian package \($0) (make deps does)" }
-                ?? "no Debian package provides it; rewrite the file with gzip or lzf (h5py: compression='gzip')"
+            let label = known?.name ?? (stored.isEmpty ? "an unknown filter" : stored)
+            let remedy = known?.package.map(install) ?? "no Debian package provides it; rewrite the file with gzip or lzf (h5py: compression='gzip')"
             return "compressed with the HDF5 filter \(label) (id \(filter)), which this HDF5 cannot decode: \(remedy)"
         }
         return nil
