@@ -6,6 +6,9 @@ import CellWeaveCore
 /// the metrics computed here, a subset of scib's (no kBET, PC regression or isolated labels).
 public struct IntegrationMetrics: Codable, Sendable, Equatable {
     public var cells: Int
+    /// Neighbours the LISI scores looked at: 90, or every other cell of a smaller data set
+    /// (perplexity a third of it, as scib-metrics derives it).
+    public var lisiNeighbors: Int?
     public var batches: Int
     public var labels: Int?
     public var iLISI: Double
@@ -22,21 +25,27 @@ public struct IntegrationMetrics: Codable, Sendable, Equatable {
     public var total: Double?
 
     enum CodingKeys: String, CodingKey {
-        case cells, batches, labels
+        case cells, lisiNeighbors = "lisi_neighbors", batches, labels
         case iLISI = "ilisi", batchSilhouette = "silhouette_batch", graphConnectivity = "graph_connectivity"
         case cLISI = "clisi", labelSilhouette = "silhouette_label", nmi = "nmi_leiden", ari = "ari_leiden"
         case leidenResolution = "leiden_resolution", batchCorrection = "batch_correction"
         case bioConservation = "bio_conservation", total
     }
 
-    /// `batches` and `labels`: codes per cell. Needs at least 91 cells (the LISI neighbourhood).
+    /// Cells needed: LISI's perplexity, a third of the neighbours, must be at least 1.
+    public static let minimumCells = 4
+
+    /// `batches` and `labels`: codes per cell. Below 91 cells the neighbourhoods (90 for LISI,
+    /// 15 for the graph) shrink to every other cell.
     public static func compute(_ embedding: DenseMatrix, batches: [Int], labels: [Int]?, threads: Int = 1,
                                search: NeighborSearch = .auto) throws -> IntegrationMetrics {
-        let nn90 = search.neighbors(embedding, k: 90, threads: threads)
-        var m = IntegrationMetrics(cells: embedding.rows, batches: Set(batches).count, labels: labels.map { Set($0).count },
+        precondition(embedding.rows >= minimumCells, "integration metrics need at least \(minimumCells) cells")
+        let k = min(90, embedding.rows - 1)
+        let nn90 = search.neighbors(embedding, k: k, threads: threads)
+        var m = IntegrationMetrics(cells: embedding.rows, lisiNeighbors: k, batches: Set(batches).count, labels: labels.map { Set($0).count },
                                    iLISI: LocalInverseSimpsonIndex.integration(nn90, batches: batches))
         guard let labels else { return m }
-        let nn15 = nn90.first(15)
+        let nn15 = nn90.first(min(15, k))
         m.batchSilhouette = try Silhouette.batchMixing(embedding, batches: batches, cellTypes: labels)
         m.graphConnectivity = GraphConnectivity.score(nn15, labels: labels)
         m.cLISI = LocalInverseSimpsonIndex.label(nn90, labels: labels)

@@ -28,11 +28,7 @@ public final class HDF5Dataset: HDF5Node {
     /// memory: a damaged shape gets an error naming the path instead of an out-of-memory kill.
     func checkFitsInMemory(_ elements: Int, bytesPerElement: Int) throws {
         let (bytes, overflow) = elements.multipliedReportingOverflow(by: bytesPerElement)
-        let memory = ProcessInfo.processInfo.physicalMemory
-        guard overflow || UInt64(bytes) > memory else { return }
-        let gib = { (b: Double) in String(format: "%.1f GiB", b / 1_073_741_824) }
-        throw error(.value, "shape \(shape) would need \(overflow ? "more than 2^63 bytes" : gib(Double(bytes))) in memory, "
-                    + "more than this machine has (\(gib(Double(memory))))")
+        if let refusal = MemoryLimit.refusal(needing: overflow ? nil : bytes) { throw error(.value, "shape \(shape) \(refusal)") }
     }
 
     public enum ElementClass { case integer, float, string, boolean, reference, compound, other }

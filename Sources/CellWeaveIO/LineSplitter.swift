@@ -64,7 +64,7 @@ struct LineSplitter {
 
     /// All lines of a small text file (gzipped or not) as strings.
     static func readAllLines(path: String) throws -> [String] {
-        var splitter = LineSplitter(reader: try CompressedChunkReader(path: path, chunkSize: 1 << 20))
+        var splitter = LineSplitter(reader: try CompressedChunkReader(path: path))
         var lines: [String] = []
         try splitter.forEachLine { line, _ in lines.append(String(decoding: line, as: UTF8.self)) }
         return lines

@@ -8,8 +8,9 @@ public enum MatrixMarketReader {
     /// features x barcodes and CellWeave works in cells x features.
     public static func read(path: String, transpose: Bool = false,
                             progress: ProgressHandler? = nil) throws -> (header: MatrixMarketHeader, matrix: CSRMatrix) {
-        var parser = MatrixMarketParser(path: path, transpose: transpose)
-        var splitter = LineSplitter(reader: try CompressedChunkReader(path: path), progress: progress)
+        let reader = try CompressedChunkReader(path: path)
+        var parser = MatrixMarketParser(path: path, transpose: transpose, fileBytes: reader.fileSize)
+        var splitter = LineSplitter(reader: reader, progress: progress)
         try splitter.forEachLine { line, number in try parser.consume(line, lineNumber: number) }
         return try parser.finish(lastLine: splitter.lineNumber)
     }
@@ -23,6 +24,8 @@ struct MatrixMarketParser {
 
     let path: String
     let transpose: Bool
+    /// The file's size on disk, to bound what its size line may reserve.
+    let fileBytes: Int64?
     var phase = Phase.banner
     var header = MatrixMarketHeader(field: .real, rows: 0, cols: 0, entries: 0)
     var outRows = 0
@@ -34,9 +37,10 @@ struct MatrixMarketParser {
     var lastRow = 0
     var rowIndices: [Int32]? // only once entries arrive out of row order
 
-    init(path: String, transpose: Bool) {
+    init(path: String, transpose: Bool, fileBytes: Int64? = nil) {
         self.path = path
         self.transpose = transpose
+        self.fileBytes = fileBytes
     }
 
     func fail(_ kind: InputError.Kind, _ line: Int, _ message: String) -> InputError {
@@ -94,9 +98,17 @@ struct MatrixMarketParser {
         header.cols = c
         header.entries = n
         (outRows, outCols) = transpose ? (c, r) : (r, c)
-        // Duplicates are legal, so n may exceed r * c, but a size line is no reason to allocate more.
-        minor.reserveCapacity(min(n, r * c))
-        values.reserveCapacity(min(n, r * c))
+        // Whatever the entries: the row counts and the CSR's row pointers (8 bytes each per row),
+        // and a name or a per-column sum for every column (16 bytes).
+        if let refusal = MemoryLimit.refusal(needing: (outRows + 1) * 16 + outCols * 16) {
+            throw fail(.sizeLine, number, "a matrix of \(r) x \(c) \(refusal)")
+        }
+        // Duplicates are legal, so n may exceed r * c, but a size line is no reason to allocate
+        // more, nor to reserve more entries than the file could hold (4 bytes each at least, and
+        // deflate inflates at most 1032-fold): the arrays grow if there are more.
+        let bound = fileBytes.map { Int(min(Int64(Int.max / 2), $0 * 1032 / 4)) } ?? Int.max
+        minor.reserveCapacity(min(n, r * c, bound))
+        values.reserveCapacity(min(n, r * c, bound))
         rowCounts = [Int](repeating: 0, count: outRows)
     }
 

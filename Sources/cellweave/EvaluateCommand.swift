@@ -45,7 +45,8 @@ struct EvaluateCommand: ParsableCommand {
             return IntegrationReport(
                 title: "Integration metrics: \((input as NSString).lastPathComponent)",
                 settings: [("batch key", "\(batchKey) (\(first.batches) batches)"),
-                           ("label key", labelKey.map { "\($0) (\(first.labels ?? 0) labels)" } ?? "none"), ("cells", "\(first.cells)")],
+                           ("label key", labelKey.map { "\($0) (\(first.labels ?? 0) labels)" } ?? "none"), ("cells", "\(first.cells)"),
+                           ("LISI neighbours", "\(first.lisiNeighbors ?? 90)")],
                 metrics: EvaluateCommand.metrics.map { ($0.name, $0.meaning) },
                 columns: order.map { name in (name, EvaluateCommand.metrics.map { $0.value(embeddings[name]!) }) })
         }
@@ -55,7 +56,13 @@ struct EvaluateCommand: ParsableCommand {
         let adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
         let batches = try CovariateColumns.labels(adata, key: batchKey, file: input)
         let labels = try labelKey.map { try CovariateColumns.labels(adata, key: $0, file: input) }
-        guard adata.nObs > 90 else { throw ValidationError("\(input): \(adata.nObs) cells; the metrics need more than 90 (LISI's neighbourhood)") }
+        guard adata.nObs >= IntegrationMetrics.minimumCells else {
+            throw ValidationError("\(input): \(adata.nObs) cells; the metrics need at least \(IntegrationMetrics.minimumCells)")
+        }
+        if adata.nObs <= 90 {
+            Log.info("warning: \(input) has \(adata.nObs) cells: LISI looks at the \(adata.nObs - 1) other cells, not 90, and the graph metrics at "
+                     + "\(min(15, adata.nObs - 1)) (scores from so few cells are not comparable with those of larger data)")
+        }
         guard batches.labels.count > 1 else { throw ValidationError("\(input): obs/\(batchKey) has one batch; nothing to integrate") }
         BLAS.threadCount = 1
         var results: [(String, IntegrationMetrics)] = []

@@ -16,6 +16,14 @@ struct PCACommand: ParsableCommand {
     @Option(help: "Inverse overdispersion for the residuals.") var theta: Double = 100
     @Option(help: "Cells densified at a time.") var chunkSize = 2048
 
+    /// The components asked for, or as many as the data has (one fewer than its cells, at most
+    /// its genes), said in the log: a small sample or panel should not stop a pipeline here.
+    func components(rows: Int, cols: Int) -> Int {
+        let available = max(1, min(rows - 1, cols))
+        if nComps > available { Log.info("warning: \(nComps) components requested but \(stage.input) has \(rows) cells and \(cols) genes: taking \(available)") }
+        return min(nComps, available)
+    }
+
     func run() throws {
         let input = try stage.load()
         var adata = input.adata
@@ -25,12 +33,12 @@ struct PCACommand: ParsableCommand {
             let cols = layer.cols
             switch layer.layout {
             case let .dense(d):
-                pca = try PrincipalComponents(rows: d.rows, cols: cols, components: nComps, chunkSize: chunkSize) { range, out in
+                pca = try PrincipalComponents(rows: d.rows, cols: cols, components: components(rows: d.rows, cols: cols), chunkSize: chunkSize) { range, out in
                     for i in 0..<(range.count * cols) { out[i] = Double(d.values[range.lowerBound * cols + i]) }
                 }
             default:
                 let m = layer.toCSR()
-                pca = try PrincipalComponents(rows: m.rows, cols: cols, components: nComps, chunkSize: chunkSize) { range, out in
+                pca = try PrincipalComponents(rows: m.rows, cols: cols, components: components(rows: m.rows, cols: cols), chunkSize: chunkSize) { range, out in
                     for i in 0..<(range.count * cols) { out[i] = 0 }
                     for (i, r) in range.enumerated() {
                         for k in m.indptr[r]..<m.indptr[r + 1] { out[i * cols + Int(m.indices[k])] = Double(m.values[k]) }
@@ -41,7 +49,7 @@ struct PCACommand: ParsableCommand {
             let counts = adata.x.toCSR()
             try countsCheck.check(counts, input: stage.input)
             let residuals = try PearsonResiduals(counts: counts, theta: theta, requireIntegers: false)
-            pca = try PrincipalComponents(rows: counts.rows, cols: counts.cols, components: nComps, chunkSize: chunkSize) { range, out in
+            pca = try PrincipalComponents(rows: counts.rows, cols: counts.cols, components: components(rows: counts.rows, cols: counts.cols), chunkSize: chunkSize) { range, out in
                 residuals.fill(counts, rows: range, into: out)
             }
         }

@@ -101,7 +101,10 @@ struct ScoreCommand: ParsableCommand {
             (queryScores, referenceScores) = (q, r ?? set.referenceRows.map { q[$0] })
         }
 
-        let calibration = try ModalityCalibration(reference: referenceScores, rnaAlone: referenceRNAAlone, alpha: alpha)
+        // A reference the user names must be able to flag cells; the cells train held out are
+        // what there is (a small data set holds out few), so those only warn.
+        let named = reference != nil || referenceBatch != nil
+        let calibration = try ModalityCalibration(reference: referenceScores, rnaAlone: referenceRNAAlone, alpha: alpha, requireFlaggable: named)
         let calibrated = queryScores.map(calibration.calibrate)
         let scores = calibrated.map(\.score), p = calibrated.map(\.pValue), q = AnomalyCalibration.benjaminiHochberg(p)
         let flags = q.map { $0 <= alpha }, flagged = flags.filter { $0 }.count
@@ -110,7 +113,12 @@ struct ScoreCommand: ParsableCommand {
                  + (withProtein > 0 ? "; \(withProtein) scored on RNA + protein against the \(calibration.referenceCount.withProtein) reference cells with protein" : ""))
         // Benjamini-Hochberg flags k cells only if k of them have p <= alpha k / m; p is at least 1 / (n + 1).
         let floorP = 1 / Double(referenceScores.count + 1), fewest = Int((floorP * Double(scores.count) / alpha).rounded(.up))
-        if flagged == 0 && fewest > 1 {
+        if referenceScores.count < AnomalyCalibration.flaggableReferenceSize(alpha: alpha) {
+            Log.info("warning: only \(referenceScores.count) reference cells (\(referenceName)): the smallest p-value is "
+                        + "\(String(format: "%.2g", floorP)), so no cell can be flagged at q <= \(alpha); the scores and p-values are written "
+                        + "(train with a smaller --train-size, or give --reference, for a reference of at least "
+                        + "\(AnomalyCalibration.flaggableReferenceSize(alpha: alpha)) cells)")
+        } else if flagged == 0 && fewest > 1 {
             Log.info("note: with \(referenceScores.count) reference cells the smallest p-value is \(String(format: "%.2g", floorP)); "
                      + "no cell can be flagged unless at least \(fewest) cells score above every reference cell (a larger reference lowers this)")
         }

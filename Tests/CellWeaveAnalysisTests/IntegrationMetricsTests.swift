@@ -33,6 +33,24 @@ import Testing
         #expect(m == (try IntegrationMetrics.compute(x, batches: golden.batches, labels: golden.labels, threads: 1)))
     }
 
+    /// Below 91 cells the neighbourhoods shrink to every other cell and the scores still tell mixed
+    /// batches from separated ones.
+    @Test func smallDataSetsUseEveryOtherCell() throws {
+        let n = 40
+        func cells(offset: Float) throws -> DenseMatrix {
+            try DenseMatrix(rows: n, cols: 2, values: (0..<n).flatMap { i -> [Float] in
+                let angle = Float(i) * 2.4, radius = Float(i % 7) / 7
+                return [radius * cos(angle) + (i % 2 == 0 ? 0 : offset), radius * sin(angle)]
+            })
+        }
+        let batches = (0..<n).map { $0 % 2 }, labels = (0..<n).map { $0 < n / 2 ? 0 : 1 }
+        let mixed = try IntegrationMetrics.compute(try cells(offset: 0), batches: batches, labels: labels)
+        let apart = try IntegrationMetrics.compute(try cells(offset: 50), batches: batches, labels: labels)
+        #expect(mixed.lisiNeighbors == n - 1 && apart.lisiNeighbors == n - 1)
+        #expect(mixed.iLISI > 0.8 && apart.iLISI < 0.05, "iLISI mixed \(mixed.iLISI), apart \(apart.iLISI)")
+        #expect(mixed.total!.isFinite && apart.graphConnectivity!.isFinite)
+    }
+
     @Test func clusterAgreementEqualsScikitLearnsDefinitions() {
         // sklearn: normalized_mutual_info_score([0,0,1,1,2,2],[0,0,1,1,1,1]) and adjusted_rand_score.
         let a = [0, 0, 1, 1, 2, 2], b = [0, 0, 1, 1, 1, 1]

@@ -44,6 +44,15 @@ import Testing
         }
     }
 
+    /// Held-out cells too few to flag at alpha still give valid (coarse) p-values; none is refused.
+    @Test func aSmallReferenceCanBeAcceptedWhenAsked() throws {
+        let c = try AnomalyCalibration(reference: (1...9).map(Double.init), alpha: 0.05, requireFlaggable: false)
+        #expect(c.pValue(100) == 0.1 && c.pValue(0) == 1 && c.pValue(5) == 0.6)
+        #expect(throws: AnomalyCalibration.CalibrationError.tooFewReferenceCells(found: 0, needed: 1, alpha: 0.05)) {
+            try AnomalyCalibration(reference: [], alpha: 0.05, requireFlaggable: false)
+        }
+    }
+
     @Test func residualSummaryKeepsTheLargestResidualsWithSigns() {
         let r: [Double] = [0.5, -4, 3, -0.1, 4, 2]
         let s = r.withUnsafeBufferPointer { ResidualSummary(residuals: $0, top: 3) }

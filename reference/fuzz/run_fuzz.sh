@@ -5,37 +5,53 @@
 # run with libFuzzer's fork mode ignoring those, and every input it kept as a crash or timeout is
 # then replayed through the real `cellweave convert`, which must refuse it cleanly (exit 1, with
 # the crash guard turning libhdf5's faults into errors): a crash there is CellWeave's and fails.
+# Each target's executed inputs are added to $dir/totals.tsv (date, target, seconds, inputs), the
+# running total over all rounds kept in that corpus directory. TARGETS (default all four)
+# chooses which run.
 set -uo pipefail
 fuzzer=$1 cellweave=$2 dir=$3 seconds=$4
+targets=${TARGETS:-mtx tenx-dir tenx-h5 h5ad}
 mkdir -p "$dir/crashes" "$dir/scratch"
-export TMPDIR="$dir/scratch" CELLWEAVE_HDF5_READ_TIMEOUT=5
+# Each input is written to a file and read back: on a disk file system the writes, not the
+# readers, would take most of the time.
+scratch="$dir/scratch"
+if [[ -d /dev/shm && -w /dev/shm ]]; then scratch=$(mktemp -d /dev/shm/cellweave-fuzz.XXXXXX); trap 'rm -rf "$scratch"' EXIT; fi
+# Reads refuse shapes beyond 1 GiB (MemoryLimit), under the 4 GiB libFuzzer allows a process.
+export TMPDIR="$scratch" CELLWEAVE_HDF5_READ_TIMEOUT=5 CELLWEAVE_MAX_MEMORY=1G
+export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp"
 status=0
-for target in mtx tenx-dir tenx-h5 h5ad; do
+record() { printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$1" "$seconds" "${2:-0}" >> "$dir/totals.tsv"; }
+for target in $targets; do
   log="$dir/$target.log"
-  common=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -artifact_prefix="$dir/crashes/$target-")
+  common=(-max_total_time="$seconds" -rss_limit_mb=4096 -artifact_prefix="$dir/crashes/$target-")
   if [[ $target == mtx || $target == tenx-dir ]]; then
-    CELLWEAVE_FUZZ_TARGET=$target "$fuzzer" "$dir/$target" "${common[@]}" -print_final_stats=1 > "$log" 2>&1
+    CELLWEAVE_FUZZ_TARGET=$target "$fuzzer" "$dir/$target" "${common[@]}" -timeout=10 -print_final_stats=1 > "$log" 2>&1
     rc=$?
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')
+    record "$target" "$runs"
     if [[ $rc != 0 ]]; then echo "$target: FAILED (exit $rc)"; tail -30 "$log"; status=1; continue; fi
     echo "$target: ${runs:-?} inputs in $seconds s, no crash"
   else
-    CELLWEAVE_FUZZ_TARGET=$target "$fuzzer" "$dir/$target" "${common[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    # A short timeout: libhdf5's loops on a damaged global heap would otherwise take most of the time.
+    CELLWEAVE_FUZZ_TARGET=$target "$fuzzer" "$dir/$target" "${common[@]}" -timeout=2 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
       > "$log" 2>&1
     runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+    record "$target" "$runs"
     found=0 bad=0
     extension=$([[ $target == h5ad ]] && echo h5ad || echo h5)
     for artifact in "$dir"/crashes/"$target"-*; do
       [[ -e $artifact ]] || continue
       found=$((found + 1))
-      cp "$artifact" "$dir/scratch/replay.$extension"
-      timeout 120 "$cellweave" convert "$dir/scratch/replay.$extension" -o "$dir/scratch/replay-out.h5ad" > /dev/null 2> "$dir/scratch/replay.err"
+      cp "$artifact" "$scratch/replay.$extension"
+      timeout 120 "$cellweave" convert "$scratch/replay.$extension" -o "$scratch/replay-out.h5ad" > /dev/null 2> "$scratch/replay.err"
       rc=$?
-      rm -f "$dir/scratch/replay-out.h5ad"
-      if [[ $rc != 0 && $rc != 1 ]]; then bad=$((bad + 1)); echo "$target: $artifact makes cellweave exit $rc"; tail -5 "$dir/scratch/replay.err"; fi
+      rm -f "$scratch/replay-out.h5ad"
+      if [[ $rc != 0 && $rc != 1 ]]; then bad=$((bad + 1)); echo "$target: $artifact makes cellweave exit $rc"; tail -5 "$scratch/replay.err"; fi
     done
     echo "$target: ${runs:-?} inputs in $seconds s; $found kept by libFuzzer as crashes or timeouts (libhdf5's), $bad of them not refused cleanly by cellweave"
     [[ $bad == 0 ]] || status=1
   fi
 done
+echo "inputs so far in $dir/totals.tsv:"
+awk -F'\t' '{ n[$2] += $4 } END { for (t in n) printf "  %s %d\n", t, n[t] }' "$dir/totals.tsv"
 exit $status

@@ -46,7 +46,7 @@ EDITS = {
     "indptr decreasing": (lambda f: f["X"]["indptr"].__setitem__(2, 0), "/X", "indptr decreases"),
     "index past the shape": (lambda f: f["X"]["indices"].__setitem__(0, 10_000), "/X", "out of range"),
     "negative index": (lambda f: f["X"]["indices"].__setitem__(0, -1), "/X", "out of range"),
-    "dense X of 2^36 columns": (dense_huge, "/X", "more than this machine has"),
+    "dense X of 2^36 columns": (dense_huge, "/X", "more than this process may use"),
 }
 
 
@@ -104,3 +104,19 @@ def test_files_libhdf5_cannot_survive_are_refused(binary, tmp_path, name):
     result = subprocess.run([binary, "convert", CORRUPT / name, "-o", out], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1 and f"{CORRUPT / name}: corrupt HDF5 file: libhdf5" in result.stderr, result.stderr
     assert out.read_bytes() == b"the previous result" and [p.name for p in tmp_path.iterdir()] == ["out.h5ad"]
+
+
+def test_a_size_line_beyond_memory_is_refused_before_allocating(binary, tmp_path):
+    """A 100-byte Matrix Market file whose size line declares 2^31 - 1 barcodes: its row pointers
+    would take 34 GB. Under CELLWEAVE_MAX_MEMORY=1G (as under a machine's memory) it is refused at
+    the size line instead of an out-of-memory kill; a matrix within the limit reads."""
+    import os
+    path = tmp_path / "matrix.mtx"
+    path.write_text(f"%%MatrixMarket matrix coordinate integer general\n3 {(1 << 31) - 1} 2\n1 1 4\n2 5 1\n")
+    env = {**os.environ, "CELLWEAVE_MAX_MEMORY": "1G"}
+    result = subprocess.run([binary, "convert", path, "-o", tmp_path / "out.h5ad"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1 and "matrix.mtx:2" in result.stderr and "more than this process may use (1.0 GiB" in result.stderr, result.stderr
+    assert not (tmp_path / "out.h5ad").exists()
+    path.write_text("%%MatrixMarket matrix coordinate integer general\n3 4 2\n1 1 4\n2 3 1\n")
+    ok = subprocess.run([binary, "convert", path, "-o", tmp_path / "out.h5ad"], capture_output=True, text=True, env=env, timeout=60)
+    assert ok.returncode == 0, ok.stderr

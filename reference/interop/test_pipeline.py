@@ -124,3 +124,25 @@ def test_one_sample_runs_through_without_integration_metrics(cellweave, tmp_path
     assert (out / "report.html").exists() and not (out / "metrics.json").exists()
     assert "taking every gene" in result.stderr  # N_TOP_GENES 2000 of a 100-gene panel
     assert read_strict(out / "cellweave.h5ad").n_vars == 100
+
+
+def test_tiny_samples_run_through_with_what_they_allow(cellweave, tmp_path):
+    """Two samples of 12 cells of one type: PCA takes the components there are, score writes
+    p-values it cannot flag with (2 held-out cells), and the metrics use every other cell."""
+    paths = {}
+    for s in (3, 4):
+        paths[f"t{s}"] = tmp_path / f"t{s}.h5ad"
+        cellweave("simulate", "--cells", "12", "--genes", "300", "--batches", "1", "--cell-types", "1", "--seed", str(s), "-o", paths[f"t{s}"])
+    out = tmp_path / "run"
+    import os
+    result = subprocess.run(["make", "-f", "pipelines/cellweave.mk", f"OUT={out}", "SAMPLES=t3 t4", *[f"{k}_PATH={v}" for k, v in paths.items()],
+                             "MAX_EPOCHS=20", f"CELLWEAVE={os.environ['CELLWEAVE']}"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    final = read_strict(out / "cellweave.h5ad")
+    n = final.n_obs
+    assert f"30 components requested but" in result.stderr and final.obsm["X_pca"].shape[1] == n - 1
+    assert "so no cell can be flagged at q <= 0.05" in result.stderr
+    assert not final.obs["anomaly_flag"].any() and final.obs["anomaly_pvalue"].between(0, 1).all()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert all(e["lisi_neighbors"] == n - 1 for e in metrics["embeddings"].values())
+    assert (out / "report.html").exists()

@@ -20,9 +20,14 @@ public struct AnomalyCalibration: Sendable {
         }
     }
 
-    /// At least ceil(1 / alpha) reference cells, or no cell could ever be flagged.
-    public init(reference scores: [Double], alpha: Double) throws {
-        let needed = Int((1 / alpha).rounded(.up))
+    /// Reference cells needed for a p-value of `alpha` to be reachable: below that no cell can be
+    /// flagged, though the p-values stay valid (only coarse).
+    public static func flaggableReferenceSize(alpha: Double) -> Int { Int((1 / alpha).rounded(.up)) }
+
+    /// `requireFlaggable`: refuse a reference too small for any cell to be flagged at `alpha`
+    /// (otherwise only an empty one is refused).
+    public init(reference scores: [Double], alpha: Double, requireFlaggable: Bool = true) throws {
+        let needed = requireFlaggable ? Self.flaggableReferenceSize(alpha: alpha) : 1
         guard scores.count >= needed else { throw CalibrationError.tooFewReferenceCells(found: scores.count, needed: needed, alpha: alpha) }
         let sorted = scores.sorted(), center = Self.median(sorted)
         reference = sorted

@@ -9,9 +9,11 @@ public struct ModalityCalibration: Sendable {
     public let withProtein: AnomalyCalibration?
 
     /// `rnaAlone`: the same reference cells scored with `rnaAlone` (default: `reference`, right
-    /// for a model of RNA only).
-    public init(reference: [AnomalyScorer.CellScore], rnaAlone: [AnomalyScorer.CellScore]? = nil, alpha: Double) throws {
-        rna = try AnomalyCalibration(reference: (rnaAlone ?? reference).map(\.rna.score), alpha: alpha)
+    /// for a model of RNA only). `requireFlaggable` as in `AnomalyCalibration`, for the RNA basis;
+    /// the RNA + protein basis is used only where its reference can flag cells.
+    public init(reference: [AnomalyScorer.CellScore], rnaAlone: [AnomalyScorer.CellScore]? = nil, alpha: Double,
+                requireFlaggable: Bool = true) throws {
+        rna = try AnomalyCalibration(reference: (rnaAlone ?? reference).map(\.rna.score), alpha: alpha, requireFlaggable: requireFlaggable)
         let combined = reference.filter { $0.protein != nil }.map(\.combined)
         withProtein = try? AnomalyCalibration(reference: combined, alpha: alpha)
     }
