@@ -41,7 +41,7 @@ let package = Package(
         ]),
         .target(name: "CellWeaveReport"),
         .target(name: "CellWeaveModel", dependencies: [
-            "CellWeaveCore", "COpenBLAS", "CVectorMath", .product(name: "RealModule", package: "swift-numerics"),
+            "CellWeaveCore", "CellWeavePreprocess", "COpenBLAS", "CVectorMath", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "CellWeaveAnalysis", dependencies: ["CellWeaveCore"]),
         .target(name: "CellWeaveSimulation", dependencies: [
