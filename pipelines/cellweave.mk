@@ -43,37 +43,42 @@ $(OUT)/qc/%.$(EXT): $$($$*_PATH) $$($$*_ANNOTATIONS) $(CELLWEAVE)
 $(OUT)/merged.$(EXT): $(QC_FILES)
 	$(CELLWEAVE) merge $^ -o $@
 
+# The stages between merge and the final file write what they add and link what they leave
+# unchanged (counts, earlier embeddings and graphs) to the file that stores it: the counts are
+# on disk twice (merged and the final file), not once per stage. LINK= makes full copies.
+LINK ?= --link-unchanged
+
 $(OUT)/hvg.$(EXT): $(OUT)/merged.$(EXT)
-	$(CELLWEAVE) hvg $< -o $@ --batch-key sample --n-top-genes $(N_TOP_GENES)
+	$(CELLWEAVE) hvg $< -o $@ $(LINK) --batch-key sample --n-top-genes $(N_TOP_GENES)
 
 # The uncorrected baseline: PCA on analytic Pearson residuals.
 $(OUT)/pca.$(EXT): $(OUT)/hvg.$(EXT)
-	$(CELLWEAVE) pca $< -o $@ --n-comps 30
+	$(CELLWEAVE) pca $< -o $@ $(LINK) --n-comps 30
 
 $(OUT)/model/model.h5: $(OUT)/pca.$(EXT)
 	$(CELLWEAVE) train $< --batch-key sample --hvg-only --encode-covariates $(if $(strip $(MAX_EPOCHS)),--max-epochs $(strip $(MAX_EPOCHS))) \
 	  $(if $(COVARIATE_KEYS),--covariate-keys $(COVARIATE_KEYS)) --threads $(THREADS) -o $(OUT)/model $(TRAIN_OPTIONS)
 
 $(OUT)/embedded.$(EXT): $(OUT)/model/model.h5 $(OUT)/pca.$(EXT)
-	$(CELLWEAVE) embed $(OUT)/model $(OUT)/pca.$(EXT) -o $@ --threads $(THREADS) $(EMBED_OPTIONS)
+	$(CELLWEAVE) embed $(OUT)/model $(OUT)/pca.$(EXT) -o $@ $(LINK) --threads $(THREADS) $(EMBED_OPTIONS)
 
 $(OUT)/scored.$(EXT): $(OUT)/model/model.h5 $(OUT)/embedded.$(EXT)
-	$(CELLWEAVE) score $(OUT)/model $(OUT)/embedded.$(EXT) -o $@ --threads $(THREADS) \
+	$(CELLWEAVE) score $(OUT)/model $(OUT)/embedded.$(EXT) -o $@ $(LINK) --threads $(THREADS) \
 	  --tsv $(OUT)/anomaly.tsv --report $(OUT)/anomaly.html
 
 # Graph, clusters and layouts: a layout of the uncorrected embedding for comparison, then the
 # graph, Leiden clusters and layout of the corrected one.
 $(OUT)/graph_pca.$(EXT): $(OUT)/scored.$(EXT)
-	$(CELLWEAVE) neighbors $< -o $@ --use-rep X_pca --key-added pca --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
+	$(CELLWEAVE) neighbors $< -o $@ $(LINK) --use-rep X_pca --key-added pca --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
 
 $(OUT)/layout_pca.$(EXT): $(OUT)/graph_pca.$(EXT)
-	$(CELLWEAVE) umap $< -o $@ --use-rep X_pca --neighbors-key pca --key-added X_umap_pca
+	$(CELLWEAVE) umap $< -o $@ $(LINK) --use-rep X_pca --neighbors-key pca --key-added X_umap_pca
 
 $(OUT)/graph.$(EXT): $(OUT)/layout_pca.$(EXT)
-	$(CELLWEAVE) neighbors $< -o $@ --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
+	$(CELLWEAVE) neighbors $< -o $@ $(LINK) --n-neighbors $(N_NEIGHBORS) --threads $(THREADS)
 
 $(OUT)/clustered.$(EXT): $(OUT)/graph.$(EXT)
-	$(CELLWEAVE) cluster $< -o $@ --resolution $(RESOLUTION)
+	$(CELLWEAVE) cluster $< -o $@ $(LINK) --resolution $(RESOLUTION)
 
 # The final file: counts, obs (sample, QC, labels, clusters, anomaly columns), obsm X_pca,
 # X_cellweave, X_umap, X_umap_pca, obsp graph (and with modalities, each one, their embeddings

@@ -10,6 +10,7 @@ static inline hid_t cw_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t cw_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
 static inline hid_t cw_H5P_OBJECT_COPY(void) { return H5P_OBJECT_COPY; }
 static inline unsigned cw_H5O_COPY_EXPAND_REFERENCE_FLAG(void) { return H5O_COPY_EXPAND_REFERENCE_FLAG; }
+static inline unsigned cw_H5O_COPY_EXPAND_EXT_LINK_FLAG(void) { return H5O_COPY_EXPAND_EXT_LINK_FLAG; }
 static inline hid_t cw_H5E_DEFAULT(void) { return H5E_DEFAULT; }
 static inline unsigned cw_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned cw_H5F_ACC_TRUNC(void) { return H5F_ACC_TRUNC; }

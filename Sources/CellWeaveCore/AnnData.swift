@@ -53,6 +53,10 @@ public struct PassthroughElement: Sendable, Equatable {
     /// Path to write it to in the output.
     public var destinationPath: String
 
+    /// Write it as HDF5 external links to its source (a group: one link per child, so that a
+    /// stage's own additions go into this file, never into the source).
+    public var asLink = false
+
     public init(sourceFile: String, sourcePath: String, destinationPath: String) {
         self.sourceFile = sourceFile
         self.sourcePath = sourcePath

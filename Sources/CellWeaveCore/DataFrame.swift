@@ -1,9 +1,13 @@
 /// An obs or var table: a string index (cell barcodes or gene names) and ordered named columns.
 public struct DataFrame: Equatable, Sendable {
-    public var index: [String]
+    public var index: [String] { didSet { indexOrigin = nil } }
     /// Name of the index column on disk (anndata writes `_index` unless the index was named).
     public var indexName: String
     public private(set) var columns: [(name: String, values: ColumnValues)]
+    /// Where the index and each column were read from while they are unchanged (a change clears
+    /// it), so that a writer can link to them instead of writing them again.
+    public var indexOrigin: MatrixOrigin?
+    public var columnOrigins: [String: MatrixOrigin] = [:]
 
     public init(index: [String], indexName: String = "_index") {
         self.index = index
@@ -23,6 +27,7 @@ public struct DataFrame: Equatable, Sendable {
         guard values.count == index.count else {
             throw MatrixError.shapeMismatch(operation: "column '\(name)'", expected: "\(index.count) rows", found: "\(values.count)")
         }
+        columnOrigins[name] = nil
         if let i = columns.firstIndex(where: { $0.name == name }) {
             columns[i].values = values
         } else {
@@ -54,6 +59,12 @@ public struct DataFrame: Equatable, Sendable {
             seen.insert(candidate)
             index[i] = candidate
         }
+    }
+
+    /// Marks the index and the columns still as read to be written as links to where they are stored.
+    public mutating func linkUnchangedColumns() {
+        indexOrigin?.asLink = true
+        for name in columnOrigins.keys { columnOrigins[name]!.asLink = true }
     }
 
     public static func == (lhs: DataFrame, rhs: DataFrame) -> Bool {

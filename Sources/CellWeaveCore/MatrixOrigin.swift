@@ -4,6 +4,8 @@
 public struct MatrixOrigin: Sendable, Equatable {
     public let file: String
     public let path: String
+    /// Write the element as an HDF5 external link to where it came from, not as a copy.
+    public var asLink = false
 
     public init(file: String, path: String) {
         self.file = file

@@ -101,8 +101,10 @@ public enum H5adReader {
 
     static func readMatrix(_ parent: HDF5Group, _ name: String) throws -> AnnMatrix {
         var m = try readMatrixValues(parent, name)
-        // Held in float32: a float64 element keeps its origin, so an unchanged one is copied verbatim on write.
-        if m.scalarType == .float64 { m.origin = MatrixOrigin(file: parent.file, path: parent.childPath(name)) }
+        // Kept while unchanged: an unchanged float64 element is copied verbatim on write (its float32
+        // working copy would lose precision), and any may be written as a link to where it is
+        // stored: the target of an external link, so that links never chain.
+        m.origin = parent.origin(of: name)
         return m
     }
 
@@ -174,6 +176,7 @@ public enum H5adReader {
         let indexName = try g.stringAttributeIfPresent("_index") ?? "_index"
         let index = try g.dataset(indexName).readStrings()
         var frame = DataFrame(index: index, indexName: indexName)
+        frame.indexOrigin = g.origin(of: indexName)
         let order = g.hasAttribute("column-order") ? try g.stringArrayAttribute("column-order") : []
         for column in order {
             let values = try readColumn(g, column)
@@ -182,6 +185,8 @@ public enum H5adReader {
                                  "column has \(values.count) entries, the index \(index.count)")
             }
             try frame.setColumn(column, values)
+            // anndata 0.7's categoricals point at their categories by object reference: written anew.
+            if g.isGroup(column) || (try? g.dataset(column))?.encodingType != nil { frame.columnOrigins[column] = g.origin(of: column) }
         }
         return frame
     }

@@ -23,8 +23,7 @@ public enum H5adWriter {
         func copyPassthrough(_ element: PassthroughElement, into parent: HDF5Group, as name: String) throws {
             let source = try sources[element.sourceFile] ?? HDF5File.open(element.sourceFile)
             sources[element.sourceFile] = source
-            try parent.copy(from: source, path: element.sourcePath, to: name)
-            if parent.isGroup(name) { try addMissingEncodings(try parent.group(name)) }
+            try carry(element, from: source, into: parent, as: name)
         }
         let carried = Dictionary(adata.passthrough.map { ($0.destinationPath, $0) }, uniquingKeysWith: { a, _ in a })
 
@@ -68,7 +67,29 @@ public enum H5adWriter {
         }
     }
 
+    /// Groups a stage may add to (uns, varm, obsp, varp) are linked child by child.
+    static let extensibleGroups: Set<String> = ["uns", "varm", "obsp", "varp"]
+
+    /// An element carried through unchanged: copied, or linked to where it is stored.
+    static func carry(_ element: PassthroughElement, from source: HDF5File, into parent: HDF5Group, as name: String) throws {
+        if element.asLink {
+            if extensibleGroups.contains(element.destinationPath) && source.isGroup(element.sourcePath) {
+                try parent.linkChildren(of: element.sourcePath, in: source, as: name)
+            } else {
+                let target = source.origin(of: element.sourcePath)
+                try parent.createExternalLink(name, to: target.file, path: target.path)
+            }
+            return  // the source has its encodings; a link is never written through
+        }
+        try parent.copy(from: source, path: element.sourcePath, to: name)
+        if parent.isGroup(name) { try addMissingEncodings(try parent.group(name)) }
+    }
+
     public static func writeMatrix(_ m: AnnMatrix, in parent: HDF5Group, name: String, compression: HDF5Compression) throws {
+        if let origin = m.origin, origin.asLink {
+            try parent.createExternalLink(name, to: origin.file, path: origin.path)
+            return
+        }
         // An unchanged float64 element is copied as stored: its float32 working copy would lose precision.
         if let origin = m.origin, m.scalarType == .float64 {
             try parent.copy(from: try HDF5File.open(origin.file), path: origin.path, to: name)
@@ -108,9 +129,17 @@ public enum H5adWriter {
         try g.setEncoding("dataframe", version: "0.2.0")
         try g.setAttribute("_index", string: frame.indexName)
         try g.setAttribute("column-order", strings: frame.columnNames)
-        try g.writeDataset(frame.indexName, strings: frame.index, compression: compression).setEncoding("string-array", version: "0.2.0")
+        if let origin = frame.indexOrigin, origin.asLink {
+            try g.createExternalLink(frame.indexName, to: origin.file, path: origin.path)
+        } else {
+            try g.writeDataset(frame.indexName, strings: frame.index, compression: compression).setEncoding("string-array", version: "0.2.0")
+        }
         for (column, values) in frame.columns {
-            try writeColumn(values, in: g, name: column, compression: compression)
+            if let origin = frame.columnOrigins[column], origin.asLink {
+                try g.createExternalLink(column, to: origin.file, path: origin.path)
+            } else {
+                try writeColumn(values, in: g, name: column, compression: compression)
+            }
         }
     }
 

@@ -71,11 +71,10 @@ public enum H5muWriter {
             if element.destinationPath.hasPrefix("obsm/") {
                 let name = String(element.destinationPath.dropFirst(5))
                 guard !obsm.contains(name) else { continue }
-                try obsm.copy(from: source, path: element.sourcePath, to: name)
+                try H5adWriter.carry(element, from: source, into: obsm, as: name)
             } else if !file.contains(element.destinationPath) {
-                try file.copy(from: source, path: element.sourcePath, to: element.destinationPath)
+                try H5adWriter.carry(element, from: source, into: file, as: element.destinationPath)
             }
-            if file.isGroup(element.destinationPath) { try H5adWriter.addMissingEncodings(try file.group(element.destinationPath)) }
         }
         for name in ["obsp", "uns", "varp"] where !file.contains(name) { _ = try file.createDictGroup(name) }
         let obsp = try file.group("obsp"), uns = try file.group("uns")

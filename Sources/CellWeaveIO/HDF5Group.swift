@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 import CellWeaveCore
 
 /// An HDF5 group (or a file's root group): children, sub-groups and datasets.
@@ -206,13 +207,61 @@ public class HDF5Group: HDF5Node {
         return ds
     }
 
+    /// Where child `name` points when it is an external link (a relative file resolved against
+    /// this file's directory, as HDF5 resolves it); nil for anything else.
+    public func externalLinkTarget(_ name: String) -> (file: String, path: String)? {
+        var info = H5L_info_t()
+        guard H5Lget_info(id, name, &info, cw_H5P_DEFAULT()) >= 0, info.type == H5L_TYPE_EXTERNAL else { return nil }
+        var value = [UInt8](repeating: 0, count: Int(info.u.val_size))
+        guard H5Lget_val(id, name, &value, value.count, cw_H5P_DEFAULT()) >= 0 else { return nil }
+        var flags: UInt32 = 0
+        var targetFile: UnsafePointer<CChar>?, targetPath: UnsafePointer<CChar>?
+        guard H5Lunpack_elink_val(value, value.count, &flags, &targetFile, &targetPath) >= 0, let targetFile, let targetPath else { return nil }
+        let relative = String(cString: targetFile)
+        let directory = (file as NSString).deletingLastPathComponent
+        let resolved = relative.hasPrefix("/") || directory.isEmpty ? relative : directory + "/" + relative
+        return ((resolved as NSString).standardizingPath, String(cString: targetPath))
+    }
+
+    /// Where child `name` is stored, as an origin for writing it again: followed through an
+    /// external link, so that links written to it never chain.
+    public func origin(of name: String) -> MatrixOrigin {
+        let target = externalLinkTarget(name)
+        return MatrixOrigin(file: target?.file ?? file, path: target?.path ?? childPath(name))
+    }
+
+    /// Child `name` as a group (of `path`'s encoding) whose children are external links to those
+    /// of `path` in `source`, each to where it is stored: a stage's own additions then go into
+    /// this file, never into the source.
+    public func linkChildren(of path: String, in source: HDF5Group, as name: String) throws {
+        let from = try source.group(path), g = try createGroup(name)
+        if let encoding = from.encodingType {
+            try g.setEncoding(encoding, version: (try? from.stringAttributeIfPresent("encoding-version")).flatMap { $0 } ?? "0.1.0")
+        }
+        for child in try from.childNames() {
+            let target = from.origin(of: child)
+            try g.createExternalLink(child, to: target.file, path: target.path)
+        }
+    }
+
+    /// Child `name` as an external link to `path` in `targetFile`, written relative to this file's
+    /// directory so that the two can move together.
+    public func createExternalLink(_ name: String, to targetFile: String, path: String) throws {
+        let from = URL(fileURLWithPath: (file as NSString).deletingLastPathComponent).standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        let to = URL(fileURLWithPath: targetFile).standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        let common = zip(from, to).prefix { $0 == $1 }.count
+        let relative = (Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/")
+        try check(H5Lcreate_external(relative, path, id, name, cw_H5P_DEFAULT(), cw_H5P_DEFAULT()), "link \(path) of \(targetFile)", at: name)
+    }
+
     /// Copies an object with everything under it (attributes included) from another file. Object
     /// references inside it (anndata 0.7's categoricals point at `__categories/<name>`) are copied
     /// with their targets and repointed; HDF5 would otherwise write them as null references.
+    /// External links inside it are copied as what they point to: a copy stands alone.
     public func copy(from source: HDF5Group, path sourcePath: String, to name: String) throws {
         let options = H5Pcreate(cw_H5P_OBJECT_COPY())
         defer { H5Pclose(options) }
-        H5Pset_copy_object(options, cw_H5O_COPY_EXPAND_REFERENCE_FLAG())
+        H5Pset_copy_object(options, cw_H5O_COPY_EXPAND_REFERENCE_FLAG() | cw_H5O_COPY_EXPAND_EXT_LINK_FLAG())
         try check(H5Ocopy(source.id, sourcePath, id, name, options, cw_H5P_DEFAULT()), "copy \(sourcePath) from \(source.file)", at: name)
     }
 }

@@ -36,6 +36,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var mapping: QueryMappingOptions
     @OptionGroup var compression: CompressionOption
+    @OptionGroup var link: LinkOption
     @Flag(inversion: .prefixedNo, help: "Write a linear model's embedding and loadings in varimax axes (see above; scvi-tools: no).")
     var varimax = true
 
@@ -100,7 +101,7 @@ struct EmbedCommand: ParsableCommand {
             adata = try placeCorrectedExpression(expression, manifest: manifest, in: adata)
         }
         Provenance.record(&adata, parameters: [("model", .string(model))])
-        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5) }
+        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5, linkUnchanged: link.linkUnchanged) }
         if let npy { try NPYWriter.write(written, to: npy) }
         if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }

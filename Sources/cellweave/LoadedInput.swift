@@ -39,7 +39,10 @@ struct LoadedInput {
     /// Writes `adata` (what a stage made of the input's view); with modalities around it, they go
     /// along (the cells the stage kept, `keptCells` among the input's, in each of them), as .h5mu or
     /// as an h5ad with protein in obsm, as the output's name says.
-    func write(to output: String, keptCells: [Int]? = nil, compression: HDF5Compression = .none) throws {
+    /// `linkUnchanged`: matrices still as read are written as links to where they are stored.
+    func write(to output: String, keptCells: [Int]? = nil, compression: HDF5Compression = .none, linkUnchanged: Bool = false) throws {
+        var adata = adata
+        if linkUnchanged { adata.linkUnchangedElements() }
         guard var whole else {
             if MuDataFileWriter.isH5mu(output) {
                 try H5muWriter.write(try MuData(adata), to: output, compression: compression)
@@ -48,6 +51,7 @@ struct LoadedInput {
             }
             return
         }
+        if linkUnchanged { whole.linkUnchangedElements() }
         try whole.update(fromPrimaryView: adata, keptCells: keptCells)
         try MuDataFileWriter.write(whole, to: output, compression: compression)
     }

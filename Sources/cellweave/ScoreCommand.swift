@@ -35,6 +35,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var mapping: QueryMappingOptions
     @OptionGroup var compression: CompressionOption
+    @OptionGroup var link: LinkOption
 
     func validate() throws {
         if reference != nil && referenceBatch != nil { throw ValidationError("--reference and --reference-batch exclude each other.") }
@@ -91,7 +92,7 @@ struct ScoreCommand: ParsableCommand {
         if manifest.modalities != nil { try adata.obs.setColumn("anomaly_modalities", .categorical(labels: calibrated.map(\.basis.rawValue))) }
         Provenance.record(&adata, parameters: [("model", .string(model)), ("method", .string(method.rawValue)),
                                                ("alpha", .number(alpha)), ("reference_cells", .number(Double(set.referenceRows.count)))])
-        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5) }
+        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5, linkUnchanged: link.linkUnchanged) }
 
         let genes = manifest.geneNames, proteins = manifest.modalities?.first { $0.kind == .protein }?.features ?? []
         let topText = queryScores.map { s in

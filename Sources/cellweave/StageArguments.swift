@@ -13,6 +13,7 @@ struct StageArguments: ParsableArguments {
 
     @OptionGroup var inputOptions: InputOptions
     @OptionGroup var compression: CompressionOption
+    @OptionGroup var link: LinkOption
 
     /// `needsCounts` as `LoadedInput.read`.
     func load(needsCounts: Bool = true) throws -> LoadedInput {
@@ -22,7 +23,8 @@ struct StageArguments: ParsableArguments {
     /// Writes what the stage made of the input's `adata`, the other modalities along (`LoadedInput.write`).
     func write(_ adata: AnnData, into whole: MuData?, keptCells: [Int]? = nil) throws {
         try Log.timed("writing \(output)") {
-            try LoadedInput(adata: adata, whole: whole).write(to: output, keptCells: keptCells, compression: compression.hdf5)
+            try LoadedInput(adata: adata, whole: whole).write(to: output, keptCells: keptCells, compression: compression.hdf5,
+                                                             linkUnchanged: link.linkUnchanged)
         }
     }
 }

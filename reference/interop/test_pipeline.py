@@ -47,6 +47,50 @@ def test_final_h5ad_opens_in_scanpy_with_every_part(run):
     assert adata.obsp["scanpy_connectivities"].shape == (adata.n_obs, adata.n_obs)
 
 
+def external_links(path):
+    import h5py
+    found = []
+    def walk(group, prefix):
+        for key in group:
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                found.append((prefix + "/" + key, link.filename, link.path))
+            elif isinstance(group[key], h5py.Group):
+                walk(group[key], prefix + "/" + key)
+    with h5py.File(path, "r") as f:
+        walk(f, "")
+    return found
+
+
+def test_stages_link_what_they_leave_unchanged(run, tmp_path):
+    """The stages between merge and the final file link the counts (and what earlier stages made)
+    instead of copying them: the h5ad files outside qc/ take at most 5x merged.h5ad, each still
+    opens in anndata as a complete file equal to a copying run's (LINK=), also after the output
+    directory moves; the final file stands alone."""
+    import shutil
+    files = [p for p in run.glob("*.h5ad")]
+    merged = (run / "merged.h5ad").stat().st_size
+    assert sum(p.stat().st_size for p in files) <= 5 * merged, [(p.name, p.stat().st_size) for p in files]
+    assert external_links(run / "cellweave.h5ad") == [] and external_links(run / "merged.h5ad") == []
+    clustered = external_links(run / "clustered.h5ad")
+    assert ("/X", "merged.h5ad", "/X") in clustered and all("/" not in target for _, target, _ in clustered)
+    copied = tmp_path / "copied"
+    result = make(copied, "-j2", "LINK=")
+    assert result.returncode == 0, result.stderr[-3000:]
+    moved = tmp_path / "moved"
+    shutil.copytree(run, moved)
+    for name in ["hvg", "pca", "embedded", "scored", "graph_pca", "layout_pca", "graph", "clustered", "cellweave"]:
+        assert external_links(copied / f"{name}.h5ad") == []
+        a, b = read_strict(moved / f"{name}.h5ad"), read_strict(copied / f"{name}.h5ad")
+        assert (a.X != b.X).nnz == 0 and a.obs_names.equals(b.obs_names) and list(a.obs.columns) == list(b.obs.columns), name
+        assert sorted(a.obsm) == sorted(b.obsm) and sorted(a.obsp) == sorted(b.obsp) and sorted(a.uns) == sorted(b.uns), name
+        for key in a.obsm:
+            assert np.array_equal(np.asarray(a.obsm[key]), np.asarray(b.obsm[key])), (name, key)
+        for key in a.obsp:
+            assert (a.obsp[key] != b.obsp[key]).nnz == 0, (name, key)
+        pd.testing.assert_frame_equal(a.obs, b.obs)
+
+
 def test_copies_for_r_match_the_h5ad(run):
     adata = read_strict(run / "cellweave.h5ad")
     assert np.allclose(np.load(run / "X_cellweave.npy"), adata.obsm["X_cellweave"])
