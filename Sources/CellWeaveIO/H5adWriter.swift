@@ -72,11 +72,11 @@ public enum H5adWriter {
 
     /// An element carried through unchanged: copied, or linked to where it is stored.
     static func carry(_ element: PassthroughElement, from source: HDF5File, into parent: HDF5Group, as name: String) throws {
-        if element.asLink {
+        let target = source.origin(of: element.sourcePath)
+        if element.asLink && MatrixOrigin.canonical(target.file) != element.replacedFile {
             if extensibleGroups.contains(element.destinationPath) && source.isGroup(element.sourcePath) {
-                try parent.linkChildren(of: element.sourcePath, in: source, as: name)
+                try parent.linkChildren(of: element.sourcePath, in: source, as: name, unlessStoredIn: element.replacedFile)
             } else {
-                let target = source.origin(of: element.sourcePath)
                 try parent.createExternalLink(name, to: target.file, path: target.path)
             }
             return  // the source has its encodings; a link is never written through

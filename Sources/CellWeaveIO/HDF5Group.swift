@@ -232,15 +232,20 @@ public class HDF5Group: HDF5Node {
 
     /// Child `name` as a group (of `path`'s encoding) whose children are external links to those
     /// of `path` in `source`, each to where it is stored: a stage's own additions then go into
-    /// this file, never into the source.
-    public func linkChildren(of path: String, in source: HDF5Group, as name: String) throws {
+    /// this file, never into the source. A child stored in `replaced` (a canonical path: the file
+    /// this one replaces) is copied instead.
+    public func linkChildren(of path: String, in source: HDF5Group, as name: String, unlessStoredIn replaced: String? = nil) throws {
         let from = try source.group(path), g = try createGroup(name)
         if let encoding = from.encodingType {
             try g.setEncoding(encoding, version: (try? from.stringAttributeIfPresent("encoding-version")).flatMap { $0 } ?? "0.1.0")
         }
         for child in try from.childNames() {
             let target = from.origin(of: child)
-            try g.createExternalLink(child, to: target.file, path: target.path)
+            if MatrixOrigin.canonical(target.file) == replaced {
+                try g.copy(from: from, path: child, to: child)
+            } else {
+                try g.createExternalLink(child, to: target.file, path: target.path)
+            }
         }
     }
 
