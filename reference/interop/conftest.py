@@ -43,3 +43,19 @@ def read_mudata(path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return md.read_h5mu(path)
+
+
+def external_links(path):
+    """(HDF5 path, target file) of every external link in an HDF5 file."""
+    import h5py
+    found = []
+    def walk(group, prefix):
+        for key in group:
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                found.append((prefix + "/" + key, link.filename))
+            elif isinstance(group[key], h5py.Group):
+                walk(group[key], prefix + "/" + key)
+    with h5py.File(path, "r") as f:
+        walk(f, "")
+    return found

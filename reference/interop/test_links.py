@@ -1,23 +1,8 @@
 """--link-unchanged: a stage's output links what it leaves unchanged to the file that stores it,
 reads in anndata as a complete file, and never links a file to itself when it replaces it."""
-import h5py
 import numpy as np
 
-from conftest import read_strict
-
-
-def links(path):
-    found = []
-    def walk(group, prefix):
-        for key in group:
-            link = group.get(key, getlink=True)
-            if isinstance(link, h5py.ExternalLink):
-                found.append((prefix + "/" + key, link.filename))
-            elif isinstance(group[key], h5py.Group):
-                walk(group[key], prefix + "/" + key)
-    with h5py.File(path, "r") as f:
-        walk(f, "")
-    return found
+from conftest import external_links as links, read_strict
 
 
 def test_links_follow_to_the_store_and_never_point_at_the_file_replaced(cellweave, tmp_path):
