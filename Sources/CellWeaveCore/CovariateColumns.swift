@@ -6,8 +6,12 @@ public enum CovariateColumns {
 
     /// The obs column as a code per cell into its sorted distinct labels.
     public static func labels(_ adata: AnnData, key: String, file: String) throws -> (codes: [Int], labels: [String]) {
-        guard let column = adata.obs[key] else {
-            throw ColumnError(description: "\(file): no obs column '\(key)' (obs columns: \(adata.obs.columnNames.joined(separator: ", ")))")
+        try labels(obs: adata.obs, key: key, file: file)
+    }
+
+    public static func labels(obs: DataFrame, key: String, file: String) throws -> (codes: [Int], labels: [String]) {
+        guard let column = obs[key] else {
+            throw ColumnError(description: "\(file): no obs column '\(key)' (obs columns: \(obs.columnNames.joined(separator: ", ")))")
         }
         guard let coded = column.batchCodes() else {
             throw ColumnError(description: "\(file): obs column '\(key)' has missing values or is not a label column")

@@ -20,6 +20,23 @@ public enum H5adReader {
         return try read(group: file, source: source)
     }
 
+    /// The obs and var tables alone (raw's var for `source` raw), for stages that stream the
+    /// counts (`CSRRowStream`); the HDF5 path of the counts matrix comes with them.
+    public static func readTables(path: String, source: MatrixSource = .x) throws -> (obs: DataFrame, varTable: DataFrame, matrix: String) {
+        let file = try HDF5File.open(path)
+        guard file.contains("obs") && file.contains("var") else {
+            throw InputError(.notH5ad, file: path, .hdf5Path("/"), "not an h5ad file with obs and var tables")
+        }
+        let obs = try readDataFrame(file, "obs")
+        switch source {
+        case .x: return (obs, try readDataFrame(file, "var"), "/X")
+        case let .layer(name): return (obs, try readDataFrame(file, "var"), "/layers/" + name)
+        case .raw:
+            guard file.contains("raw/var") else { throw InputError(.missingObject, file: path, .hdf5Path("/raw"), "no raw counts (raw/X, raw/var)") }
+            return (obs, try readDataFrame(try file.group("raw"), "var"), "/raw/X")
+        }
+    }
+
     /// The AnnData stored in a group: the file's root for h5ad, `mod/<name>` in h5mu.
     static func read(group file: HDF5Group, source: MatrixSource = .x) throws -> AnnData {
         let path = file.file

@@ -89,6 +89,32 @@ public final class HDF5Dataset: HDF5Node {
         }
     }
 
+    /// Elements `range` of a one-dimensional dataset (a hyperslab: only the chunks it touches are read).
+    private func read<T>(_ zero: T, memType: hid_t, range: Range<Int>) throws -> [T] {
+        try requireNumeric()
+        guard shape.count == 1, range.lowerBound >= 0, range.upperBound <= shape[0] else {
+            throw error(.value, "elements \(range) of a dataset of shape \(shape)")
+        }
+        let n = range.count
+        try checkFitsInMemory(n, bytesPerElement: MemoryLayout<T>.stride)
+        guard n > 0 else { return [] }
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        var start = [hsize_t(range.lowerBound)], count = [hsize_t(n)]
+        _ = try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "select elements")
+        let memSpace = H5Screate_simple(1, &count, nil)
+        defer { H5Sclose(memSpace) }
+        return try [T](unsafeUninitializedCapacity: n) { buffer, filled in
+            try bounded(bytes: n * MemoryLayout<T>.stride) {
+                try checkRead(H5Dread(id, memType, memSpace, fileSpace, cw_H5P_DEFAULT(), buffer.baseAddress), "read elements \(range)")
+            }
+            filled = n
+        }
+    }
+
+    public func readFloats(_ range: Range<Int>) throws -> [Float] { try read(Float(0), memType: cw_H5T_NATIVE_FLOAT(), range: range) }
+    public func readInt32s(_ range: Range<Int>) throws -> [Int32] { try read(Int32(0), memType: cw_H5T_NATIVE_INT32(), range: range) }
+
     /// A failed read says which filter was missing when that is why.
     private func checkRead(_ status: herr_t, _ what: String) throws {
         guard status < 0 else { return }

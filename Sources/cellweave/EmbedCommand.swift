@@ -39,14 +39,21 @@ struct EmbedCommand: ParsableCommand {
     @OptionGroup var link: LinkOption
     @Flag(inversion: .prefixedNo, help: "Write a linear model's embedding and loadings in varimax axes (see above; scvi-tools: no).")
     var varimax = true
+    @Option(help: "Stream the counts from the .h5ad in blocks that fit this much memory (e.g. 1G) instead of reading them whole; for batches the model knows, models of RNA alone, without --corrected-expression or --impute. The embedding is the same as without it.")
+    var maxMemory: String?
 
     func validate() throws {
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
+        if let maxMemory {
+            guard MemoryLimit.parse(maxMemory) != nil else { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+            guard !correctedExpression, impute == nil else { throw ValidationError("--max-memory streams the embedding alone: not with --corrected-expression or --impute.") }
+        }
     }
 
     func run() throws {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
         let (manifest, tensors) = try ModelDirectory(path: model).load()
+        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(manifest, tensors: tensors, budget: budget) }
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
         var adata = loaded.adata
         let inputs = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: counts.source(default: manifest.countsSource))
@@ -104,6 +111,58 @@ struct EmbedCommand: ParsableCommand {
         try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5, linkUnchanged: link.linkUnchanged) }
         if let npy { try NPYWriter.write(written, to: npy) }
         if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
+    }
+
+    /// The embedding of counts streamed from the .h5ad block by block: the obs and var tables, one
+    /// block's counts and the embedding in memory; the output links or copies every element of
+    /// the input as stored and adds the embedding (and a linear model's loadings).
+    private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
+        guard manifest.modalities == nil else { throw ValidationError("\(model): --max-memory embeds models of RNA alone") }
+        guard try CountMatrixLoader.detect(input) == .h5ad else { throw ValidationError("\(input): --max-memory streams counts from an .h5ad") }
+        let source = counts.source(default: manifest.countsSource)
+        let matrixSource: H5adReader.MatrixSource = source == "X" ? .x : source == "raw/X" ? .raw : .layer(String(source.dropFirst("layers/".count)))
+        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, source: matrixSource) }
+        let columns = try ModelInputs.modelColumns(manifest, in: tables.varTable, file: input)
+        let codes = try manifest.covariates.map { covariate -> [Int32] in
+            let coded = try CovariateColumns.labels(obs: tables.obs, key: covariate.key, file: input)
+            let index = Dictionary(uniqueKeysWithValues: covariate.categories.enumerated().map { ($1, Int32($0)) })
+            let new = coded.labels.filter { index[$0] == nil }
+            guard new.isEmpty else {
+                throw ValidationError("\(input): obs '\(covariate.key)' has categories the model has not seen (\(new.prefix(5).joined(separator: ", "))); "
+                                      + "mapping them needs the counts in memory: run embed without --max-memory")
+            }
+            return coded.codes.map { index[coded.labels[$0]]! }
+        }
+        let stream = try CSRRowStream(file: input, matrix: tables.matrix)
+        guard stream.rows == tables.obs.rowCount else {
+            throw InputError(.mismatch, file: input, .hdf5Path(tables.matrix), "\(stream.rows) rows, but obs has \(tables.obs.rowCount) cells")
+        }
+        let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
+        try vae.load(tensors)
+        // A quarter of the budget for a block's counts as read and as selected (8 bytes a non-zero
+        // each), the rest for the tables, the embedding and the model's buffers.
+        let perCell = max(1, 16 * stream.nnz / max(1, stream.rows))
+        let blockRows = Int(budget / 4) / perCell
+        let inference = StreamedInference(model: vae, codes: codes, categoryCounts: manifest.configuration.categoryCounts)
+        Log.info("streaming \(stream.rows) cells from \(tables.matrix) in \(inference.blocks(rows: blockRows).count) blocks")
+        let embedding = try Log.timed("embedding \(stream.rows) cells") {
+            try inference.posteriorMeans(blockRows: blockRows) { range in try stream.rows(range).selectingColumns(columns) }
+        }
+        let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
+        let written = try loadings?.inAxes(embedding) ?? embedding
+        var uns: [(name: String, value: UnsValue)] = []
+        Provenance.record(&uns, parameters: [("model", .string(model)), ("max_memory", .string(maxMemory ?? ""))])
+        var varm: [(name: String, matrix: AnnMatrix)] = []
+        if let loadings {
+            varm.append((GeneLoadings.key, .dense(loadings.aligned(to: columns, fileGenes: tables.varTable.rowCount))))
+            uns.append((GeneLoadings.key, loadings.summary(top: 10)))
+        }
+        try Log.timed("writing \(output)") {
+            try H5adAdditionWriter.write(to: output, from: input, obsm: [("X_cellweave", .dense(written))], varm: varm, uns: uns,
+                                         linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
+        }
+        if let npy { try NPYWriter.write(written, to: npy) }
+        if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: tables.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
 
     /// The corrected layer needs one value per var gene: when the model has fewer genes than the

@@ -1,0 +1,42 @@
+import CellWeaveCore
+
+/// Writes an h5ad that is another one plus some obsm and varm entries and uns values, without
+/// reading the other's matrices: each of its elements is linked to where it is stored
+/// (`linkUnchanged`) or copied by HDF5 as stored, so a stage that adds an embedding to counts
+/// larger than memory (a streamed `embed`) writes in bounded memory. Entries of the same name
+/// are replaced. The file appears atomically.
+public enum H5adAdditionWriter {
+    public static func write(to path: String, from source: String, obsm: [(name: String, matrix: AnnMatrix)] = [],
+                             varm: [(name: String, matrix: AnnMatrix)] = [], uns: [(name: String, value: UnsValue)] = [],
+                             linkUnchanged: Bool, compression: HDF5Compression = .none) throws {
+        let replaced = MatrixOrigin.canonical(path)
+        try AtomicFile.write(to: path) { temporary in
+            let input = try HDF5File.open(source), file = try HDF5File.create(temporary)
+            try file.setEncoding("anndata", version: "0.1.0")
+            let added = ["obsm": obsm.map(\.name), "varm": varm.map(\.name), "uns": uns.map(\.name)]
+            for child in try input.childNames() {
+                let target = input.origin(of: child)
+                let link = linkUnchanged && MatrixOrigin.canonical(target.file) != replaced
+                if let names = added[child], input.isGroup(child) {
+                    if link {
+                        try file.linkChildren(of: child, in: input, as: child, unlessStoredIn: replaced)
+                    } else {
+                        try file.copy(from: input, path: child, to: child)
+                    }
+                    let group = try file.group(child)
+                    for name in names { try group.remove(name) }
+                } else if link {
+                    try file.createExternalLink(child, to: target.file, path: target.path)
+                } else {
+                    try file.copy(from: input, path: child, to: child)
+                }
+            }
+            for name in ["obsm", "varm", "uns"] where !file.contains(name) { _ = try file.createDictGroup(name) }
+            let obsmGroup = try file.group("obsm"), varmGroup = try file.group("varm"), unsGroup = try file.group("uns")
+            for (name, m) in obsm { try H5adWriter.writeMatrix(m, in: obsmGroup, name: name, compression: compression) }
+            for (name, m) in varm { try H5adWriter.writeMatrix(m, in: varmGroup, name: name, compression: compression) }
+            for (name, value) in uns { try H5adWriter.writeUns(value, in: unsGroup, name: name, compression: compression) }
+            try file.flush()
+        }
+    }
+}
