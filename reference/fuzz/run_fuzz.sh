@@ -15,7 +15,10 @@ mkdir -p "$dir/crashes" "$dir/scratch"
 # Each input is written to a file and read back: on a disk file system the writes, not the
 # readers, would take most of the time.
 scratch="$dir/scratch"
-if [[ -d /dev/shm && -w /dev/shm ]]; then scratch=$(mktemp -d /dev/shm/cellweave-fuzz.XXXXXX); trap 'rm -rf "$scratch"' EXIT; fi
+# (a container's /dev/shm may be small: 256 MB free at least, or the disk it is)
+if [[ -d /dev/shm && -w /dev/shm ]] && (( $(df --output=avail -k /dev/shm | tail -1) > 262144 )); then
+  scratch=$(mktemp -d /dev/shm/cellweave-fuzz.XXXXXX); trap 'rm -rf "$scratch"' EXIT
+fi
 # Reads refuse shapes beyond 1 GiB (MemoryLimit), under the 4 GiB libFuzzer allows a process.
 export TMPDIR="$scratch" CELLWEAVE_HDF5_READ_TIMEOUT=5 CELLWEAVE_MAX_MEMORY=1G
 export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp"
