@@ -12,7 +12,8 @@ public class HDF5Group: HDF5Node {
         var prefix = ""
         for part in name.split(separator: "/") {
             prefix += prefix.isEmpty && !absolute ? String(part) : "/" + part
-            if H5Lexists(id, prefix, cw_H5P_DEFAULT()) <= 0 { return false }
+            // Under the watchdog: on a damaged symbol table libhdf5 can loop here, allocating as it goes.
+            if bounded({ H5Lexists(id, prefix, cw_H5P_DEFAULT()) }) <= 0 { return false }
         }
         return !prefix.isEmpty
     }
@@ -35,7 +36,7 @@ public class HDF5Group: HDF5Node {
 
     private func objectType(_ name: String) -> H5I_type_t {
         guard contains(name) else { return H5I_BADID }
-        let obj = H5Oopen(id, name, cw_H5P_DEFAULT())
+        let obj = bounded { H5Oopen(id, name, cw_H5P_DEFAULT()) }
         guard obj >= 0 else { return H5I_BADID }
         defer { H5Oclose(obj) }
         return H5Iget_type(obj)

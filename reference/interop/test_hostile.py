@@ -94,7 +94,8 @@ def test_byte_flips_and_truncations_never_crash(binary, tmp_path, fixture):
 CORRUPT = FIXTURES / "corrupt"
 
 
-@pytest.mark.parametrize("name", ["hdf5_wild_memcpy.h5ad", "hdf5_wild_memcpy_2.h5ad", "hdf5_heap_corruption.h5ad", "hdf5_loops.h5ad"])
+@pytest.mark.parametrize("name", ["hdf5_wild_memcpy.h5ad", "hdf5_wild_memcpy_2.h5ad", "hdf5_heap_corruption.h5ad", "hdf5_loops.h5ad",
+                                  "hdf5_loops_in_link_lookup.h5ad"])
 def test_files_libhdf5_cannot_survive_are_refused(binary, tmp_path, name):
     import os
 
