@@ -2,16 +2,14 @@ extension AnnData {
     /// Marks every element still as it was read (X, layers, raw, obsm, varm, obsp, the obs and
     /// var columns, elements carried through) to be written as an HDF5 external link to where it
     /// is stored: a stage's output then holds what it adds, and reads as a complete file while the
-    /// files it links to stay beside it. Nothing stored in `output` itself is linked: the file is
-    /// being replaced.
-    public mutating func linkUnchangedElements(output: String) {
-        let replaced = MatrixOrigin.canonical(output)
-        func mark(_ m: inout AnnMatrix) { if let o = m.origin, MatrixOrigin.canonical(o.file) != replaced { m.origin!.asLink = true } }
+    /// files it links to stay beside it. (The writer copies what is stored in the file it replaces.)
+    public mutating func linkUnchangedElements() {
+        func mark(_ m: inout AnnMatrix) { m.origin?.asLink = true }
         mark(&x)
-        obs.linkUnchangedColumns(unlessStoredIn: replaced)
-        varTable.linkUnchangedColumns(unlessStoredIn: replaced)
-        passthrough.linkUnlessStoredIn(replaced)
-        if raw != nil { mark(&raw!.x); raw!.varTable.linkUnchangedColumns(unlessStoredIn: replaced) }
+        obs.linkUnchangedColumns()
+        varTable.linkUnchangedColumns()
+        for i in passthrough.indices { passthrough[i].asLink = true }
+        if raw != nil { mark(&raw!.x); raw!.varTable.linkUnchangedColumns() }
         for i in layers.indices { mark(&layers[i].matrix) }
         for i in obsm.indices { mark(&obsm[i].matrix) }
         for i in varm.indices { mark(&varm[i].matrix) }
@@ -21,18 +19,8 @@ extension AnnData {
 
 extension MuData {
     /// `AnnData.linkUnchangedElements` in every modality, and the root's carried elements.
-    public mutating func linkUnchangedElements(output: String) {
-        for i in modalities.indices { modalities[i].data.linkUnchangedElements(output: output) }
-        passthrough.linkUnlessStoredIn(MatrixOrigin.canonical(output))
-    }
-}
-
-extension [PassthroughElement] {
-    /// Marks each element to be linked, unless its source is the file being replaced.
-    mutating func linkUnlessStoredIn(_ replaced: String) {
-        for i in indices where MatrixOrigin.canonical(self[i].sourceFile) != replaced {
-            self[i].asLink = true
-            self[i].replacedFile = replaced
-        }
+    public mutating func linkUnchangedElements() {
+        for i in modalities.indices { modalities[i].data.linkUnchangedElements() }
+        for i in passthrough.indices { passthrough[i].asLink = true }
     }
 }

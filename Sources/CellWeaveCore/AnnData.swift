@@ -56,9 +56,6 @@ public struct PassthroughElement: Sendable, Equatable {
     /// Write it as HDF5 external links to its source (a group: one link per child, so that a
     /// stage's own additions go into this file, never into the source).
     public var asLink = false
-    /// With `asLink`, the file the output replaces (canonical path): what is stored there is
-    /// copied, not linked.
-    public var replacedFile: String?
 
     public init(sourceFile: String, sourcePath: String, destinationPath: String) {
         self.sourceFile = sourceFile

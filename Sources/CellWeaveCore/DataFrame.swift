@@ -61,11 +61,10 @@ public struct DataFrame: Equatable, Sendable {
         }
     }
 
-    /// Marks the index and the columns still as read to be written as links to where they are
-    /// stored, except those stored in `replaced` (a canonical path, `MatrixOrigin.canonical`).
-    public mutating func linkUnchangedColumns(unlessStoredIn replaced: String) {
-        if let o = indexOrigin, MatrixOrigin.canonical(o.file) != replaced { indexOrigin!.asLink = true }
-        for (name, o) in columnOrigins where MatrixOrigin.canonical(o.file) != replaced { columnOrigins[name]!.asLink = true }
+    /// Marks the index and the columns still as read to be written as links to where they are stored.
+    public mutating func linkUnchangedColumns() {
+        indexOrigin?.asLink = true
+        for name in columnOrigins.keys { columnOrigins[name]!.asLink = true }
     }
 
     public static func == (lhs: DataFrame, rhs: DataFrame) -> Bool {

@@ -13,7 +13,7 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw OutputError(path: path, message: "the directory \(directory) does not exist")
         }
-        let prefix = ".\(url.lastPathComponent).partial-"
+        let prefix = ".\(url.lastPathComponent)\(marker)"
         removeAbandoned(in: directory, prefix: prefix)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(prefix + "\(getpid())").path
         // Removed by the crash guard too, should libhdf5 fault on a corrupt input while writing.
@@ -30,6 +30,17 @@ public enum AtomicFile {
             unlink(temporary)
             throw OutputError(path: path, message: "could not move the finished file into place: \(reason)")
         }
+    }
+
+    /// Temporaries are named `.<name>.partial-<pid>` beside the output.
+    private static let marker = ".partial-"
+
+    /// The output that `path` is a temporary of (nil when it is none), e.g. to tell whether a
+    /// file being written replaces another.
+    public static func destination(ofTemporary path: String) -> String? {
+        let url = URL(fileURLWithPath: path), name = url.lastPathComponent
+        guard name.hasPrefix("."), let end = name.range(of: marker, options: .backwards) else { return nil }
+        return url.deletingLastPathComponent().appendingPathComponent(String(name[name.index(after: name.startIndex)..<end.lowerBound])).path
     }
 
     /// Temporaries `prefix<pid>` of processes that no longer exist.

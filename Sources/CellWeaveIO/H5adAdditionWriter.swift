@@ -9,26 +9,16 @@ public enum H5adAdditionWriter {
     public static func write(to path: String, from source: String, obsm: [(name: String, matrix: AnnMatrix)] = [],
                              varm: [(name: String, matrix: AnnMatrix)] = [], uns: [(name: String, value: UnsValue)] = [],
                              linkUnchanged: Bool, compression: HDF5Compression = .none) throws {
-        let replaced = MatrixOrigin.canonical(path)
         try AtomicFile.write(to: path) { temporary in
             let input = try HDF5File.open(source), file = try HDF5File.create(temporary)
             try file.setEncoding("anndata", version: "0.1.0")
             let added = ["obsm": obsm.map(\.name), "varm": varm.map(\.name), "uns": uns.map(\.name)]
             for child in try input.childNames() {
-                let target = input.origin(of: child)
-                let link = linkUnchanged && MatrixOrigin.canonical(target.file) != replaced
-                if let names = added[child], input.isGroup(child) {
-                    if link {
-                        try file.linkChildren(of: child, in: input, as: child, unlessStoredIn: replaced)
-                    } else {
-                        try file.copy(from: input, path: child, to: child)
-                    }
+                // The groups that gain entries are this file's own, their other children linked.
+                try file.linkOrCopy(child, from: input, as: child, link: linkUnchanged, childByChild: added[child] != nil)
+                if let names = added[child], file.isGroup(child) {
                     let group = try file.group(child)
                     for name in names { try group.remove(name) }
-                } else if link {
-                    try file.createExternalLink(child, to: target.file, path: target.path)
-                } else {
-                    try file.copy(from: input, path: child, to: child)
                 }
             }
             for name in ["obsm", "varm", "uns"] where !file.contains(name) { _ = try file.createDictGroup(name) }

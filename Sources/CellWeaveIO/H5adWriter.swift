@@ -72,21 +72,14 @@ public enum H5adWriter {
 
     /// An element carried through unchanged: copied, or linked to where it is stored.
     static func carry(_ element: PassthroughElement, from source: HDF5File, into parent: HDF5Group, as name: String) throws {
-        let target = source.origin(of: element.sourcePath)
-        if element.asLink && MatrixOrigin.canonical(target.file) != element.replacedFile {
-            if extensibleGroups.contains(element.destinationPath) && source.isGroup(element.sourcePath) {
-                try parent.linkChildren(of: element.sourcePath, in: source, as: name, unlessStoredIn: element.replacedFile)
-            } else {
-                try parent.createExternalLink(name, to: target.file, path: target.path)
-            }
-            return  // the source has its encodings; a link is never written through
-        }
-        try parent.copy(from: source, path: element.sourcePath, to: name)
-        if parent.isGroup(name) { try addMissingEncodings(try parent.group(name)) }
+        let linked = try parent.linkOrCopy(element.sourcePath, from: source, as: name, link: element.asLink,
+                                           childByChild: extensibleGroups.contains(element.destinationPath))
+        // A linked source has its encodings, and a link is never written through.
+        if !linked && parent.isGroup(name) { try addMissingEncodings(try parent.group(name)) }
     }
 
     public static func writeMatrix(_ m: AnnMatrix, in parent: HDF5Group, name: String, compression: HDF5Compression) throws {
-        if let origin = m.origin, origin.asLink {
+        if let origin = m.origin, origin.asLink, !parent.replaces(origin.file) {
             try parent.createExternalLink(name, to: origin.file, path: origin.path)
             return
         }
@@ -129,13 +122,13 @@ public enum H5adWriter {
         try g.setEncoding("dataframe", version: "0.2.0")
         try g.setAttribute("_index", string: frame.indexName)
         try g.setAttribute("column-order", strings: frame.columnNames)
-        if let origin = frame.indexOrigin, origin.asLink {
+        if let origin = frame.indexOrigin, origin.asLink, !g.replaces(origin.file) {
             try g.createExternalLink(frame.indexName, to: origin.file, path: origin.path)
         } else {
             try g.writeDataset(frame.indexName, strings: frame.index, compression: compression).setEncoding("string-array", version: "0.2.0")
         }
         for (column, values) in frame.columns {
-            if let origin = frame.columnOrigins[column], origin.asLink {
+            if let origin = frame.columnOrigins[column], origin.asLink, !g.replaces(origin.file) {
                 try g.createExternalLink(column, to: origin.file, path: origin.path)
             } else {
                 try writeColumn(values, in: g, name: column, compression: compression)

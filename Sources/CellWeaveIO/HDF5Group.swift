@@ -231,23 +231,33 @@ public class HDF5Group: HDF5Node {
         return MatrixOrigin(file: target?.file ?? file, path: target?.path ?? childPath(name))
     }
 
-    /// Child `name` as a group (of `path`'s encoding) whose children are external links to those
-    /// of `path` in `source`, each to where it is stored: a stage's own additions then go into
-    /// this file, never into the source. A child stored in `replaced` (a canonical path: the file
-    /// this one replaces) is copied instead.
-    public func linkChildren(of path: String, in source: HDF5Group, as name: String, unlessStoredIn replaced: String? = nil) throws {
-        let from = try source.group(path), g = try createGroup(name)
-        if let encoding = from.encodingType {
-            try g.setEncoding(encoding, version: (try? from.stringAttributeIfPresent("encoding-version")).flatMap { $0 } ?? "0.1.0")
+    /// Whether `target` is the file this one is being written to replace (`AtomicFile`): what is
+    /// stored there is copied, never linked to, as the file is about to go.
+    public func replaces(_ target: String) -> Bool {
+        MatrixOrigin.canonical(target) == MatrixOrigin.canonical(AtomicFile.destination(ofTemporary: file) ?? file)
+    }
+
+    /// `path` of `source` as child `name`: with `link`, as an external link to where it is stored
+    /// (with `childByChild`, a group of this file whose children are links, so that a stage's own
+    /// additions go here, never into the source); else, or when it is stored in the file this one
+    /// replaces, copied. Returns whether it was linked.
+    @discardableResult
+    public func linkOrCopy(_ path: String, from source: HDF5Group, as name: String, link: Bool, childByChild: Bool = false) throws -> Bool {
+        let target = source.origin(of: path)
+        guard link, !replaces(target.file) else {
+            try copy(from: source, path: path, to: name)
+            return false
         }
-        for child in try from.childNames() {
-            let target = from.origin(of: child)
-            if MatrixOrigin.canonical(target.file) == replaced {
-                try g.copy(from: from, path: child, to: child)
-            } else {
-                try g.createExternalLink(child, to: target.file, path: target.path)
+        if childByChild && source.isGroup(path) {
+            let from = try source.group(path), g = try createGroup(name)
+            if let encoding = from.encodingType {
+                try g.setEncoding(encoding, version: (try? from.stringAttributeIfPresent("encoding-version")).flatMap { $0 } ?? "0.1.0")
             }
+            for child in try from.childNames() { try g.linkOrCopy(child, from: from, as: child, link: true) }
+        } else {
+            try createExternalLink(name, to: target.file, path: target.path)
         }
+        return true
     }
 
     /// Child `name` as an external link to `path` in `targetFile`, written relative to this file's

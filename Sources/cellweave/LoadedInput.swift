@@ -42,7 +42,7 @@ struct LoadedInput {
     /// `linkUnchanged`: matrices still as read are written as links to where they are stored.
     func write(to output: String, keptCells: [Int]? = nil, compression: HDF5Compression = .none, linkUnchanged: Bool = false) throws {
         var adata = adata
-        if linkUnchanged { adata.linkUnchangedElements(output: output) }
+        if linkUnchanged { adata.linkUnchangedElements() }
         guard var whole else {
             if MuDataFileWriter.isH5mu(output) {
                 try H5muWriter.write(try MuData(adata), to: output, compression: compression)
@@ -51,7 +51,7 @@ struct LoadedInput {
             }
             return
         }
-        if linkUnchanged { whole.linkUnchangedElements(output: output) }
+        if linkUnchanged { whole.linkUnchangedElements() }
         try whole.update(fromPrimaryView: adata, keptCells: keptCells)
         try MuDataFileWriter.write(whole, to: output, compression: compression)
     }
