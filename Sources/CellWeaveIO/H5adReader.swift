@@ -20,21 +20,16 @@ public enum H5adReader {
         return try read(group: file, source: source)
     }
 
-    /// The obs and var tables alone (raw's var for `source` raw), for stages that stream the
-    /// counts (`CSRRowStream`); the HDF5 path of the counts matrix comes with them.
-    public static func readTables(path: String, source: MatrixSource = .x) throws -> (obs: DataFrame, varTable: DataFrame, matrix: String) {
+    /// The obs and var tables alone, for stages that stream the counts (`CSRRowStream`): `counts`
+    /// is the counts matrix's path (`X`, `layers/NAME` or `raw/X`, whose var is raw/var).
+    public static func readTables(path: String, counts: String = "X") throws -> (obs: DataFrame, varTable: DataFrame) {
         let file = try HDF5File.open(path)
         guard file.contains("obs") && file.contains("var") else {
             throw InputError(.notH5ad, file: path, .hdf5Path("/"), "not an h5ad file with obs and var tables")
         }
-        let obs = try readDataFrame(file, "obs")
-        switch source {
-        case .x: return (obs, try readDataFrame(file, "var"), "/X")
-        case let .layer(name): return (obs, try readDataFrame(file, "var"), "/layers/" + name)
-        case .raw:
-            guard file.contains("raw/var") else { throw InputError(.missingObject, file: path, .hdf5Path("/raw"), "no raw counts (raw/X, raw/var)") }
-            return (obs, try readDataFrame(try file.group("raw"), "var"), "/raw/X")
-        }
+        guard counts.hasPrefix("raw/") else { return (try readDataFrame(file, "obs"), try readDataFrame(file, "var")) }
+        guard file.contains("raw/var") else { throw InputError(.missingObject, file: path, .hdf5Path("/raw"), "no raw counts (raw/X, raw/var)") }
+        return (try readDataFrame(file, "obs"), try readDataFrame(try file.group("raw"), "var"))
     }
 
     /// The AnnData stored in a group: the file's root for h5ad, `mod/<name>` in h5mu.

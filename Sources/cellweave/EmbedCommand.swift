@@ -119,23 +119,18 @@ struct EmbedCommand: ParsableCommand {
     private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
         guard manifest.modalities == nil else { throw ValidationError("\(model): --max-memory embeds models of RNA alone") }
         guard try CountMatrixLoader.detect(input) == .h5ad else { throw ValidationError("\(input): --max-memory streams counts from an .h5ad") }
-        let source = counts.source(default: manifest.countsSource)
-        let matrixSource: H5adReader.MatrixSource = source == "X" ? .x : source == "raw/X" ? .raw : .layer(String(source.dropFirst("layers/".count)))
-        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, source: matrixSource) }
+        let source = counts.source(default: manifest.countsSource), matrix = "/" + source
+        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: source) }
         let columns = try ModelInputs.modelColumns(manifest, in: tables.varTable, file: input)
-        let codes = try manifest.covariates.map { covariate -> [Int32] in
-            let coded = try CovariateColumns.labels(obs: tables.obs, key: covariate.key, file: input)
-            let index = Dictionary(uniqueKeysWithValues: covariate.categories.enumerated().map { ($1, Int32($0)) })
-            let new = coded.labels.filter { index[$0] == nil }
-            guard new.isEmpty else {
-                throw ValidationError("\(input): obs '\(covariate.key)' has categories the model has not seen (\(new.prefix(5).joined(separator: ", "))); "
-                                      + "mapping them needs the counts in memory: run embed without --max-memory")
-            }
-            return coded.codes.map { index[coded.labels[$0]]! }
+        let (codes, categories) = try ModelInputs.covariateCodes(tables.obs, manifest: manifest, file: input)
+        for (covariate, labels) in zip(manifest.covariates, categories) where labels.count > covariate.categories.count {
+            throw ValidationError("\(input): obs '\(covariate.key)' has categories the model has not seen "
+                                  + "(\(labels.dropFirst(covariate.categories.count).prefix(5).joined(separator: ", "))); "
+                                  + "mapping them needs the counts in memory: run embed without --max-memory")
         }
-        let stream = try CSRRowStream(file: input, matrix: tables.matrix)
+        let stream = try CSRRowStream(file: input, matrix: matrix)
         guard stream.rows == tables.obs.rowCount else {
-            throw InputError(.mismatch, file: input, .hdf5Path(tables.matrix), "\(stream.rows) rows, but obs has \(tables.obs.rowCount) cells")
+            throw InputError(.mismatch, file: input, .hdf5Path(matrix), "\(stream.rows) rows, but obs has \(tables.obs.rowCount) cells")
         }
         let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
         try vae.load(tensors)
@@ -144,7 +139,7 @@ struct EmbedCommand: ParsableCommand {
         let perCell = max(1, 16 * stream.nnz / max(1, stream.rows))
         let blockRows = Int(budget / 4) / perCell
         let inference = StreamedInference(model: vae, codes: codes, categoryCounts: manifest.configuration.categoryCounts)
-        Log.info("streaming \(stream.rows) cells from \(tables.matrix) in \(inference.blocks(rows: blockRows).count) blocks")
+        Log.info("streaming \(stream.rows) cells from \(matrix) in \(inference.blocks(rows: blockRows).count) blocks")
         let embedding = try Log.timed("embedding \(stream.rows) cells") {
             try inference.posteriorMeans(blockRows: blockRows) { range in try stream.rows(range).selectingColumns(columns) }
         }

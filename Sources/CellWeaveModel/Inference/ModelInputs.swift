@@ -19,20 +19,7 @@ public struct ModelInputs {
                 knownCategories: [[String]]? = nil) throws {
         let (matrix, varTable) = try Self.countsMatrix(adata, source: source, file: file)
         counts = try matrix.toCSR().selectingColumns(try Self.modelColumns(manifest, in: varTable, file: file))
-        var codes: [[Int32]] = [], categories: [[String]] = []
-        for (k, covariate) in manifest.covariates.enumerated() {
-            let coded = try CovariateColumns.labels(adata, key: covariate.key, file: file)
-            var known = knownCategories?[k] ?? covariate.categories
-            var index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, Int32($0)) })
-            for label in coded.labels where index[label] == nil {
-                index[label] = Int32(known.count)
-                known.append(label)
-            }
-            codes.append(coded.codes.map { index[coded.labels[$0]]! })
-            categories.append(known)
-        }
-        self.codes = codes
-        self.categories = categories
+        (codes, categories) = try Self.covariateCodes(adata.obs, manifest: manifest, file: file, knownCategories: knownCategories)
         modalities = try (manifest.modalities ?? []).map { m in
             guard let present = whole?.modality(m.kind) else {
                 return ModalityCounts(kind: m.kind, counts: CSRMatrix(uncheckedRows: 0, cols: m.features.count, indptr: [0], indices: [], values: []),
@@ -57,6 +44,25 @@ public struct ModelInputs {
     }
 
     /// "raw/X" or "layers/NAME" for counts not in X; nil for X.
+    /// Per covariate key of the model, each cell's category code and the labels behind them:
+    /// `knownCategories` (default: the model's), then the new ones of `obs` in label order.
+    public static func covariateCodes(_ obs: DataFrame, manifest: ModelManifest, file: String,
+                                      knownCategories: [[String]]? = nil) throws -> (codes: [[Int32]], categories: [[String]]) {
+        var codes: [[Int32]] = [], categories: [[String]] = []
+        for (k, covariate) in manifest.covariates.enumerated() {
+            let coded = try CovariateColumns.labels(obs: obs, key: covariate.key, file: file)
+            var known = knownCategories?[k] ?? covariate.categories
+            var index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, Int32($0)) })
+            for label in coded.labels where index[label] == nil {
+                index[label] = Int32(known.count)
+                known.append(label)
+            }
+            codes.append(coded.codes.map { index[coded.labels[$0]]! })
+            categories.append(known)
+        }
+        return (codes, categories)
+    }
+
     public static func sourceName(layer: String?, raw: Bool) -> String? { raw ? "raw/X" : layer.map { "layers/\($0)" } }
 
     public static func countsMatrix(_ adata: AnnData, source: String, file: String) throws -> (AnnMatrix, DataFrame) {
