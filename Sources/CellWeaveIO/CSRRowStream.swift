@@ -46,11 +46,12 @@ public final class CSRRowStream {
     /// Rows `range` as a CSR matrix of all columns.
     public func rows(_ range: Range<Int>) throws -> CSRMatrix {
         let lo = Int(indptr[range.lowerBound]), hi = Int(indptr[range.upperBound])
-        let columnIndices = try indices.readInt32s(lo..<hi)
-        if let bad = columnIndices.first(where: { $0 < 0 || Int($0) >= cols }) {
-            throw group.error(.value, "column index \(bad) outside 0..<\(cols) in rows \(range)", at: "indices")
+        // CSRMatrix validates the block (indices inside the shape) as the whole-file reader's does.
+        do {
+            return try CSRMatrix(rows: range.count, cols: cols, indptr: indptr[range.lowerBound...range.upperBound].map { Int($0) - lo },
+                                 indices: try indices.readInt32s(lo..<hi), values: try data.readFloats(lo..<hi))
+        } catch let e as MatrixError {
+            throw group.error(.value, "inconsistent sparse matrix in rows \(range): \(e)")
         }
-        return try CSRMatrix(rows: range.count, cols: cols, indptr: indptr[range.lowerBound...range.upperBound].map { Int($0) - lo },
-                             indices: columnIndices, values: try data.readFloats(lo..<hi))
     }
 }

@@ -75,40 +75,36 @@ public final class HDF5Dataset: HDF5Node {
         }
     }
 
+    /// Every element.
     private func read<T>(_ zero: T, memType: hid_t) throws -> [T] {
-        try requireNumeric()
-        let n = elementCount
-        try checkFitsInMemory(n, bytesPerElement: MemoryLayout<T>.stride)
-        return try [T](unsafeUninitializedCapacity: n) { buffer, count in
-            if n > 0 {
-                try bounded(bytes: n * MemoryLayout<T>.stride) {
-                    try checkRead(H5Dread(id, memType, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer.baseAddress), "read dataset")
-                }
-            }
-            count = n
-        }
+        try read(zero, memType: memType, count: elementCount, memSpace: cw_H5S_ALL(), fileSpace: cw_H5S_ALL(), "read dataset")
     }
 
     /// Elements `range` of a one-dimensional dataset (a hyperslab: only the chunks it touches are read).
     private func read<T>(_ zero: T, memType: hid_t, range: Range<Int>) throws -> [T] {
-        try requireNumeric()
         guard shape.count == 1, range.lowerBound >= 0, range.upperBound <= shape[0] else {
             throw error(.value, "elements \(range) of a dataset of shape \(shape)")
         }
-        let n = range.count
-        try checkFitsInMemory(n, bytesPerElement: MemoryLayout<T>.stride)
-        guard n > 0 else { return [] }
         let fileSpace = H5Dget_space(id)
         defer { H5Sclose(fileSpace) }
-        var start = [hsize_t(range.lowerBound)], count = [hsize_t(n)]
+        var start = [hsize_t(range.lowerBound)], count = [hsize_t(range.count)]
         _ = try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "select elements")
         let memSpace = H5Screate_simple(1, &count, nil)
         defer { H5Sclose(memSpace) }
-        return try [T](unsafeUninitializedCapacity: n) { buffer, filled in
-            try bounded(bytes: n * MemoryLayout<T>.stride) {
-                try checkRead(H5Dread(id, memType, memSpace, fileSpace, cw_H5P_DEFAULT(), buffer.baseAddress), "read elements \(range)")
+        return try read(zero, memType: memType, count: range.count, memSpace: memSpace, fileSpace: fileSpace, "read elements \(range)")
+    }
+
+    /// `n` numbers of the selection, refused before allocating if they would not fit, read under the watchdog.
+    private func read<T>(_ zero: T, memType: hid_t, count n: Int, memSpace: hid_t, fileSpace: hid_t, _ what: String) throws -> [T] {
+        try requireNumeric()
+        try checkFitsInMemory(n, bytesPerElement: MemoryLayout<T>.stride)
+        return try [T](unsafeUninitializedCapacity: n) { buffer, count in
+            if n > 0 {
+                try bounded(bytes: n * MemoryLayout<T>.stride) {
+                    try checkRead(H5Dread(id, memType, memSpace, fileSpace, cw_H5P_DEFAULT(), buffer.baseAddress), what)
+                }
             }
-            filled = n
+            count = n
         }
     }
 
