@@ -54,7 +54,7 @@ struct ScoreCommand: ParsableCommand {
         // The reference: its own file (then stacked under the query's rows) or some of the query's cells.
         let choice: AnomalyScoring.Reference
         if let referenceBatch {
-            choice = .batch(referenceBatch)
+            choice = .batch(referenceBatch, queryFile: input)
         } else {
             let file = reference ?? manifest.trainingFile
             guard FileManager.default.fileExists(atPath: file) else {

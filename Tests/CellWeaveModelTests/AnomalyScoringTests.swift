@@ -27,7 +27,7 @@ import Testing
     /// One batch calibrates: each query cell's p-value is its conformal p-value among that batch's
     /// scores, q-values are Benjamini-Hochberg's, flags are q <= alpha.
     @Test func aBatchOfTheQueryCalibrates() throws {
-        let scoring = try AnomalyScoring(query: try inputs(adata), reference: .batch("batch0"), modelCategoryCounts: [2])
+        let scoring = try AnomalyScoring(query: try inputs(adata), reference: .batch("batch0", queryFile: "test.h5ad"), modelCategoryCounts: [2])
         let codes = scoring.set.data.categoryCodes[0]
         #expect(scoring.set.referenceRows == codes.indices.filter { codes[$0] == 0 } && scoring.set.queryRows.count == adata.nObs)
         var settings = AnomalyScoring.Settings()
@@ -40,9 +40,9 @@ import Testing
         }
         #expect(result.qValues == AnomalyCalibration.benjaminiHochberg(result.calibrated.map(\.pValue)))
         #expect(result.flags == result.qValues.map { $0 <= 0.2 } && result.referenceCount.rna == reference.count)
-        #expect(result.notes[0].hasPrefix("\(result.flags.filter { $0 }.count) of \(adata.nObs) cells flagged at q <= 0.2 against batch batch0"))
+        #expect(result.notes[0].hasPrefix("\(result.flags.filter { $0 }.count) of \(adata.nObs) cells flagged at q <= 0.2 against batch batch0 of test.h5ad"))
         #expect(throws: AnomalyScoring.ReferenceError.self) {
-            try AnomalyScoring(query: try inputs(adata), reference: .batch("batch7"), modelCategoryCounts: [2])
+            try AnomalyScoring(query: try inputs(adata), reference: .batch("batch7", queryFile: "test.h5ad"), modelCategoryCounts: [2])
         }
     }
 

@@ -13,8 +13,9 @@ public struct AnomalyScoring {
         case heldOut(ModelInputs, obsNames: [String], heldOut: [String], file: String)
         /// Every cell of another file.
         case file(ModelInputs, file: String)
-        /// The query's own cells of this batch (a category of the model's batch key).
-        case batch(String)
+        /// The query's own cells of this batch (a category of the model's batch key); `queryFile`
+        /// names the query in the reference's description.
+        case batch(String, queryFile: String)
     }
 
     public enum Method: String, CaseIterable, Sendable {
@@ -64,12 +65,12 @@ public struct AnomalyScoring {
     public init(query: ModelInputs, reference: Reference, modelCategoryCounts: [Int]) throws {
         queryCounts = query.counts
         switch reference {
-        case let .batch(name):
+        case let .batch(name, queryFile):
             guard let b = query.categories[0].firstIndex(of: name) else {
                 throw ReferenceError(description: "no cells of batch '\(name)' in the query")
             }
             set = ScoringSet(query: query, referenceRows: query.codes[0].indices.filter { query.codes[0][$0] == Int32(b) })
-            referenceName = "batch \(name) of the query"
+            referenceName = "batch \(name) of \(queryFile)"
             referenceIsNamed = true
             referenceCounts = nil
         case let .file(inputs, file):
