@@ -35,17 +35,23 @@ public struct IntegrationMetrics: Codable, Sendable, Equatable {
     /// Cells needed: LISI's perplexity, a third of the neighbours, must be at least 1.
     public static let minimumCells = 4
 
+    /// Neighbours LISI (90) and the graph metrics (15) look at, or every other cell of fewer.
+    public static func neighborhoods(cells: Int) -> (lisi: Int, graph: Int) {
+        let lisi = min(90, cells - 1)
+        return (lisi, min(15, lisi))
+    }
+
     /// `batches` and `labels`: codes per cell. Below 91 cells the neighbourhoods (90 for LISI,
     /// 15 for the graph) shrink to every other cell.
     public static func compute(_ embedding: DenseMatrix, batches: [Int], labels: [Int]?, threads: Int = 1,
                                search: NeighborSearch = .auto) throws -> IntegrationMetrics {
         precondition(embedding.rows >= minimumCells, "integration metrics need at least \(minimumCells) cells")
-        let k = min(90, embedding.rows - 1)
+        let (k, graphK) = neighborhoods(cells: embedding.rows)
         let nn90 = search.neighbors(embedding, k: k, threads: threads)
         var m = IntegrationMetrics(cells: embedding.rows, lisiNeighbors: k, batches: Set(batches).count, labels: labels.map { Set($0).count },
                                    iLISI: LocalInverseSimpsonIndex.integration(nn90, batches: batches))
         guard let labels else { return m }
-        let nn15 = nn90.first(min(15, k))
+        let nn15 = nn90.first(graphK)
         m.batchSilhouette = try Silhouette.batchMixing(embedding, batches: batches, cellTypes: labels)
         m.graphConnectivity = GraphConnectivity.score(nn15, labels: labels)
         m.cLISI = LocalInverseSimpsonIndex.label(nn90, labels: labels)

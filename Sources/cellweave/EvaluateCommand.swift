@@ -59,9 +59,10 @@ struct EvaluateCommand: ParsableCommand {
         guard adata.nObs >= IntegrationMetrics.minimumCells else {
             throw ValidationError("\(input): \(adata.nObs) cells; the metrics need at least \(IntegrationMetrics.minimumCells)")
         }
-        if adata.nObs <= 90 {
-            Log.info("warning: \(input) has \(adata.nObs) cells: LISI looks at the \(adata.nObs - 1) other cells, not 90, and the graph metrics at "
-                     + "\(min(15, adata.nObs - 1)) (scores from so few cells are not comparable with those of larger data)")
+        let neighborhoods = IntegrationMetrics.neighborhoods(cells: adata.nObs)
+        if neighborhoods.lisi < 90 {
+            Log.info("warning: \(input) has \(adata.nObs) cells: LISI looks at the \(neighborhoods.lisi) other cells, not 90, and the graph metrics at "
+                     + "\(neighborhoods.graph) (scores from so few cells are not comparable with those of larger data)")
         }
         guard batches.labels.count > 1 else { throw ValidationError("\(input): obs/\(batchKey) has one batch; nothing to integrate") }
         BLAS.threadCount = 1
