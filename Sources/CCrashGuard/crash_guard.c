@@ -127,7 +127,10 @@ void cw_watchdog_arm(double seconds) {
         if (watchdog_started) pthread_detach(thread);
     }
     clock_gettime(CLOCK_REALTIME, &watchdog_deadline);
-    watchdog_deadline.tv_sec += (time_t)seconds;
+    // Fractions of a second count (the fuzz targets allow reads a fifth of one).
+    long long nanoseconds = watchdog_deadline.tv_nsec + (long long)((seconds - (double)(time_t)seconds) * 1e9);
+    watchdog_deadline.tv_sec += (time_t)seconds + (time_t)(nanoseconds / 1000000000);
+    watchdog_deadline.tv_nsec = (long)(nanoseconds % 1000000000);
     watchdog_armed = 1;
     pthread_cond_signal(&watchdog_changed);
     pthread_mutex_unlock(&watchdog_lock);
