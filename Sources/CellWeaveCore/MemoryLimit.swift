@@ -15,6 +15,19 @@ public enum MemoryLimit {
         return limit
     }()
 
+    /// Memory free for this process now: the kernel's MemAvailable, within `bytes`.
+    public static var available: UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = UInt64(line.split(separator: " ").dropFirst().first ?? "") else { return bytes }
+        return min(bytes, kib * 1024)
+    }
+
+    /// `bytes` as `free -h` would say it (GiB with one decimal, MiB or KiB).
+    public static func describe(_ bytes: UInt64) -> String {
+        bytes >= 1 << 30 ? String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) : bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB"
+    }
+
     /// A size such as `1G`, `512M`, `64k` or a number of bytes (binary multiples, as `free -h`).
     public static func parse(_ text: String) -> UInt64? {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")

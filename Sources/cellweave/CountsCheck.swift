@@ -9,17 +9,22 @@ struct CountsCheck: ParsableArguments {
     var nonInteger: NonIntegerPolicy = .warn
 
     /// `location`: the HDF5 path of a matrix other than X (a modality's), named in the message.
-    func check(_ counts: CSRMatrix, input: String, location: String? = nil, matrix: String = "X") throws {
+    /// `firstCell`: the first row's cell, for counts read block by block; `warn: false` keeps a
+    /// block from repeating the warning an earlier one gave. Returns whether there are non-integer values.
+    @discardableResult
+    func check(_ counts: CSRMatrix, input: String, location: String? = nil, matrix: String = "X",
+               firstCell: Int = 0, warn: Bool = true) throws -> Bool {
         let file = "\(input)\(location.map { " [\($0)]" } ?? "")"
         if let k = counts.values.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
             let row = counts.indptr.lastIndex { $0 <= k }!
-            throw ValidationError("\(file): \(matrix) holds \(counts.values[k]) at cell \(row), feature \(counts.indices[k]) (0-based): "
+            throw ValidationError("\(file): \(matrix) holds \(counts.values[k]) at cell \(firstCell + row), feature \(counts.indices[k]) (0-based): "
                                   + "counts must be finite and non-negative (use --layer counts or --raw for the raw counts)")
         }
-        guard let bad = counts.values.first(where: { $0.rounded() != $0 }) else { return }
+        guard let bad = counts.values.first(where: { $0.rounded() != $0 }) else { return false }
         let message = "\(file): \(matrix) holds non-integer values (e.g. \(bad)); this stage models raw counts"
         if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
-        Log.info("warning: " + message)
+        if warn { Log.info("warning: " + message) }
+        return true
     }
 }
 

@@ -62,25 +62,50 @@ struct TrainCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1.") }
         if let nEpochsKlWarmup, nEpochsKlWarmup < 0 { throw ValidationError("--n-epochs-kl-warmup must be at least 0.") }
+        if let maxMemory, MemoryLimit.parse(maxMemory) == nil { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
         if decoder == .linear && normalization == .layer {
             throw ValidationError("--decoder linear normalises its output with batch norm (as LDVAE) or not at all: --normalization batch or none.")
         }
     }
 
+    @Option(help: "Stream the counts from the .h5ad on disk in this much memory (e.g. 1G; RNA alone): blocks of cells in a shuffled order, a window of them in memory at a time. Without it, train streams when the counts would not fit in the memory free, and says so.")
+    var maxMemory: String?
+
+    /// What training needs from the input, in memory or streamed: the cells, the covariates and
+    /// the tables the model records.
+    private struct Prepared {
+        var cells: any TrainingCells
+        var genes: Int
+        var coded: [(codes: [Int], labels: [String])]
+        var varTable: DataFrame
+        var obsNames: [String]
+        var modalities: [(modality: Modality, counts: ModalityCounts)] = []
+        var streaming: StreamLayout? = nil
+    }
+
     func run() throws {
+        var budget = maxMemory.flatMap(MemoryLimit.parse)
+        // Training holds its counts and little else (1.07x the CSR at a million cells, BENCHMARKS.md).
+        if maxMemory == nil, let choice = try StreamingChoice.choose(file: input, matrix: countsSource, peak: 1.2) {
+            Log.info("\(input): \(choice.reason): streaming them within \(MemoryLimit.describe(choice.budget)) (--max-memory to choose)")
+            budget = choice.budget
+        }
+        try train(try budget.map { try prepareStreamed(budget: $0) } ?? prepareInMemory())
+    }
+
+    private var countsSource: String { ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X" }
+    private var keys: [String] { [batchKey] + covariateKeys }
+
+    private func prepareInMemory() throws -> Prepared {
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input, options: inputOptions) }
         var adata = loaded.adata
         if hvgOnly {
-            guard let column = adata.varTable["highly_variable"], case let .booleans(flags) = column else {
-                throw ValidationError("\(input): --hvg-only needs a boolean var column highly_variable (run cellweave hvg first)")
-            }
-            let genes = flags.indices.filter { flags[$0] }
+            let genes = try highlyVariable(adata.varTable)
             adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: genes)
             Log.info("training on \(genes.count) highly variable genes")
         }
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: input)
-        let keys = [batchKey] + covariateKeys
         let coded = try keys.map { try CovariateColumns.labels(adata, key: $0, file: input) }
         var data = TrainingData(counts: counts, codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count))
         let modalities = loaded.whole.map(ModalityCounts.modelled) ?? []
@@ -91,8 +116,57 @@ struct TrainCommand: ParsableCommand {
             Log.info("\(m.name): \(m.data.nVars) \(m.kind.rawValue) features in \(m.cells.count) of \(adata.nObs) cells")
         }
         data.modalities = modalities.map(\.counts)
+        return Prepared(cells: data, genes: counts.cols, coded: coded, varTable: adata.varTable, obsNames: adata.obs.index, modalities: modalities)
+    }
 
-        var config = ModelConfiguration(genes: counts.cols, categoryCounts: data.categoryCounts)
+    /// The obs and var tables in memory, the counts read block by block as training visits them
+    /// (each block checked as the in-memory counts are).
+    private func prepareStreamed(budget: UInt64) throws -> Prepared {
+        guard try CountMatrixLoader.detect(input) == .h5ad else { throw ValidationError("\(input): streamed training reads counts from an .h5ad") }
+        guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
+            throw ValidationError("streamed training (--max-memory) models RNA alone: not with --modalities or --modality-mask")
+        }
+        if try HDF5File.open(input).contains("obsm/\(CountMatrixLoader.proteinExpressionKey)") {
+            throw ValidationError("\(input): streamed training models RNA alone, and this file has protein counts in obsm "
+                                  + "(\(CountMatrixLoader.proteinExpressionKey)): train them in memory")
+        }
+        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: countsSource) }
+        let columns = hvgOnly ? try highlyVariable(tables.varTable) : nil
+        let coded = try keys.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: input) }
+        let matrix = "/" + countsSource
+        let stream = try CSRRowStream(file: input, matrix: matrix)
+        guard stream.rows == tables.obs.rowCount, stream.cols == tables.varTable.rowCount else {
+            throw InputError(.mismatch, file: input, .hdf5Path(matrix),
+                             "\(stream.rows) x \(stream.cols), but obs has \(tables.obs.rowCount) cells and var \(tables.varTable.rowCount) genes")
+        }
+        // 8 bytes a non-zero and one a cell, in the model's genes.
+        let bytesPerCell = 8 * (1 + stream.nnz / max(1, stream.rows) * (columns?.count ?? stream.cols) / max(1, stream.cols))
+        let layout = StreamLayout.fitting(budget: budget, cells: stream.rows, bytesPerCell: bytesPerCell, batchSize: batchSize)
+        var warned = false
+        let cells = StreamedTrainingCells(codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count), layout: layout) { range in
+            let block = try stream.rows(range)
+            let counts = try columns.map { try block.selectingColumns($0) } ?? block
+            if try countsCheck.check(counts, input: input, location: matrix, firstCell: range.lowerBound, warn: !warned) { warned = true }
+            return counts
+        }
+        let varTable = columns.map { tables.varTable.selectingRows($0) } ?? tables.varTable
+        Log.info("streaming \(stream.rows) cells from \(matrix) within \(MemoryLimit.describe(budget)): blocks of \(layout.blockRows) cells, "
+                 + "\(layout.windowBlocks) blocks in memory at a time\(columns.map { ", \($0.count) highly variable genes" } ?? "")")
+        return Prepared(cells: cells, genes: columns?.count ?? stream.cols, coded: coded, varTable: varTable,
+                        obsNames: tables.obs.index, streaming: layout)
+    }
+
+    private func highlyVariable(_ varTable: DataFrame) throws -> [Int] {
+        guard let column = varTable["highly_variable"], case let .booleans(flags) = column else {
+            throw ValidationError("\(input): --hvg-only needs a boolean var column highly_variable (run cellweave hvg first)")
+        }
+        return flags.indices.filter { flags[$0] }
+    }
+
+    private func train(_ prepared: Prepared) throws {
+        let modalities = prepared.modalities, coded = prepared.coded
+        let categoryCounts = coded.map(\.labels.count)
+        var config = ModelConfiguration(genes: prepared.genes, categoryCounts: categoryCounts)
         config.latent = nLatent
         config.hidden = nHidden
         config.layers = nLayers
@@ -107,7 +181,8 @@ struct TrainCommand: ParsableCommand {
             config.modalities = modalities.map { ModalityConfiguration(kind: $0.modality.kind, features: $0.modality.data.nVars) }
             config.crossModalReconstruction = crossModal
         }
-        var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: counts.rows, modalities: 1 + modalities.count))
+        let cells = prepared.cells.cells
+        var options = TrainingOptions(maxEpochs: maxEpochs ?? TrainingOptions.defaultMaxEpochs(cells: cells, modalities: 1 + modalities.count))
         options.batchSize = batchSize
         options.learningRate = lr
         options.weightDecay = weightDecay
@@ -117,20 +192,21 @@ struct TrainCommand: ParsableCommand {
         options.gradientClipNorm = gradientClip
         options.seed = seed
         options.threads = threads
+        options.streaming = prepared.streaming
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
 
         let directory = ModelDirectory(path: output)
         let checkpoint = resume ? try directory.loadCheckpoint() : nil
         // The warm-up belongs to the run: a resumed run keeps its own unless told otherwise.
         options.klWarmupEpochs = nEpochsKlWarmup ?? checkpoint?.state.options.klWarmupEpochs ?? options.klWarmupEpochs
-        let trainer = try Trainer(data: data, configuration: config, options: options)
+        let trainer = try Trainer(cells: prepared.cells, configuration: config, options: options)
         if let checkpoint {
             try trainer.restore(checkpoint)
             Log.info("resuming after epoch \(trainer.completedEpochs) of \(options.maxEpochs)")
         }
         try directory.create()
-        Log.info("training on \(trainer.trainCells.count) cells (\(trainer.validationCells.count) held out), \(counts.cols) genes, "
-                 + "\(data.categoryCounts.map(String.init).joined(separator: "+")) covariate categories, \(options.maxEpochs) epochs, \(threads) threads")
+        Log.info("training on \(trainer.trainCells.count) cells (\(trainer.validationCells.count) held out), \(prepared.genes) genes, "
+                 + "\(categoryCounts.map(String.init).joined(separator: "+")) covariate categories, \(options.maxEpochs) epochs, \(threads) threads")
         let progress = EpochProgress(total: options.maxEpochs)
         try trainer.train { record in
             progress.show(record)
@@ -143,12 +219,12 @@ struct TrainCommand: ParsableCommand {
         try AtomicFile.write(try ModelDirectory.encoder.encode(history), to: directory.history)
         let settings: [(String, String)] = [
             ("input", input), ("cells (train / held out)", "\(trainer.trainCells.count) / \(trainer.validationCells.count)"),
-            ("genes", "\(counts.cols)"), ("covariates", keys.joined(separator: ", ")),
+            ("genes", "\(prepared.genes)"), ("covariates", keys.joined(separator: ", ")),
             ("architecture", "\(nLayers) x \(nHidden) hidden, \(nLatent) latent, \(decoder.rawValue) decoder, \(normalization.rawValue) norm, dropout \(dropoutRate)"),
             ("likelihood", "\(geneLikelihood.rawValue), dispersion \(dispersion.rawValue)"),
             ("optimiser", "Adam lr \(lr), weight decay \(weightDecay), batch \(batchSize), KL warm-up \(options.klWarmupEpochs) epochs"),
             ("seed / threads", "\(seed) / \(threads)"),
-        ]
+        ] + (prepared.streaming.map { [("streamed", "blocks of \($0.blockRows) cells, \($0.windowBlocks) blocks a window")] } ?? [])
         let report = TrainingReport(title: "CellWeave training: \((output as NSString).lastPathComponent)", settings: settings,
                                     epochs: history.epochs.map { Double($0.epoch) }, loss: history.epochs.map(\.loss),
                                     reconstruction: history.epochs.map(\.reconstruction), kl: history.epochs.map(\.kl),
@@ -157,11 +233,11 @@ struct TrainCommand: ParsableCommand {
         try AtomicFile.write(Data(report.html().utf8), to: directory.report)
         let manifest = ModelManifest(
             version: CellWeaveCommand.version, configuration: config, options: options,
-            geneIDs: CovariateColumns.geneIDs(adata.varTable), geneNames: adata.varTable.index,
+            geneIDs: CovariateColumns.geneIDs(prepared.varTable), geneNames: prepared.varTable.index,
             covariates: zip(keys, coded).map { ModelManifest.Covariate(key: $0, categories: $1.labels) },
             countsSource: ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X",
             trainingFile: URL(fileURLWithPath: input).standardizedFileURL.path, trainingCells: trainer.trainCells.count,
-            validationCells: trainer.validationCells.map { adata.obs.index[$0] },
+            validationCells: trainer.validationCells.map { prepared.obsNames[$0] },
             modalities: modalities.isEmpty ? nil : modalities.map { .init(kind: $0.modality.kind, name: $0.modality.name, features: $0.modality.data.varTable.index) })
         try directory.save(manifest, tensors: trainer.model.tensors)
         Log.info("model written to \(output)")

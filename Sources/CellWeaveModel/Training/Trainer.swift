@@ -3,9 +3,10 @@ import Foundation
 
 /// Trains the VAE on CSR counts: a seeded train/validation split, shuffled minibatches gathered
 /// straight from CSR, KL warm-up, Adam, optional gradient clipping and early stopping on the
-/// validation ELBO. The same seed, data and thread count give bit-identical weights.
+/// validation ELBO. The counts are in memory or streamed from disk (`TrainingCells`). The same
+/// seed, data and thread count give bit-identical weights.
 public final class Trainer {
-    public let data: TrainingData
+    public let source: any TrainingCells
     public let options: TrainingOptions
     public let model: VariationalAutoencoder<Float>
     public let optimizer: Adam<Float>
@@ -15,26 +16,23 @@ public final class Trainer {
     private var generator: SeededGenerator
     private var epochsWithoutImprovement = 0
     private let batch: ModelBatch<Float>
-    private var order: [Int]
 
-    public init(data: TrainingData, configuration: ModelConfiguration, options: TrainingOptions) throws {
-        guard data.cells >= 3 else { throw TrainingError.tooFewCells(cells: data.cells, needed: 3) }
-        self.data = data
+    public convenience init(data: TrainingData, configuration: ModelConfiguration, options: TrainingOptions) throws {
+        try self.init(cells: data, configuration: configuration, options: options)
+    }
+
+    public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions) throws {
+        guard source.cells >= 3 else { throw TrainingError.tooFewCells(cells: source.cells, needed: 3) }
+        self.source = source
         self.options = options
-        var split = SeededGenerator(seed: options.seed)
-        var permutation = Array(0..<data.cells)
-        Self.shuffle(&permutation, &split)
-        let held = data.cells - Int((options.trainFraction * Double(data.cells)).rounded(.up))
-        validationCells = permutation[0..<held].sorted()
-        trainCells = permutation[held...].sorted()
-        order = trainCells
+        (trainCells, validationCells) = source.split(trainFraction: options.trainFraction, seed: options.seed)
         model = VariationalAutoencoder(configuration: configuration, capacity: options.batchSize + 2,
                                        threads: options.threads, seed: options.seed &+ 1)
         optimizer = Adam(parameters: model.parameters, learningRate: options.learningRate,
                          weightDecay: options.weightDecay, epsilon: options.adamEpsilon, parts: options.threads)
         generator = SeededGenerator(seed: options.seed &+ 2)
-        Self.initialiseProteinBackground(model, data: data, seed: options.seed &+ 4)
-        batch = model.makeBatch(covariateKeys: data.categoryCounts.count)
+        batch = model.makeBatch(covariateKeys: source.covariateKeys)
+        source.initialise(model, seed: options.seed &+ 4)
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
@@ -74,41 +72,48 @@ public final class Trainer {
     public func runEpoch() throws -> EpochRecord {
         let epoch = completedEpochs, klWeight = options.klWeight(epoch: epoch)
         let start = Date()
-        var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0
-        order = trainCells
-        Self.shuffle(&order, &generator)
+        var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0, waitTime = 0.0
         var total = MinibatchLoss()
-        for (step, range) in minibatches(order.count).enumerated() {
-            var t = Date()
-            batch.gather(data, cells: order[range])
-            gatherTime += -t.timeIntervalSinceNow
-            t = Date()
-            // Adam leaves the gradients zero, and they start so.
-            let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, gradientsAreZero: true, generator: &generator)
-            stepTime += -t.timeIntervalSinceNow
-            t = Date()
-            guard loss.reconstruction.isFinite, loss.kl.isFinite else {
-                throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the loss")
+        var step = 0, windowEnd = Date()
+        try source.forEachTrainingWindow(trainCells, generator: &generator) { data, order, generator in
+            waitTime += -windowEnd.timeIntervalSinceNow
+            for range in minibatches(order.count) {
+                step += 1
+                var t = Date()
+                batch.gather(data, cells: order[range])
+                gatherTime += -t.timeIntervalSinceNow
+                t = Date()
+                // Adam leaves the gradients zero, and they start so.
+                let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, gradientsAreZero: true, generator: &generator)
+                stepTime += -t.timeIntervalSinceNow
+                t = Date()
+                guard loss.reconstruction.isFinite, loss.kl.isFinite else {
+                    throw TrainingError.nonFinite(epoch: epoch + 1, step: step, what: "the loss")
+                }
+                // The norm costs a pass over every gradient, so it is taken only to clip; a gradient that
+                // overflows without the loss doing so makes the next step's loss non-finite.
+                if let clip = options.gradientClipNorm {
+                    let norm = optimizer.gradientNorm()
+                    guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step, what: "the gradient") }
+                    optimizer.step(clipNorm: clip, norm: norm)
+                } else {
+                    optimizer.step()
+                }
+                optimizerTime += -t.timeIntervalSinceNow
+                total += loss
             }
-            // The norm costs a pass over every gradient, so it is taken only to clip; a gradient that
-            // overflows without the loss doing so makes the next step's loss non-finite.
-            if let clip = options.gradientClipNorm {
-                let norm = optimizer.gradientNorm()
-                guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step + 1, what: "the gradient") }
-                optimizer.step(clipNorm: clip, norm: norm)
-            } else {
-                optimizer.step()
-            }
-            optimizerTime += -t.timeIntervalSinceNow
-            total += loss
+            windowEnd = Date()
         }
+        var phases = ["gather": gatherTime, "forward_backward": stepTime, "optimizer": optimizerTime]
+        // Time spent waiting for a streamed window's counts (the read-ahead fell behind).
+        if source is StreamedTrainingCells { phases["read_wait"] = waitTime }
         let n = Double(total.cells)
         var record = EpochRecord(epoch: epoch + 1, loss: (total.reconstruction + klWeight * total.kl) / n,
                                  reconstruction: total.reconstruction / n, kl: total.kl / n, klWeight: klWeight,
                                  validationELBO: nil, validationReconstruction: nil, seconds: 0,
-                                 phaseSeconds: ["gather": gatherTime, "forward_backward": stepTime, "optimizer": optimizerTime])
+                                 phaseSeconds: phases)
         if !validationCells.isEmpty {
-            let v = evaluate(validationCells)
+            let v = try evaluate(validationCells)
             guard v.elbo.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: 0, what: "the validation ELBO") }
             record.validationELBO = v.elbo
             record.validationReconstruction = v.reconstruction / Double(v.cells)
@@ -120,11 +125,13 @@ public final class Trainer {
     }
 
     /// Losses of the given cells in inference mode (running statistics, no dropout), KL at weight 1.
-    public func evaluate(_ cells: [Int]) -> MinibatchLoss {
+    public func evaluate(_ cells: [Int]) throws -> MinibatchLoss {
         var total = MinibatchLoss()
-        for range in stride(from: 0, to: cells.count, by: model.capacity).map({ $0..<min($0 + model.capacity, cells.count) }) {
-            batch.gather(data, cells: cells[range])
-            total += model.step(batch, klWeight: 1, training: false, gradients: false, generator: &generator)
+        try source.forEachWindow(cells) { data, cells in
+            for range in stride(from: 0, to: cells.count, by: model.capacity).map({ $0..<min($0 + model.capacity, cells.count) }) {
+                batch.gather(data, cells: cells[range])
+                total += model.step(batch, klWeight: 1, training: false, gradients: false, generator: &generator)
+            }
         }
         return total
     }

@@ -20,6 +20,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var gradientClipNorm: Double? = nil
     public var seed: UInt64 = 0
     public var threads = 1
+    /// Set when the counts are streamed from disk (`StreamedTrainingCells`).
+    public var streaming: StreamLayout? = nil
 
     public init(maxEpochs: Int) {
         self.maxEpochs = maxEpochs

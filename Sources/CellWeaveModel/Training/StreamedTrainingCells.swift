@@ -1,0 +1,103 @@
+import CellWeaveCore
+import Foundation
+
+/// Counts too large for memory, read from disk in blocks of consecutive cells (block shuffling,
+/// as the CELLxGENE Census and scDataset loaders do): the split holds out whole blocks; an epoch
+/// visits the training blocks in a shuffled order, a window of several blocks at a time with the
+/// window's cells shuffled, and reads the next window on a second thread while the current one
+/// trains. Two windows of counts are in memory at a time, plus per cell only its covariate codes.
+///
+/// A streamed run is reproducible bit for bit for a seed and thread count, but it is not the
+/// in-memory run: its held-out cells are whole blocks and its minibatches come from one window.
+public final class StreamedTrainingCells: TrainingCells {
+    public let cells: Int
+    public let layout: StreamLayout
+    /// Per covariate key, every cell's category code (0..<categoryCounts[k]).
+    private let codes: [[Int32]]
+    private let categoryCounts: [Int]
+    private let read: (Range<Int>) throws -> CSRMatrix
+
+    /// `read(range)`: those cells' counts in the model's genes. It is called on one thread at a
+    /// time, but not always the caller's.
+    public init(codes: [[Int32]], categoryCounts: [Int], layout: StreamLayout, read: @escaping (Range<Int>) throws -> CSRMatrix) {
+        precondition(!codes.isEmpty && codes.count == categoryCounts.count)
+        cells = codes[0].count
+        self.codes = codes
+        self.categoryCounts = categoryCounts
+        self.layout = layout
+        self.read = read
+    }
+
+    public var covariateKeys: Int { categoryCounts.count }
+    public var blocks: Int { (cells + layout.blockRows - 1) / layout.blockRows }
+
+    func cells(ofBlock b: Int) -> Range<Int> { b * layout.blockRows..<min((b + 1) * layout.blockRows, cells) }
+
+    public func split(trainFraction: Double, seed: UInt64) -> (train: [Int], validation: [Int]) {
+        let (train, held) = TrainingData.split(blocks, trainFraction: trainFraction, seed: seed)
+        return (train.flatMap { cells(ofBlock: $0) }, held.flatMap { cells(ofBlock: $0) })
+    }
+
+    /// The blocks holding `cells` (sorted), each once; the split keeps blocks whole.
+    private func blocks(of cells: [Int]) -> [Int] {
+        var out: [Int] = []
+        for c in cells where out.last != c / layout.blockRows { out.append(c / layout.blockRows) }
+        return out
+    }
+
+    public func forEachTrainingWindow(_ train: [Int], generator: inout SeededGenerator,
+                                      _ body: (TrainingData, [Int], inout SeededGenerator) throws -> Void) throws {
+        var order = blocks(of: train)
+        Trainer.shuffle(&order, &generator)
+        // Within a window the blocks are read in file order: its cells are shuffled anyway.
+        let windows = stride(from: 0, to: order.count, by: layout.windowBlocks).map {
+            order[$0..<min($0 + layout.windowBlocks, order.count)].sorted()
+        }
+        try forEach(windows) { data in
+            var visit = Array(0..<data.cells)
+            Trainer.shuffle(&visit, &generator)
+            try body(data, visit, &generator)
+        }
+    }
+
+    public func forEachWindow(_ cells: [Int], _ body: (TrainingData, [Int]) throws -> Void) throws {
+        let all = blocks(of: cells)
+        let windows = stride(from: 0, to: all.count, by: layout.windowBlocks).map { Array(all[$0..<min($0 + layout.windowBlocks, all.count)]) }
+        try forEach(windows) { data in try body(data, Array(0..<data.cells)) }
+    }
+
+    /// RNA alone: nothing to estimate from the data.
+    public func initialise(_ model: VariationalAutoencoder<Float>, seed: UInt64) {}
+
+    /// Each window's data in turn, the next one read ahead while `body` runs on this one.
+    private func forEach(_ windows: [[Int]], _ body: (TrainingData) throws -> Void) throws {
+        guard !windows.isEmpty else { return }
+        var pending = WindowRead { try self.window(windows[0]) }
+        // The reader may be the only thread in libhdf5 (not built thread-safe): none is left
+        // reading when this returns, even by an error.
+        defer { pending.finish() }
+        for w in windows.indices {
+            let data = try pending.result()
+            if w + 1 < windows.count { pending = WindowRead { try self.window(windows[w + 1]) } }
+            try body(data)
+        }
+    }
+
+    /// The cells of `blocks` (sorted) as one matrix: read block by block and appended, so only one
+    /// block's counts are held twice.
+    private func window(_ blocks: [Int]) throws -> TrainingData {
+        var indptr = [0], indices: [Int32] = [], values: [Float] = []
+        var genes = 0
+        for b in blocks {
+            let part = try read(cells(ofBlock: b))
+            genes = part.cols
+            let offset = indptr.last!
+            indptr.append(contentsOf: part.indptr.dropFirst().map { $0 + offset })
+            indices.append(contentsOf: part.indices)
+            values.append(contentsOf: part.values)
+        }
+        let counts = CSRMatrix(uncheckedRows: indptr.count - 1, cols: genes, indptr: indptr, indices: indices, values: values)
+        let windowCodes = codes.map { key in blocks.flatMap { key[cells(ofBlock: $0)] } }
+        return TrainingData(counts: counts, codes: windowCodes, categoryCounts: categoryCounts)
+    }
+}
