@@ -5,8 +5,8 @@ import CellWeaveCore
 /// not fit in the memory free now, and then within half of that memory.
 public struct StreamingChoice {
     public let budget: UInt64
-    /// Why, for the log: the sizes compared.
-    public let reason: String
+    /// What was chosen and why (the sizes compared), for the log.
+    public let message: String
 
     /// Nil (read whole) for anything but a CSR matrix in an .h5ad, or counts that fit.
     /// `matrix`: the counts' element (`X`, `layers/counts`, `raw/X`); `peak`: the stage's peak
@@ -20,7 +20,8 @@ public struct StreamingChoice {
         let csr = 8.0 * Double(try group.dataset("indices").elementCount) + 8.0 * Double(shape[0] + 1)
         let free = MemoryLimit.available
         guard csr * peak > Double(free) else { return nil }
-        return StreamingChoice(budget: free / 2, reason: "its counts take \(MemoryLimit.describe(UInt64(csr))) in memory (about "
-                               + "\(MemoryLimit.describe(UInt64(csr * peak))) at this stage's peak), more than the \(MemoryLimit.describe(free)) free")
+        return StreamingChoice(budget: free / 2, message: "\(file): its counts take \(MemoryLimit.describe(UInt64(csr))) in memory (about "
+                               + "\(MemoryLimit.describe(UInt64(csr * peak))) at this stage's peak), more than the \(MemoryLimit.describe(free)) free: "
+                               + "streaming them within \(MemoryLimit.describe(free / 2)) (--max-memory to choose)")
     }
 }

@@ -39,7 +39,7 @@ struct EmbedCommand: ParsableCommand {
     @OptionGroup var link: LinkOption
     @Flag(inversion: .prefixedNo, help: "Write a linear model's embedding and loadings in varimax axes (see above; scvi-tools: no).")
     var varimax = true
-    @Option(help: "Stream the counts from the .h5ad in blocks that fit this much memory (e.g. 1G) instead of reading them whole; for batches the model knows, models of RNA alone, without --corrected-expression or --impute. The embedding is the same as without it.")
+    @Option(help: "Stream the counts from the .h5ad in blocks that fit this much memory (e.g. 1G) instead of reading them whole; for batches the model knows, models of RNA alone, without --corrected-expression or --impute. The embedding is the same as without it. Without it, embed streams by itself (where it can) when the counts would not fit in the memory free.")
     var maxMemory: String?
 
     func validate() throws {
@@ -54,6 +54,12 @@ struct EmbedCommand: ParsableCommand {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(manifest, tensors: tensors, budget: budget) }
+        // Reading whole holds the counts about twice (as read, and in the model's genes).
+        if maxMemory == nil, !correctedExpression, impute == nil, manifest.modalities == nil,
+           let choice = try StreamingChoice.choose(file: input, matrix: counts.source(default: manifest.countsSource), peak: 2) {
+            Log.info(choice.message)
+            return try runStreamed(manifest, tensors: tensors, budget: choice.budget)
+        }
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
         var adata = loaded.adata
         let inputs = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: counts.source(default: manifest.countsSource))
@@ -146,7 +152,7 @@ struct EmbedCommand: ParsableCommand {
         let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
         let written = try loadings?.inAxes(embedding) ?? embedding
         var uns: [(name: String, value: UnsValue)] = []
-        Provenance.record(&uns, parameters: [("model", .string(model)), ("max_memory", .string(maxMemory ?? ""))])
+        Provenance.record(&uns, parameters: [("model", .string(model)), ("max_memory", .string(maxMemory ?? MemoryLimit.describe(budget)))])
         var varm: [(name: String, matrix: AnnMatrix)] = []
         if let loadings {
             varm.append((GeneLoadings.key, .dense(loadings.aligned(to: columns, fileGenes: tables.varTable.rowCount))))

@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
         var budget = maxMemory.flatMap(MemoryLimit.parse)
         // Training holds its counts and little else (1.07x the CSR at a million cells, BENCHMARKS.md).
         if maxMemory == nil, let choice = try StreamingChoice.choose(file: input, matrix: countsSource, peak: 1.2) {
-            Log.info("\(input): \(choice.reason): streaming them within \(MemoryLimit.describe(choice.budget)) (--max-memory to choose)")
+            Log.info(choice.message)
             budget = choice.budget
         }
         try train(try budget.map { try prepareStreamed(budget: $0) } ?? prepareInMemory())

@@ -88,13 +88,18 @@ def test_streamed_training_is_reproducible_and_resumes(cellweave, trained, tmp_p
     assert result.returncode != 0 and "training options differ" in result.stderr
 
 
-def test_training_streams_by_itself_when_the_counts_do_not_fit(trained, tmp_path):
-    env = dict(os.environ, CELLWEAVE_MAX_MEMORY="2M")
-    result = subprocess.run([os.environ["CELLWEAVE"], "train", trained / "sim.h5ad", "--batch-key", "batch", "--max-epochs", "1",
-                             "--threads", "2", "-o", tmp_path / "m"], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    assert "more than the 2 MiB free: streaming them within 1 MiB (--max-memory to choose)" in result.stderr
+def test_train_and_embed_stream_by_themselves_when_the_counts_do_not_fit(cellweave, trained, tmp_path):
+    def run(*args):
+        # The counts take 8 MiB in memory; the process may use 2.
+        result = subprocess.run([os.environ["CELLWEAVE"], *map(str, args)], capture_output=True, text=True,
+                                env=dict(os.environ, CELLWEAVE_MAX_MEMORY="2M"))
+        assert result.returncode == 0, result.stderr
+        assert "more than the 2 MiB free: streaming them within 1 MiB (--max-memory to choose)" in result.stderr
+    run("train", trained / "sim.h5ad", "--batch-key", "batch", "--max-epochs", "1", "--threads", "2", "-o", tmp_path / "m")
     assert (tmp_path / "m" / "model.h5").exists()
+    run("embed", trained / "model", trained / "sim.h5ad", "-o", tmp_path / "streamed.h5ad", "--threads", "2")
+    cellweave("embed", trained / "model", trained / "sim.h5ad", "-o", tmp_path / "whole.h5ad", "--threads", "2")
+    assert np.array_equal(read_strict(tmp_path / "streamed.h5ad").obsm["X_cellweave"], read_strict(tmp_path / "whole.h5ad").obsm["X_cellweave"])
 
 
 def test_what_streamed_training_cannot_do_is_refused(cellweave, trained, tmp_path):
