@@ -253,6 +253,9 @@ public class HDF5Group: HDF5Node {
             if let encoding = from.encodingType {
                 try g.setEncoding(encoding, version: (try? from.stringAttributeIfPresent("encoding-version")).flatMap { $0 } ?? "0.1.0")
             }
+            // A dataframe's (obs gaining columns) name its index and columns.
+            if let index = try from.stringAttributeIfPresent("_index") { try g.setAttribute("_index", string: index) }
+            if from.hasAttribute("column-order") { try g.setAttribute("column-order", strings: try from.stringArrayAttribute("column-order")) }
             for child in try from.childNames() { try g.linkOrCopy(child, from: from, as: child, link: true) }
         } else {
             try createExternalLink(name, to: target.file, path: target.path)

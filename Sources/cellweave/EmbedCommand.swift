@@ -123,31 +123,14 @@ struct EmbedCommand: ParsableCommand {
     /// block's counts and the embedding in memory; the output links or copies every element of
     /// the input as stored and adds the embedding (and a linear model's loadings).
     private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
-        guard manifest.modalities == nil else { throw ValidationError("\(model): --max-memory embeds models of RNA alone") }
-        guard try CountMatrixLoader.detect(input) == .h5ad else { throw ValidationError("\(input): --max-memory streams counts from an .h5ad") }
-        let source = counts.source(default: manifest.countsSource), matrix = "/" + source
-        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: source) }
-        let columns = try ModelInputs.modelColumns(manifest, in: tables.varTable, file: input)
-        let (codes, categories) = try ModelInputs.covariateCodes(tables.obs, manifest: manifest, file: input)
-        for (covariate, labels) in zip(manifest.covariates, categories) where labels.count > covariate.categories.count {
-            throw ValidationError("\(input): obs '\(covariate.key)' has categories the model has not seen "
-                                  + "(\(labels.dropFirst(covariate.categories.count).prefix(5).joined(separator: ", "))); "
-                                  + "mapping them needs the counts in memory: run embed without --max-memory")
-        }
-        let stream = try CSRRowStream(file: input, matrix: matrix)
-        guard stream.rows == tables.obs.rowCount else {
-            throw InputError(.mismatch, file: input, .hdf5Path(matrix), "\(stream.rows) rows, but obs has \(tables.obs.rowCount) cells")
-        }
+        let source = try StreamedInput(input, manifest: manifest, source: counts.source(default: manifest.countsSource))
         let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
         try vae.load(tensors)
-        // A quarter of the budget for a block's counts as read and as selected (8 bytes a non-zero
-        // each), the rest for the tables, the embedding and the model's buffers.
-        let perCell = max(1, 16 * stream.nnz / max(1, stream.rows))
-        let blockRows = Int(budget / 4) / perCell
-        let inference = StreamedInference(model: vae, codes: codes, categoryCounts: manifest.configuration.categoryCounts)
-        Log.info("streaming \(stream.rows) cells from \(matrix) in \(inference.blocks(rows: blockRows).count) blocks")
-        let embedding = try Log.timed("embedding \(stream.rows) cells") {
-            try inference.posteriorMeans(blockRows: blockRows) { range in try stream.rows(range).selectingColumns(columns) }
+        let inference = StreamedInference(model: vae, codes: source.codes, categoryCounts: manifest.configuration.categoryCounts)
+        let blockRows = source.blockRows(budget: budget)
+        Log.info("streaming \(source.stream.rows) cells from \(source.matrix) in \(inference.blocks(rows: blockRows).count) blocks")
+        let embedding = try Log.timed("embedding \(source.stream.rows) cells") {
+            try inference.posteriorMeans(blockRows: blockRows, counts: source.counts)
         }
         let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
         let written = try loadings?.inAxes(embedding) ?? embedding
@@ -155,7 +138,7 @@ struct EmbedCommand: ParsableCommand {
         Provenance.record(&uns, parameters: [("model", .string(model)), ("max_memory", .string(maxMemory ?? MemoryLimit.describe(budget)))])
         var varm: [(name: String, matrix: AnnMatrix)] = []
         if let loadings {
-            varm.append((GeneLoadings.key, .dense(loadings.aligned(to: columns, fileGenes: tables.varTable.rowCount))))
+            varm.append((GeneLoadings.key, .dense(loadings.aligned(to: source.columns, fileGenes: source.varTable.rowCount))))
             uns.append((GeneLoadings.key, loadings.summary(top: 10)))
         }
         try Log.timed("writing \(output)") {
@@ -163,7 +146,7 @@ struct EmbedCommand: ParsableCommand {
                                          linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
         }
         if let npy { try NPYWriter.write(written, to: npy) }
-        if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: tables.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
+        if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: source.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
 
     /// The corrected layer needs one value per var gene: when the model has fewer genes than the

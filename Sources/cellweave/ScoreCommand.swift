@@ -43,12 +43,22 @@ struct ScoreCommand: ParsableCommand {
         guard topGenes >= 0, threads >= 1 else { throw ValidationError("--top-genes must be >= 0 and --threads >= 1.") }
     }
 
+    @Option(help: "Stream the counts from the .h5ad on disk in this much memory (e.g. 1G): models of RNA alone, batches the model knows, --method model; the scores are the same as without it. Without it, score streams by itself (where it can) when the counts would not fit in the memory free.")
+    var maxMemory: String?
+
     func run() throws {
         BLAS.threadCount = 1
         let (manifest, tensors) = try ModelDirectory(path: model).load()
+        let source = counts.source(default: manifest.countsSource)
+        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(manifest, tensors: tensors, budget: budget) }
+        // In memory the query, the reference file and the two stacked are held at once.
+        if maxMemory == nil, method == .model, manifest.modalities == nil,
+           let choice = try StreamingChoice.choose(file: input, matrix: source, peak: 3) {
+            Log.info(choice.message)
+            return try runStreamed(manifest, tensors: tensors, budget: choice.budget)
+        }
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
         var adata = loaded.adata
-        let source = counts.source(default: manifest.countsSource)
         let query = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: source)
 
         // The reference: its own file (then stacked under the query's rows) or some of the query's cells.
@@ -56,10 +66,7 @@ struct ScoreCommand: ParsableCommand {
         if let referenceBatch {
             choice = .batch(referenceBatch, queryFile: input)
         } else {
-            let file = reference ?? manifest.trainingFile
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw InputError(.notFound, file: file, "the reference file is not there (the model's held-out cells live in its training file); give --reference or --reference-batch")
-            }
+            let file = try referenceFile(manifest)
             let refData = try Log.timed("reading \(file)") { try LoadedInput.read(file) }
             let inputs = try ModelInputs(refData.adata, whole: refData.whole, file: file, manifest: manifest, source: source,
                                          knownCategories: query.categories)
@@ -73,56 +80,133 @@ struct ScoreCommand: ParsableCommand {
             throw ValidationError("\(input): \(e.description) (obs '\(manifest.covariates[0].key)')")
         }
         let set = scoring.set
-        var settings = AnomalyScoring.Settings()
-        (settings.method, settings.statistic, settings.topGenes, settings.clip, settings.alpha) = (method, statistic, topGenes, clip > 0 ? clip : nil, alpha)
         let vae = method == .model
             ? try mapping.model(manifest, tensors: tensors, categories: set.categories, data: set.data, capacity: 1024, threads: threads) : nil
         let result = try Log.timed("scoring \(set.queryRows.count) + \(set.referenceRows.count) reference cells") {
             try scoring.run(model: vae, settings: settings)
         }
+        for (name, values) in report(result, manifest: manifest) { try adata.obs.setColumn(name, values) }
+        Provenance.record(&adata, parameters: provenance(referenceCells: set.referenceRows.count))
+        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5, linkUnchanged: link.linkUnchanged) }
+        try writeSummaries(result, referenceName: scoring.referenceName, manifest: manifest, cells: adata.obs.index,
+                           batches: (query.codes[0], query.categories[0]))
+    }
+
+    private var settings: AnomalyScoring.Settings {
+        var settings = AnomalyScoring.Settings()
+        (settings.method, settings.statistic, settings.topGenes, settings.clip, settings.alpha) = (method, statistic, topGenes, clip > 0 ? clip : nil, alpha)
+        return settings
+    }
+
+    private func provenance(referenceCells: Int) -> [(String, UnsValue)] {
+        [("model", .string(model)), ("method", .string(method.rawValue)), ("alpha", .number(alpha)), ("reference_cells", .number(Double(referenceCells)))]
+    }
+
+    /// --reference, else the model's training file (where its held-out cells are).
+    private func referenceFile(_ manifest: ModelManifest) throws -> String {
+        let file = reference ?? manifest.trainingFile
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw InputError(.notFound, file: file, "the reference file is not there (the model's held-out cells live in its training file); give --reference or --reference-batch")
+        }
+        return file
+    }
+
+    /// Scores of counts streamed block by block; reference cells in the query are not read twice.
+    /// The output is the input, linked or copied as stored, with the obs columns added.
+    private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
+        guard method == .model else { throw ValidationError("--max-memory scores with --method model") }
+        let source = counts.source(default: manifest.countsSource)
+        let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: 1024, threads: threads, seed: 0)
+        try vae.load(tensors)
+        func cells(_ input: StreamedInput) -> StreamedAnomalyScoring.Cells {
+            .init(inference: StreamedInference(model: vae, codes: input.codes, categoryCounts: manifest.configuration.categoryCounts), counts: input.counts)
+        }
+        let query = try StreamedInput(input, manifest: manifest, source: source)
+        let choice: StreamedAnomalyScoring.Reference
+        if let referenceBatch {
+            choice = .batch(referenceBatch, categories: query.categories[0], queryFile: input)
+        } else {
+            let file = try referenceFile(manifest)
+            let same = reference == nil && Self.sameFile(file, input)
+            let other = same ? nil : try StreamedInput(file, manifest: manifest, source: source)
+            choice = reference != nil ? .file(cells(other!), file: file)
+                : .heldOut(obsNames: other?.obs.index ?? query.obs.index, heldOut: manifest.validationCells, cells: other.map(cells), file: file)
+        }
+        let blockRows = query.blockRows(budget: budget)
+        Log.info("streaming \(query.stream.rows) cells from \(query.matrix) in blocks of about \(blockRows)")
+        let scoring = StreamedAnomalyScoring(query: cells(query), reference: choice, blockRows: blockRows)
+        let (result, referenceName): (AnomalyScoring.Result, String)
+        do {
+            (result, referenceName) = try Log.timed("scoring \(query.stream.rows) cells") { try scoring.run(settings: settings) }
+        } catch let e as AnomalyScoring.ReferenceError {
+            throw ValidationError("\(input): \(e.description) (obs '\(manifest.covariates[0].key)')")
+        }
+        var uns: [(name: String, value: UnsValue)] = []
+        Provenance.record(&uns, parameters: provenance(referenceCells: result.referenceScores.count) + [("max_memory", .string(MemoryLimit.describe(budget)))])
+        try Log.timed("writing \(output)") {
+            try H5adAdditionWriter.write(to: output, from: input, obs: report(result, manifest: manifest), uns: uns,
+                                         linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
+        }
+        try writeSummaries(result, referenceName: referenceName, manifest: manifest, cells: query.obs.index,
+                           batches: (query.codes[0], query.categories[0]))
+    }
+
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
+    }
+
+    /// The obs columns of the scores, logging the notes and warnings.
+    private func report(_ result: AnomalyScoring.Result, manifest: ModelManifest) -> [(name: String, values: ColumnValues)] {
         result.notes.forEach(Log.info)
         result.warnings.forEach { Log.info("warning: " + $0) }
-        let queryScores = result.queryScores, calibrated = result.calibrated, referenceName = scoring.referenceName
-        let scores = calibrated.map(\.score), p = calibrated.map(\.pValue), q = result.qValues, flags = result.flags
-        try adata.obs.setColumn("anomaly_score", .numeric(NumericArray(floats: scores)))
-        try adata.obs.setColumn("anomaly_z", .numeric(NumericArray(floats: calibrated.map(\.z))))
-        try adata.obs.setColumn("anomaly_pvalue", .numeric(NumericArray(floats: p)))
-        try adata.obs.setColumn("anomaly_qvalue", .numeric(NumericArray(floats: q)))
-        try adata.obs.setColumn("anomaly_flag", .booleans(flags))
-        if manifest.modalities != nil { try adata.obs.setColumn("anomaly_modalities", .categorical(labels: calibrated.map(\.basis.rawValue))) }
-        Provenance.record(&adata, parameters: [("model", .string(model)), ("method", .string(method.rawValue)),
-                                               ("alpha", .number(alpha)), ("reference_cells", .number(Double(set.referenceRows.count)))])
-        try Log.timed("writing \(output)") { try LoadedInput(adata: adata, whole: loaded.whole).write(to: output, compression: compression.hdf5, linkUnchanged: link.linkUnchanged) }
+        let calibrated = result.calibrated
+        var columns: [(name: String, values: ColumnValues)] = [
+            ("anomaly_score", .numeric(NumericArray(floats: calibrated.map(\.score)))),
+            ("anomaly_z", .numeric(NumericArray(floats: calibrated.map(\.z)))),
+            ("anomaly_pvalue", .numeric(NumericArray(floats: calibrated.map(\.pValue)))),
+            ("anomaly_qvalue", .numeric(NumericArray(floats: result.qValues))),
+            ("anomaly_flag", .booleans(result.flags)),
+        ]
+        if manifest.modalities != nil { columns.append(("anomaly_modalities", .categorical(labels: calibrated.map(\.basis.rawValue)))) }
+        return columns
+    }
 
+    /// --tsv and --report.
+    private func writeSummaries(_ result: AnomalyScoring.Result, referenceName: String, manifest: ModelManifest, cells: [String],
+                                batches: (codes: [Int32], categories: [String])) throws {
+        guard tsv != nil || report != nil else { return }
+        let samples = batches.codes.map { batches.categories[Int($0)] }, batchOrder = batches.categories
+        let queryScores = result.queryScores, calibrated = result.calibrated
+        let scores = calibrated.map(\.score), p = calibrated.map(\.pValue), q = result.qValues, flags = result.flags
         let genes = manifest.geneNames, proteins = manifest.modalities?.first { $0.kind == .protein }?.features ?? []
         let topText = queryScores.map { s in
             (s.rna.topGenes.map { "\(genes[$0.gene]):\(String(format: "%+.2f", $0.residual))" }
                 + (s.protein?.topGenes.prefix(3).map { "\(proteins[$0.gene]):\(String(format: "%+.2f", $0.residual))" } ?? []))
                 .joined(separator: ",")
         }
-        let samples = query.codes[0].map { query.categories[0][Int($0)] }
         if let tsv {
             // The modalities column appears for models of several modalities only; top_genes lists proteins too.
             let multimodal = manifest.modalities != nil
             var text = "cell\tsample\tanomaly_score\tanomaly_z\tanomaly_pvalue\tanomaly_qvalue\tanomaly_flag\t\(multimodal ? "modalities\t" : "")top_genes\n"
             for i in scores.indices {
-                text += "\(adata.obs.index[i])\t\(samples[i])\t\(scores[i])\t\(calibrated[i].z)\t\(p[i])\t\(q[i])\t\(flags[i])\t"
+                text += "\(cells[i])\t\(samples[i])\t\(scores[i])\t\(calibrated[i].z)\t\(p[i])\t\(q[i])\t\(flags[i])\t"
                     + (multimodal ? "\(calibrated[i].basis.rawValue)\t" : "") + "\(topText[i])\n"
             }
             try TSVWriter.write(text, to: tsv)
         }
         if let report {
             let order = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(25)
-            let bySample = query.categories[0].enumerated().compactMap { b, name -> (sample: String, scores: [Double], flagged: Int)? in
-                let cells = scores.indices.filter { query.codes[0][$0] == Int32(b) }
-                return cells.isEmpty ? nil : (name, cells.map { scores[$0] }, cells.filter { flags[$0] }.count)
+            // Samples in the batch key's category order.
+            let rowsOf = Dictionary(grouping: scores.indices, by: { samples[$0] })
+            let bySample = batchOrder.compactMap { sample in
+                rowsOf[sample].map { rows in (sample: sample, scores: rows.map { scores[$0] }, flagged: rows.filter { flags[$0] }.count) }
             }
             let bases = Dictionary(grouping: calibrated, by: \.basis).map { "\($0.value.count) cells on \($0.key.rawValue)" }.sorted()
             let page = AnomalyReport(title: "CellWeave anomaly scores: \((input as NSString).lastPathComponent)",
                                      method: "\(method.rawValue) Pearson residuals, \(statistic.rawValue); reference: \(referenceName); "
                                          + bases.joined(separator: ", "),
                                      alpha: alpha, referenceScores: result.referenceScores.map(\.rna.score), sampleScores: bySample,
-                                     topCells: order.map { .init(name: adata.obs.index[$0], sample: samples[$0], score: scores[$0], qValue: q[$0], topGenes: topText[$0]) })
+                                     topCells: order.map { .init(name: cells[$0], sample: samples[$0], score: scores[$0], qValue: q[$0], topGenes: topText[$0]) })
             try AtomicFile.write(Data(page.html().utf8), to: report)
         }
     }

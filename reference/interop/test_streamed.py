@@ -1,6 +1,7 @@
-"""Stages streaming counts from the h5ad (--max-memory). embed: blocks give the same embedding as
-embed reading the counts whole; the output opens in anndata with the input's elements (copied as
-stored, or linked with --link-unchanged). train: a streamed run is reproducible bit for bit and
+"""Stages streaming counts from the h5ad (--max-memory). embed and score: blocks give the same
+embedding and the same scores as reading the counts whole, for every choice of reference cells;
+the output opens in anndata with the input's elements (copied as stored, or linked with
+--link-unchanged). train: a streamed run is reproducible bit for bit and
 resumes as if uninterrupted, holds out whole blocks, and is chosen by itself when the counts do
 not fit in memory. What streaming cannot do is refused before anything is written."""
 import json
@@ -88,7 +89,7 @@ def test_streamed_training_is_reproducible_and_resumes(cellweave, trained, tmp_p
     assert result.returncode != 0 and "training options differ" in result.stderr
 
 
-def test_train_and_embed_stream_by_themselves_when_the_counts_do_not_fit(cellweave, trained, tmp_path):
+def test_stages_stream_by_themselves_when_the_counts_do_not_fit(cellweave, trained, tmp_path):
     def run(*args):
         # The counts take 8 MiB in memory; the process may use 2.
         result = subprocess.run([os.environ["CELLWEAVE"], *map(str, args)], capture_output=True, text=True,
@@ -100,6 +101,8 @@ def test_train_and_embed_stream_by_themselves_when_the_counts_do_not_fit(cellwea
     run("embed", trained / "model", trained / "sim.h5ad", "-o", tmp_path / "streamed.h5ad", "--threads", "2")
     cellweave("embed", trained / "model", trained / "sim.h5ad", "-o", tmp_path / "whole.h5ad", "--threads", "2")
     assert np.array_equal(read_strict(tmp_path / "streamed.h5ad").obsm["X_cellweave"], read_strict(tmp_path / "whole.h5ad").obsm["X_cellweave"])
+    run("score", trained / "model", trained / "sim.h5ad", "-o", tmp_path / "scored.h5ad", "--threads", "2")
+    assert read_strict(tmp_path / "scored.h5ad").obs["anomaly_pvalue"].between(0, 1).all()
 
 
 def test_what_streamed_training_cannot_do_is_refused(cellweave, trained, tmp_path):
@@ -108,3 +111,39 @@ def test_what_streamed_training_cannot_do_is_refused(cellweave, trained, tmp_pat
     cellweave("simulate", "--cells", "300", "--genes", "50", "--proteins", "8", "--seed", "2", "-o", tmp_path / "cite.h5ad")
     result = cellweave("train", tmp_path / "cite.h5ad", "--batch-key", "batch", "--max-memory", "1G", "-o", tmp_path / "m", check=False)
     assert result.returncode != 0 and "models RNA alone" in result.stderr and not (tmp_path / "m").exists()
+
+
+SCORES = ["anomaly_score", "anomaly_z", "anomaly_pvalue", "anomaly_qvalue", "anomaly_flag"]
+
+
+@pytest.mark.parametrize("reference", ["held-out", "held-out-elsewhere", "batch", "file"])
+def test_streamed_scores_equal_the_in_memory_ones(cellweave, trained, tmp_path, reference):
+    query = trained / "sim.h5ad"
+    extra = []
+    if reference == "held-out-elsewhere":
+        # Another file of the same batches: the held-out cells are streamed from the training file.
+        query = tmp_path / "query.h5ad"
+        cellweave("simulate", "--cells", "1200", "--genes", "300", "--batches", "2", "--seed", "8", "-o", query)
+    elif reference == "batch":
+        extra = ["--reference-batch", "batch1"]
+    elif reference == "file":
+        cellweave("simulate", "--cells", "900", "--genes", "300", "--batches", "2", "--seed", "5", "-o", tmp_path / "ref.h5ad")
+        extra = ["--reference", tmp_path / "ref.h5ad"]
+    common = ["--threads", "2", *extra]
+    cellweave("score", trained / "model", query, "-o", tmp_path / "whole.h5ad", "--tsv", tmp_path / "whole.tsv", *common)
+    result = cellweave("score", trained / "model", query, "-o", tmp_path / "streamed.h5ad", "--tsv", tmp_path / "streamed.tsv",
+                       "--max-memory", "64K", *common)
+    assert "streaming" in result.stderr
+    a, b = read_strict(tmp_path / "whole.h5ad"), read_strict(tmp_path / "streamed.h5ad")
+    for column in SCORES:
+        np.testing.assert_array_equal(a.obs[column].to_numpy(), b.obs[column].to_numpy())
+    assert list(b.obs.columns) == list(a.obs.columns) and (a.X != b.X).nnz == 0
+    assert (tmp_path / "whole.tsv").read_text() == (tmp_path / "streamed.tsv").read_text()
+    assert b.uns["cellweave"]["reference_cells"] == a.uns["cellweave"]["reference_cells"] > 0
+    if reference == "held-out":
+        # Linked: obs is this file's own group, its input columns linked and the scores added.
+        cellweave("score", trained / "model", query, "-o", tmp_path / "linked.h5ad", "--max-memory", "64K", "--link-unchanged", *common)
+        c = read_strict(tmp_path / "linked.h5ad")
+        assert c.obs.equals(b.obs) and (c.X != b.X).nnz == 0
+        links = dict(external_links(tmp_path / "linked.h5ad"))
+        assert "/X" in links and "/obs/batch" in links and "/obs/anomaly_score" not in links

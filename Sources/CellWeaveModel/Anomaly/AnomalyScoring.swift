@@ -70,19 +70,19 @@ public struct AnomalyScoring {
                 throw ReferenceError(description: "no cells of batch '\(name)' in the query")
             }
             set = ScoringSet(query: query, referenceRows: query.codes[0].indices.filter { query.codes[0][$0] == Int32(b) })
-            referenceName = "batch \(name) of \(queryFile)"
+            referenceName = Self.name(ofBatch: name, in: queryFile)
             referenceIsNamed = true
             referenceCounts = nil
         case let .file(inputs, file):
             set = try ScoringSet(query: query, reference: inputs, referenceRows: Array(0..<inputs.counts.rows), modelCategoryCounts: modelCategoryCounts)
-            referenceName = "every cell of \(file)"
+            referenceName = Self.name(ofEveryCellOf: file)
             referenceIsNamed = true
             referenceCounts = inputs.counts
         case let .heldOut(inputs, obsNames, heldOut, file):
             let wanted = Set(heldOut)
             let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
             set = try ScoringSet(query: query, reference: inputs, referenceRows: rows, modelCategoryCounts: modelCategoryCounts)
-            referenceName = "the \(rows.count) cells train held out, from \(file)"
+            referenceName = Self.name(ofHeldOut: rows.count, from: file)
             referenceIsNamed = false
             referenceCounts = inputs.counts
         }
@@ -106,7 +106,15 @@ public struct AnomalyScoring {
             let r = try referenceCounts.map { try Self.analyticScores($0, rows: set.referenceRows.map { $0 - queryCounts.rows }, topGenes: settings.topGenes) }
             (queryScores, referenceScores) = (q, r ?? set.referenceRows.map { q[$0] })
         }
-        let alpha = settings.alpha
+        return try Self.calibrate(query: queryScores, reference: referenceScores, referenceRNAAlone: referenceRNAAlone,
+                                  referenceName: referenceName, referenceIsNamed: referenceIsNamed, alpha: settings.alpha)
+    }
+
+    /// p-values, q-values and flags of query scores against reference scores (`referenceRNAAlone`:
+    /// the reference scored by RNA alone, for models with protein), and what to tell the user.
+    static func calibrate(query queryScores: [AnomalyScorer.CellScore], reference referenceScores: [AnomalyScorer.CellScore],
+                          referenceRNAAlone: [AnomalyScorer.CellScore]? = nil, referenceName: String, referenceIsNamed: Bool,
+                          alpha: Double) throws -> Result {
         let calibration = try ModalityCalibration(reference: referenceScores, rnaAlone: referenceRNAAlone, alpha: alpha,
                                                   requireFlaggable: referenceIsNamed)
         let calibrated = queryScores.map(calibration.calibrate)
@@ -130,6 +138,10 @@ public struct AnomalyScoring {
         return Result(queryScores: queryScores, referenceScores: referenceScores, calibrated: calibrated, qValues: q, flags: flags,
                       referenceCount: calibration.referenceCount, notes: notes, warnings: warnings)
     }
+
+    static func name(ofBatch batch: String, in file: String) -> String { "batch \(batch) of \(file)" }
+    static func name(ofEveryCellOf file: String) -> String { "every cell of \(file)" }
+    static func name(ofHeldOut count: Int, from file: String) -> String { "the \(count) cells train held out, from \(file)" }
 
     /// Analytic residuals of the genes with counts in this file (the others have mu = 0 and no
     /// residual), averaged over all the model's genes so that scores compare across files.

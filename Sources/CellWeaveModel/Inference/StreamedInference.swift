@@ -1,7 +1,8 @@
 import CellWeaveCore
 
-/// Posterior means of cells that arrive block by block (counts streamed from disk): only one
-/// block's counts and the embedding are in memory. Blocks that are multiples of the model's
+/// Cells that arrive block by block (counts streamed from disk), for the stages that stream:
+/// posterior means here, anomaly scores (`StreamedAnomalyScoring`); only one block's counts are in
+/// memory at a time. Blocks that are multiples of the model's
 /// capacity go through the same chunks as `LatentInference` over all cells, so the embedding is
 /// bit-identical to the in-memory one.
 public struct StreamedInference {
@@ -24,11 +25,23 @@ public struct StreamedInference {
         return stride(from: 0, to: cells, by: size).map { $0..<min($0 + size, cells) }
     }
 
-    /// `counts(range)`: those cells' counts in the model's genes.
+    /// Each block's cells as data for the model, in order. `only`: the blocks holding these cells
+    /// (sorted) alone. `counts(range)`: those cells' counts in the model's genes.
+    public func forEachBlock(blockRows: Int, only: [Int]? = nil, counts: (Range<Int>) throws -> CSRMatrix,
+                             _ body: (Range<Int>, TrainingData) throws -> Void) throws {
+        var next = only?.startIndex
+        for block in blocks(rows: blockRows) {
+            if let only, let n = next {
+                guard n < only.endIndex, only[n] < block.upperBound else { continue }
+                next = only[n...].firstIndex { $0 >= block.upperBound } ?? only.endIndex
+            }
+            try body(block, TrainingData(counts: try counts(block), codes: codes.map { Array($0[block]) }, categoryCounts: categoryCounts))
+        }
+    }
+
     public func posteriorMeans(blockRows: Int, counts: (Range<Int>) throws -> CSRMatrix) throws -> DenseMatrix {
         var out = DenseMatrix(rows: cells, cols: model.configuration.latent)
-        for block in blocks(rows: blockRows) {
-            let data = TrainingData(counts: try counts(block), codes: codes.map { Array($0[block]) }, categoryCounts: categoryCounts)
+        try forEachBlock(blockRows: blockRows, counts: counts) { block, data in
             let means = LatentInference(model: model, data: data).posteriorMeans()
             let width = out.cols
             out.values.withUnsafeMutableBufferPointer { o in

@@ -1,0 +1,46 @@
+import ArgumentParser
+import CellWeaveCore
+import CellWeaveIO
+import CellWeaveModel
+
+/// An .h5ad whose counts a stage streams for a model (`--max-memory`): its obs and var tables,
+/// the cells' covariate codes in the model's categories, and its CSR rows in the model's genes.
+/// Batches the model has not seen are refused: mapping them trains on their counts in memory.
+struct StreamedInput {
+    let file: String
+    let obs: DataFrame
+    let varTable: DataFrame
+    /// The file's var rows of the model's genes, in the model's order.
+    let columns: [Int]
+    let codes: [[Int32]]
+    let categories: [[String]]
+    let matrix: String
+    let stream: CSRRowStream
+
+    init(_ file: String, manifest: ModelManifest, source: String) throws {
+        guard manifest.modalities == nil else { throw ValidationError("--max-memory streams models of RNA alone") }
+        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
+        self.file = file
+        matrix = "/" + source
+        (obs, varTable) = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file, counts: source) }
+        columns = try ModelInputs.modelColumns(manifest, in: varTable, file: file)
+        (codes, categories) = try ModelInputs.covariateCodes(obs, manifest: manifest, file: file)
+        for (covariate, labels) in zip(manifest.covariates, categories) where labels.count > covariate.categories.count {
+            throw ValidationError("\(file): obs '\(covariate.key)' has categories the model has not seen "
+                                  + "(\(labels.dropFirst(covariate.categories.count).prefix(5).joined(separator: ", "))); "
+                                  + "mapping them needs the counts in memory: run without --max-memory")
+        }
+        stream = try CSRRowStream(file: file, matrix: matrix)
+        guard stream.rows == obs.rowCount else {
+            throw InputError(.mismatch, file: file, .hdf5Path(matrix), "\(stream.rows) rows, but obs has \(obs.rowCount) cells")
+        }
+    }
+
+    /// Rows of a block within a quarter of `budget`: a block's counts as read and as selected
+    /// (8 bytes a non-zero each); the rest is for the tables, the per-cell results and the model.
+    func blockRows(budget: UInt64) -> Int {
+        Int(budget / 4) / max(1, 16 * stream.nnz / max(1, stream.rows))
+    }
+
+    func counts(_ range: Range<Int>) throws -> CSRMatrix { try stream.rows(range).selectingColumns(columns) }
+}
