@@ -25,19 +25,75 @@ public struct HighlyVariableGenes: Sendable {
     ///   - clip: defaults, as in scanpy, to sqrt of the first batch's cell count, for every batch.
     public static func pearsonResiduals(counts: CSRMatrix, batches: [Int]?, nTopGenes: Int, theta: Double = 100,
                                         clip: Double? = nil) throws -> HighlyVariableGenes {
-        let nGenes = counts.cols
-        let batchCells = try cellsByBatch(counts, batches, nTopGenes: nTopGenes)
-        var clipValue = clip
-        var perBatch: [[Double]] = []
-        for cells in batchCells {
-            let c = clipValue ?? Double(cells.count).squareRoot()
-            clipValue = c
-            perBatch.append(residualVariances(counts, cells: cells, theta: theta, clip: c))
+        try pearsonResiduals(blocks: CountBlocks(counts), cells: counts.rows, genes: counts.cols, batches: batches,
+                             nTopGenes: nTopGenes, theta: theta, clip: clip)
+    }
+
+    /// The same over counts in blocks: the totals, then per gene and batch the mean of the
+    /// residuals and their variance about it, as scanpy's kernel takes them (one pass for a
+    /// matrix in memory, two when streamed).
+    public static func pearsonResiduals(blocks: CountBlocks, cells: Int, genes nGenes: Int, batches: [Int]?, nTopGenes: Int,
+                                        theta: Double = 100, clip: Double? = nil) throws -> HighlyVariableGenes {
+        let batch = try BatchCells(cells: cells, genes: nGenes, batches: batches, nTopGenes: nTopGenes)
+        let moments = try CountMoments(blocks: blocks, batch: batch, genes: nGenes)
+        let residual = ClippedResiduals(theta: theta, clip: clip ?? Double(batch.sizes[0]).squareRoot())
+        let nBatches = batch.count
+        // scanpy multiplies the totals in the matrix's float32 before dividing in float64;
+        // doing the same keeps numerically tied genes in the same order. Flat: [b * genes + g].
+        let geneTotals32 = moments.batchSums.flatMap { $0.map { Float($0) } }, cellTotals32 = moments.cellTotals.map { Float($0) }
+        let totals = moments.batchSums.map { $0.reduce(0, +) }, sizes = batch.sizes.map(Double.init)
+        var sums = [Double](repeating: 0, count: nBatches * nGenes), squares = sums
+        // Per gene and batch, over the batch's cells in order: the sum of the clipped residuals
+        // (`means` nil) or of their squared deviations from `means`. A matrix in one block takes
+        // both in one pass, each gene's mean as soon as its sums are complete; blocks take two.
+        func accumulate(_ block: CSRMatrix, first: Int, means: [Double]?, fused: Bool) {
+            let csc = block.toCSC(), n = block.rows
+            let codes = Array(batch.code[first..<first + n]), cellTotals = Array(cellTotals32[first..<first + n])
+            sums.withUnsafeMutableBufferPointer { sums in
+                squares.withUnsafeMutableBufferPointer { squares in
+                    // Genes are independent: split them across cores without changing any sum's order.
+                    let parts = 8
+                    ParallelLoop.run(parts: parts) { part in
+                        var r = [Double](repeating: 0, count: n), gt = [Float](repeating: 0, count: nBatches)
+                        var mean = [Double](repeating: 0, count: nBatches)
+                        for g in ParallelLoop.range(part, of: parts, nGenes) {
+                            for b in 0..<nBatches { gt[b] = geneTotals32[b * nGenes + g] }
+                            // Every cell's residual once, then the sums in cell order; genes without
+                            // counts in a batch are left out there (their variance is 0).
+                            for c in 0..<n {
+                                let b = codes[c]
+                                r[c] = gt[b] > 0 ? residual(0, Double(gt[b] * cellTotals[c]) / totals[b]) : 0
+                            }
+                            for k in csc.indptr[g]..<csc.indptr[g + 1] {
+                                let c = Int(csc.indices[k]), b = codes[c]
+                                r[c] = residual(Double(csc.values[k]), Double(gt[b] * cellTotals[c]) / totals[b])
+                            }
+                            if means == nil {
+                                for c in 0..<n where gt[codes[c]] > 0 { sums[codes[c] * nGenes + g] += r[c] }
+                                guard fused else { continue }
+                                for b in 0..<nBatches { mean[b] = sums[b * nGenes + g] / sizes[b] }
+                            } else {
+                                for b in 0..<nBatches { mean[b] = means![b * nGenes + g] }
+                            }
+                            for c in 0..<n where gt[codes[c]] > 0 {
+                                let d = r[c] - mean[codes[c]]
+                                squares[codes[c] * nGenes + g] += d * d
+                            }
+                        }
+                    }
+                }
+            }
         }
+        try blocks.forEach { block, first in accumulate(block, first: first, means: nil, fused: blocks.isWhole) }
+        if !blocks.isWhole {
+            let means = sums.indices.map { sums[$0] / sizes[$0 / nGenes] }
+            try blocks.forEach { block, first in accumulate(block, first: first, means: means, fused: false) }
+        }
+        let perBatch = (0..<nBatches).map { b in (0..<nGenes).map { g in squares[b * nGenes + g] / sizes[b] } }
 
         var result = rankAcrossBatches(perBatch, nTopGenes: nTopGenes)
         result.statistic = (0..<nGenes).map { g in perBatch.reduce(0) { $0 + $1[g] } / Double(perBatch.count) }
-        result.intersection = result.nBatches.map { $0 == batchCells.count }
+        result.intersection = result.nBatches.map { $0 == batch.count }
         let order = (0..<nGenes).sorted { a, b in
             if result.nBatches[a] != result.nBatches[b] { return result.nBatches[a] > result.nBatches[b] }
             let ra = result.rank[a], rb = result.rank[b]
@@ -46,70 +102,8 @@ public struct HighlyVariableGenes: Sendable {
             return a < b
         }
         result.select(order.prefix(nTopGenes), of: nGenes)
-        (result.means, result.variances) = meanAndVariance(counts)
+        (result.means, result.variances) = moments.overall
         return result
-    }
-
-    /// Per gene, the population variance of the clipped residuals over `cells`, with the null
-    /// model fitted to those cells alone; genes without counts there get 0. Two passes per gene
-    /// over the cells in order, as scanpy's kernel does, so that equal inputs give equal bits and
-    /// near-ties rank the same way.
-    static func residualVariances(_ counts: CSRMatrix, cells: [Int], theta: Double, clip: Double) -> [Double] {
-        let nGenes = counts.cols
-        let batch = (cells.count == counts.rows ? counts : (try? counts.selectingRows(cells))!).toCSC()
-        let cellTotals = batch.rowSums(), geneTotals = batch.columnSums()
-        let total = geneTotals.reduce(0, +)
-        // scanpy multiplies the totals in the matrix's float32 before dividing in float64;
-        // doing the same keeps numerically tied genes in the same order.
-        let geneTotals32 = geneTotals.map { Float($0) }, cellTotals32 = cellTotals.map { Float($0) }
-        let residual = ClippedResiduals(theta: theta, clip: clip)
-        let n = cells.count
-        var variances = [Double](repeating: 0, count: nGenes)
-        variances.withUnsafeMutableBufferPointer { out in
-            // Genes are independent: split them across cores without changing any sum's order.
-            let parts = 8
-            ParallelLoop.run(parts: parts) { part in
-                var r = [Double](repeating: 0, count: n)
-                r.withUnsafeMutableBufferPointer { r in
-                    for g in ParallelLoop.range(part, of: parts, nGenes) where geneTotals[g] > 0 {
-                        // Every cell's residual once (a loop the compiler vectorises), then the
-                        // two sums in cell order, as scanpy's kernel adds them.
-                        let gt = geneTotals32[g]
-                        for c in 0..<n { r[c] = residual(0, Double(gt * cellTotals32[c]) / total) }
-                        for k in batch.indptr[g]..<batch.indptr[g + 1] {
-                            let c = Int(batch.indices[k])
-                            r[c] = residual(Double(batch.values[k]), Double(gt * cellTotals32[c]) / total)
-                        }
-                        var sum = 0.0
-                        for c in 0..<n { sum += r[c] }
-                        let mean = sum / Double(n)
-                        var squares = 0.0
-                        for c in 0..<n { squares += (r[c] - mean) * (r[c] - mean) }
-                        out[g] = squares / Double(n)
-                    }
-                }
-            }
-        }
-        return variances
-    }
-
-    /// Mean and n - 1 variance of each gene's counts over `cells` (all by default), in the
-    /// order of operations of scanpy's `_get_mean_var`, so that equal data give equal bits.
-    static func meanAndVariance(_ counts: CSRMatrix, cells: [Int]? = nil) -> ([Double], [Double]) {
-        let rows = cells ?? Array(0..<counts.rows)
-        let n = Double(rows.count)
-        var sum = [Double](repeating: 0, count: counts.cols), sq = sum
-        for c in rows {
-            for k in counts.indptr[c]..<counts.indptr[c + 1] {
-                let v = counts.values[k], g = Int(counts.indices[k])
-                sum[g] += Double(v)
-                sq[g] += Double(v * v)
-            }
-        }
-        let means = sum.map { $0 / n }
-        let correction = rows.count > 1 ? n / (n - 1) : 1
-        let variances = (0..<counts.cols).map { g in (sq[g] / n - means[g] * means[g]) * correction }
-        return (means, variances)
     }
 
     /// scanpy.pp.highly_variable_genes(flavor="seurat_v3") (Stuart et al. 2019): per batch, a LOESS
@@ -117,34 +111,45 @@ public struct HighlyVariableGenes: Sendable {
     /// mean + sqrt(n) sd give the standardised variance; genes are ranked by it within batches and
     /// selected by median rank, then by the number of batches that rank them in the top.
     public static func seuratV3(counts: CSRMatrix, batches: [Int]?, nTopGenes: Int, span: Double = 0.3) throws -> HighlyVariableGenes {
-        let nGenes = counts.cols
-        let batchCells = try cellsByBatch(counts, batches, nTopGenes: nTopGenes)
-        var normalised: [[Double]] = []
-        for cells in batchCells {
-            let (mean, variance) = meanAndVariance(counts, cells: cells)
+        try seuratV3(blocks: CountBlocks(counts), cells: counts.rows, genes: counts.cols, batches: batches, nTopGenes: nTopGenes, span: span)
+    }
+
+    /// The same over counts in blocks: two passes (moments, then the clipped sums).
+    public static func seuratV3(blocks: CountBlocks, cells: Int, genes nGenes: Int, batches: [Int]?, nTopGenes: Int,
+                                span: Double = 0.3) throws -> HighlyVariableGenes {
+        let batch = try BatchCells(cells: cells, genes: nGenes, batches: batches, nTopGenes: nTopGenes)
+        let moments = try CountMoments(blocks: blocks, batch: batch, genes: nGenes)
+        var sds: [[Double]] = [], clips: [[Double]] = []
+        for b in 0..<batch.count {
+            let (mean, variance) = moments.batch(b)
             let varying = (0..<nGenes).filter { variance[$0] > 0 }
             var expected = [Double](repeating: 0, count: nGenes)
             let fitted = Loess(span: span, degree: 2).fit(x: varying.map { Double.log10(mean[$0]) }, y: varying.map { Double.log10(variance[$0]) })
             for (i, g) in varying.enumerated() { expected[g] = fitted[i] }
             let sd = expected.map { Double.pow(10, $0).squareRoot() }
-            let n = Double(cells.count)
-            let clip = (0..<nGenes).map { sd[$0] * n.squareRoot() + mean[$0] }
-            var sum = [Double](repeating: 0, count: nGenes), sq = sum
-            for c in cells {
-                for k in counts.indptr[c]..<counts.indptr[c + 1] {
-                    let g = Int(counts.indices[k])
-                    let x = min(Double(counts.values[k]), clip[g])
-                    sq[g] += x * x
-                    sum[g] += x
+            let n = Double(batch.sizes[b])
+            sds.append(sd)
+            clips.append((0..<nGenes).map { sd[$0] * n.squareRoot() + mean[$0] })
+        }
+        var sum = [[Double]](repeating: [Double](repeating: 0, count: nGenes), count: batch.count), sq = sum
+        try blocks.forEach { block, first in
+            for c in 0..<block.rows {
+                let b = batch.code[first + c]
+                for k in block.indptr[c]..<block.indptr[c + 1] {
+                    let g = Int(block.indices[k])
+                    let x = min(Double(block.values[k]), clips[b][g])
+                    sq[b][g] += x * x
+                    sum[b][g] += x
                 }
             }
-            normalised.append((0..<nGenes).map { g in
-                (1 / ((n - 1) * (sd[g] * sd[g]))) * ((n * (mean[g] * mean[g])) + sq[g] - 2 * sum[g] * mean[g])
-            })
+        }
+        let normalised = (0..<batch.count).map { b in
+            let (mean, _) = moments.batch(b), sd = sds[b], n = Double(batch.sizes[b])
+            return (0..<nGenes).map { g in (1 / ((n - 1) * (sd[g] * sd[g]))) * ((n * (mean[g] * mean[g])) + sq[b][g] - 2 * sum[b][g] * mean[g]) }
         }
         var result = rankAcrossBatches(normalised, nTopGenes: nTopGenes)
         result.statistic = (0..<nGenes).map { g in normalised.reduce(0) { $0 + $1[g] } / Double(normalised.count) }
-        result.intersection = result.nBatches.map { $0 == batchCells.count }
+        result.intersection = result.nBatches.map { $0 == batch.count }
         // seurat_v3 orders by median rank first, then by the number of batches.
         let order = (0..<nGenes).sorted { a, b in
             let ra = result.rank[a], rb = result.rank[b]
@@ -154,19 +159,8 @@ public struct HighlyVariableGenes: Sendable {
             return a < b
         }
         result.select(order.prefix(nTopGenes), of: nGenes)
-        (result.means, result.variances) = meanAndVariance(counts)
+        (result.means, result.variances) = moments.overall
         return result
-    }
-
-    /// The cells of each batch, batches in the order of their sorted codes (as numpy's unique);
-    /// checks what every flavour needs.
-    static func cellsByBatch(_ counts: CSRMatrix, _ batches: [Int]?, nTopGenes: Int) throws -> [[Int]] {
-        guard nTopGenes >= 1, nTopGenes <= counts.cols else { throw PreprocessError.tooManyGenesRequested(nTopGenes, available: counts.cols) }
-        let codes = batches ?? [Int](repeating: 0, count: counts.rows)
-        let cells = Dictionary(grouping: codes.indices, by: { codes[$0] }).sorted { $0.key < $1.key }.map(\.value)
-        // A variance needs two cells in every batch.
-        if let smallest = cells.map(\.count).min(), smallest < 2 { throw PreprocessError.tooFewCells(smallest, needed: 2) }
-        return cells
     }
 
     mutating func select<S: Sequence>(_ genes: S, of count: Int) where S.Element == Int {

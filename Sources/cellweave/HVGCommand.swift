@@ -17,26 +17,94 @@ struct HVGCommand: ParsableCommand {
     @Option(help: "Inverse overdispersion for pearson_residuals.") var theta: Double = 100
     @Option(help: "LOESS span for seurat_v3.") var span: Double = 0.3
     @Flag(help: "Keep only the selected genes.") var subset = false
+    @Option(help: "Stream X from the .h5ad on disk in blocks that fit this much memory (e.g. 1G), two or three passes; the genes and statistics are the same as without it (not with --subset). Without it, hvg streams by itself (where it can) when the counts would not fit in the memory free.")
+    var maxMemory: String?
+
+    func validate() throws {
+        if let maxMemory {
+            guard MemoryLimit.parse(maxMemory) != nil else { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+            guard !subset else { throw ValidationError("--max-memory adds var columns to the file as it is: not with --subset.") }
+        }
+    }
 
     func run() throws {
+        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(budget: budget) }
+        // Reading whole holds the counts, and each block's CSC copy.
+        if !subset, stage.inputOptions.layer == nil, !stage.inputOptions.raw,
+           let choice = try StreamingChoice.choose(file: stage.input, matrix: "X", peak: 2.5) {
+            Log.info(choice.message)
+            return try runStreamed(budget: choice.budget)
+        }
         let input = try stage.load()
         var adata = input.adata
         let batches = try batchKey.map { try CovariateColumns.labels(adata, key: $0, file: stage.input).codes }
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
+        let hvg = try select(blocks: CountBlocks(counts), cells: counts.rows, genes: counts.cols, batches: batches)
+        for (name, values) in columns(hvg) { try adata.varTable.setColumn(name, values) }
+        adata.uns.removeAll { $0.name == "hvg" }
+        adata.uns.append(("hvg", unsEntry))
+        Provenance.record(&adata, parameters: [])
+        if subset {
+            adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: hvg.highlyVariable.indices.filter { hvg.highlyVariable[$0] })
+        }
+        try stage.write(adata, into: input.whole)
+    }
+
+    /// X read block by block for each pass; the output is the input, linked or copied as stored,
+    /// with the var columns and uns entries added.
+    private func runStreamed(budget: UInt64) throws {
+        let file = stage.input
+        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
+        guard stage.inputOptions.layer == nil, !stage.inputOptions.raw else { throw ValidationError("hvg --max-memory streams X") }
+        let tables = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file) }
+        let batches = try batchKey.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: file).codes }
+        let stream = try CSRRowStream(file: file, matrix: "/X")
+        guard stream.rows == tables.obs.rowCount, stream.cols == tables.varTable.rowCount else {
+            throw InputError(.mismatch, file: file, .hdf5Path("/X"),
+                             "\(stream.rows) x \(stream.cols), but obs has \(tables.obs.rowCount) cells and var \(tables.varTable.rowCount) genes")
+        }
+        // A block as read and as its CSC copy, 8 bytes a non-zero each, in a quarter of the budget.
+        let blockRows = max(1, Int(budget / 4) / max(1, 16 * stream.nnz / max(1, stream.rows)))
+        Log.info("streaming \(stream.rows) cells from /X in blocks of \(blockRows)")
+        var warned = false
+        let hvg = try Log.timed("highly variable genes of \(stream.rows) cells") {
+            try select(blocks: CountBlocks(streaming: { body in
+                for first in stride(from: 0, to: stream.rows, by: blockRows) {
+                    let block = try stream.rows(first..<min(first + blockRows, stream.rows))
+                    if try countsCheck.check(block, input: file, firstCell: first, warn: !warned) { warned = true }
+                    try body(block, first)
+                }
+            }), cells: stream.rows, genes: stream.cols, batches: batches)
+        }
+        var uns: [(name: String, value: UnsValue)] = [("hvg", unsEntry)]
+        Provenance.record(&uns, parameters: [("max_memory", .string(MemoryLimit.describe(budget)))])
+        try Log.timed("writing \(stage.output)") {
+            try H5adAdditionWriter.write(to: stage.output, from: file, var: columns(hvg), uns: uns,
+                                         linkUnchanged: stage.link.linkUnchanged, compression: stage.compression.hdf5)
+        }
+    }
+
+    private func select(blocks: CountBlocks, cells: Int, genes: Int, batches: [Int]?) throws -> HighlyVariableGenes {
         // As scanpy: asking for more genes than there are takes them all (a targeted panel, a strict
         // gene filter), and says so.
-        let top = min(nTopGenes, counts.cols)
-        if top < nTopGenes { Log.info("warning: \(nTopGenes) top genes requested but \(stage.input) has \(counts.cols) genes: taking every gene") }
-        let hvg: HighlyVariableGenes
+        let top = min(nTopGenes, genes)
+        if top < nTopGenes { Log.info("warning: \(nTopGenes) top genes requested but \(stage.input) has \(genes) genes: taking every gene") }
         switch flavor {
         case .pearsonResiduals:
-            hvg = try HighlyVariableGenes.pearsonResiduals(counts: counts, batches: batches, nTopGenes: top, theta: theta)
+            return try HighlyVariableGenes.pearsonResiduals(blocks: blocks, cells: cells, genes: genes, batches: batches, nTopGenes: top, theta: theta)
         case .seuratV3:
-            hvg = try HighlyVariableGenes.seuratV3(counts: counts, batches: batches, nTopGenes: top, span: span)
+            return try HighlyVariableGenes.seuratV3(blocks: blocks, cells: cells, genes: genes, batches: batches, nTopGenes: top, span: span)
         }
-        // The columns and names scanpy writes for each flavour.
-        var columns: [(String, ColumnValues)] = [
+    }
+
+    private var unsEntry: UnsValue {
+        .dict([("flavor", .string(flavor.rawValue))] + (flavor == .pearsonResiduals ? [("computed_on", .string("adata.X"))] : []))
+    }
+
+    /// The columns and names scanpy writes for each flavour.
+    private func columns(_ hvg: HighlyVariableGenes) -> [(name: String, values: ColumnValues)] {
+        var columns: [(name: String, values: ColumnValues)] = [
             ("means", .numeric(NumericArray(floats: hvg.means))),
             ("variances", .numeric(NumericArray(floats: hvg.variances))),
             (flavor == .seuratV3 ? "variances_norm" : "residual_variances", .numeric(NumericArray(floats: hvg.statistic))),
@@ -47,15 +115,7 @@ struct HVGCommand: ParsableCommand {
             if flavor == .pearsonResiduals { columns.append(("highly_variable_intersection", .booleans(hvg.intersection))) }
         }
         columns.append(("highly_variable", .booleans(hvg.highlyVariable)))
-        for (name, values) in columns { try adata.varTable.setColumn(name, values) }
-        adata.uns.removeAll { $0.name == "hvg" }
-        adata.uns.append(("hvg", .dict([("flavor", .string(flavor.rawValue))]
-            + (flavor == .pearsonResiduals ? [("computed_on", .string("adata.X"))] : []))))
-        Provenance.record(&adata, parameters: [])
-        if subset {
-            adata = try adata.selecting(cells: Array(0..<adata.nObs), genes: hvg.highlyVariable.indices.filter { hvg.highlyVariable[$0] })
-        }
-        try stage.write(adata, into: input.whole)
+        return columns
     }
 }
 

@@ -147,3 +147,20 @@ def test_streamed_scores_equal_the_in_memory_ones(cellweave, trained, tmp_path, 
         assert c.obs.equals(b.obs) and (c.X != b.X).nnz == 0
         links = dict(external_links(tmp_path / "linked.h5ad"))
         assert "/X" in links and "/obs/batch" in links and "/obs/anomaly_score" not in links
+
+
+@pytest.mark.parametrize("flavor", ["pearson_residuals", "seurat_v3"])
+def test_streamed_hvg_equals_the_in_memory_one(cellweave, trained, tmp_path, flavor):
+    args = ["--n-top-genes", "50", "--batch-key", "batch", "--flavor", flavor]
+    cellweave("hvg", trained / "sim.h5ad", "-o", tmp_path / "whole.h5ad", *args)
+    # 64 KiB: blocks of a few dozen cells, every pass over many blocks.
+    result = cellweave("hvg", trained / "sim.h5ad", "-o", tmp_path / "streamed.h5ad", "--max-memory", "64K", "--link-unchanged", *args)
+    assert "streaming 5000 cells from /X in blocks of" in result.stderr
+    a, b = read_strict(tmp_path / "whole.h5ad"), read_strict(tmp_path / "streamed.h5ad")
+    assert list(a.var.columns) == list(b.var.columns) and a.var["highly_variable"].sum() == 50
+    for column in a.var.columns:
+        np.testing.assert_array_equal(a.var[column].to_numpy(), b.var[column].to_numpy())
+    assert dict(a.uns["hvg"]) == dict(b.uns["hvg"]) and (a.X != b.X).nnz == 0
+    assert ("/X", "sim.h5ad") in [(p, t.split("/")[-1]) for p, t in external_links(tmp_path / "streamed.h5ad")]
+    result = cellweave("hvg", trained / "sim.h5ad", "-o", tmp_path / "sub.h5ad", "--max-memory", "1G", "--subset", *args, check=False)
+    assert result.returncode != 0 and "not with --subset" in result.stderr
