@@ -17,20 +17,24 @@ public struct PearsonResiduals: Sendable {
         if requireIntegers, let v = counts.values.first(where: { $0 < 0 || $0.rounded() != $0 }) {
             throw PreprocessError.nonIntegerCounts(example: v)
         }
-        let cells = counts.rowSums(), genes = counts.columnSums()
+        try self.init(cellTotals: counts.rowSums(), geneTotals: counts.columnSums(), theta: theta, clip: clip)
+    }
+
+    /// From the totals alone (summed block by block for counts streamed from disk, cells in order).
+    public init(cellTotals cells: [Double], geneTotals genes: [Double], theta: Double = 100, clip: Double? = nil) throws {
         if let first = cells.firstIndex(of: 0) { throw PreprocessError.emptyCells(count: cells.filter { $0 == 0 }.count, first: first) }
         if let first = genes.firstIndex(of: 0) { throw PreprocessError.emptyGenes(count: genes.filter { $0 == 0 }.count, first: first) }
         let total = genes.reduce(0, +)
         self.theta = theta
-        self.clip = clip ?? Double(counts.rows).squareRoot()
+        self.clip = clip ?? Double(cells.count).squareRoot()
         cellTotals = cells
         geneShares = genes.map { $0 / total }
     }
 
     /// Writes the residuals of cells `rows` into `out` (rows.count x genes, row-major), densifying
     /// only this block. Rows are split across cores; each value is computed alone, so the result
-    /// does not depend on the split.
-    public func fill(_ counts: CSRMatrix, rows: Range<Int>, into out: UnsafeMutableBufferPointer<Double>) {
+    /// does not depend on the split. `firstCell`: the cell of `counts`' row 0 (a streamed block's).
+    public func fill(_ counts: CSRMatrix, rows: Range<Int>, firstCell: Int = 0, into out: UnsafeMutableBufferPointer<Double>) {
         let g = geneShares.count
         let residual = ClippedResiduals(theta: theta, clip: clip)
         let parts = rows.count >= 256 ? 4 : 1
@@ -41,7 +45,7 @@ public struct PearsonResiduals: Sendable {
                         let piece = ParallelLoop.range(part, of: parts, rows.count)
                         for c in (rows.lowerBound + piece.lowerBound)..<(rows.lowerBound + piece.upperBound) {
                             let row = out.baseAddress! + (c - rows.lowerBound) * g
-                            let n = cellTotals[c]
+                            let n = cellTotals[firstCell + c]
                             for j in 0..<g { row[j] = residual(0, n * shares[j]) }
                             for k in counts.indptr[c]..<counts.indptr[c + 1] {
                                 let j = Int(indices[k])

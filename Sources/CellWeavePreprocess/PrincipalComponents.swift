@@ -13,9 +13,12 @@ public struct PrincipalComponents: Sendable {
     public var variance: [Double]
     public var varianceRatio: [Double]
 
-    /// - Parameter fill: writes rows `range` of the data (range.count x cols, row-major) into the
-    ///   buffer; it is called from two threads at once, for different ranges.
-    public init(rows: Int, cols: Int, components k: Int, chunkSize: Int = 2048,
+    /// - Parameters:
+    ///   - prepare: called with each chunk's rows, in order, on the caller's thread, before the
+    ///     chunk is filled (to read a streamed chunk); once per chunk in each of the two passes.
+    ///   - fill: writes rows `range` of the data (range.count x cols, row-major) into the
+    ///     buffer; it is called from two threads at once, for different ranges.
+    public init(rows: Int, cols: Int, components k: Int, chunkSize: Int = 2048, prepare: (Range<Int>) throws -> Void = { _ in },
                 fill: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) throws {
         guard rows >= 2 else { throw PreprocessError.tooFewCells(rows, needed: 2) }
         guard k >= 1, k <= min(rows - 1, cols) else { throw PreprocessError.tooManyComponents(requested: k, available: min(rows - 1, cols)) }
@@ -34,9 +37,10 @@ public struct PrincipalComponents: Sendable {
             return [range.lowerBound..<mid, mid..<range.upperBound]
         }
         /// Both halves of every chunk at once, each block filled with its rows first.
-        func overChunks(_ body: (_ part: Int, _ range: Range<Int>, _ block: UnsafeMutableBufferPointer<Double>) -> Void) {
-            blocks.withUnsafeMutableBufferPointer { blocks in
+        func overChunks(_ body: (_ part: Int, _ range: Range<Int>, _ block: UnsafeMutableBufferPointer<Double>) -> Void) throws {
+            try blocks.withUnsafeMutableBufferPointer { blocks in
                 for start in stride(from: 0, to: rows, by: chunkSize) {
+                    try prepare(start..<min(rows, start + chunkSize))
                     let pieces = halves(start..<min(rows, start + chunkSize))
                     DispatchQueue.concurrentPerform(iterations: parts) { p in
                         let block = UnsafeMutableBufferPointer(rebasing: blocks[(p * partRows * cols)..<((p + 1) * partRows * cols)])
@@ -46,9 +50,9 @@ public struct PrincipalComponents: Sendable {
                 }
             }
         }
-        grams.withUnsafeMutableBufferPointer { grams in
-            partSums.withUnsafeMutableBufferPointer { partSums in
-                overChunks { p, range, block in
+        try grams.withUnsafeMutableBufferPointer { grams in
+            try partSums.withUnsafeMutableBufferPointer { partSums in
+                try overChunks { p, range, block in
                     BLAS.accumulateGram(UnsafeBufferPointer(block), rows: range.count, cols: cols,
                                         into: UnsafeMutableBufferPointer(rebasing: grams[(p * cols * cols)..<((p + 1) * cols * cols)]))
                     for i in 0..<range.count {
@@ -80,10 +84,10 @@ public struct PrincipalComponents: Sendable {
 
         var scoreValues = [Float](repeating: 0, count: rows * k)
         var outs = [Double](repeating: 0, count: parts * partRows * k)
-        outs.withUnsafeMutableBufferPointer { outs in
-            scoreValues.withUnsafeMutableBufferPointer { scoreValues in
-                v.withUnsafeBufferPointer { pv in
-                    overChunks { p, range, block in
+        try outs.withUnsafeMutableBufferPointer { outs in
+            try scoreValues.withUnsafeMutableBufferPointer { scoreValues in
+                try v.withUnsafeBufferPointer { pv in
+                    try overChunks { p, range, block in
                         let out = UnsafeMutableBufferPointer(rebasing: outs[(p * partRows * k)..<((p + 1) * partRows * k)])
                         for i in 0..<range.count {
                             for j in 0..<cols { block[i * cols + j] -= mean[j] }

@@ -15,6 +15,15 @@ struct PCACommand: ParsableCommand {
     var useLayer: String?
     @Option(help: "Inverse overdispersion for the residuals.") var theta: Double = 100
     @Option(help: "Cells densified at a time.") var chunkSize = 2048
+    @Option(help: "Stream X from the .h5ad on disk (e.g. 1G), a chunk of cells at a time, three passes: the components and scores are the same as without it (residuals of X only). Without it, pca streams by itself (where it can) when the counts would not fit in the memory free.")
+    var maxMemory: String?
+
+    func validate() throws {
+        if let maxMemory {
+            guard MemoryLimit.parse(maxMemory) != nil else { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+            guard useLayer == nil else { throw ValidationError("--max-memory computes the residuals of X: not with --use-layer.") }
+        }
+    }
 
     /// The components asked for, or as many as the data has (one fewer than its cells, at most
     /// its genes), said in the log: a small sample or panel should not stop a pipeline here.
@@ -25,6 +34,13 @@ struct PCACommand: ParsableCommand {
     }
 
     func run() throws {
+        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(budget: budget) }
+        // Reading whole holds the counts and the scores; chunks are dense one at a time.
+        if useLayer == nil, stage.inputOptions.layer == nil, !stage.inputOptions.raw,
+           let choice = try StreamingChoice.choose(file: stage.input, matrix: "X", peak: 1.5) {
+            Log.info(choice.message)
+            return try runStreamed(budget: choice.budget)
+        }
         let input = try stage.load()
         var adata = input.adata
         let pca: PrincipalComponents
@@ -58,12 +74,57 @@ struct PCACommand: ParsableCommand {
         adata.varm.removeAll { $0.name == "PCs" }
         adata.varm.append(("PCs", .dense(pca.loadings)))
         adata.uns.removeAll { $0.name == "pca" }
-        adata.uns.append(("pca", .dict([
+        adata.uns.append(("pca", unsEntry(pca)))
+        Provenance.record(&adata, parameters: [])
+        try stage.write(adata, into: input.whole)
+    }
+
+    private func unsEntry(_ pca: PrincipalComponents) -> UnsValue {
+        .dict([
             ("variance", .numbers(NumericArray(floats: pca.variance))),
             ("variance_ratio", .numbers(NumericArray(floats: pca.varianceRatio))),
             ("params", .dict([("zero_center", .number(1)), ("use_rep", .string(useLayer ?? "pearson_residuals"))])),
-        ])))
-        Provenance.record(&adata, parameters: [])
-        try stage.write(adata, into: input.whole)
+        ])
+    }
+
+    /// The residuals of X chunk by chunk, X read from disk for each pass (totals, covariance,
+    /// scores); the output is the input, linked or copied as stored, with X_pca, PCs and uns pca.
+    private func runStreamed(budget: UInt64) throws {
+        let file = stage.input
+        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
+        guard stage.inputOptions.layer == nil, !stage.inputOptions.raw else { throw ValidationError("pca --max-memory streams X") }
+        let stream = try CSRRowStream(file: file, matrix: "/X")
+        // The chunks are those of the in-memory PCA (the same sums, so the same bits): a chunk's
+        // counts and its dense residuals, with the scores, are all it holds.
+        let chunk = chunkSize
+        Log.info("streaming \(stream.rows) cells from /X in chunks of \(chunk)")
+        var warned = false
+        func read(_ range: Range<Int>) throws -> CSRMatrix {
+            let block = try stream.rows(range)
+            if try countsCheck.check(block, input: file, firstCell: range.lowerBound, warn: !warned) { warned = true }
+            return block
+        }
+        var cellTotals: [Double] = [], geneTotals = [Double](repeating: 0, count: stream.cols)
+        for start in stride(from: 0, to: stream.rows, by: chunk) {
+            let block = try read(start..<min(start + chunk, stream.rows))
+            cellTotals += block.rowSums()
+            // In cell order, as the whole matrix's column sums add them.
+            for k in 0..<block.nnz { geneTotals[Int(block.indices[k])] += Double(block.values[k]) }
+        }
+        let residuals = try PearsonResiduals(cellTotals: cellTotals, geneTotals: geneTotals, theta: theta)
+        let current = CurrentChunk()
+        let pca = try Log.timed("PCA of \(stream.rows) cells") {
+            try PrincipalComponents(rows: stream.rows, cols: stream.cols, components: components(rows: stream.rows, cols: stream.cols), chunkSize: chunk,
+                                    prepare: { range in current.set(try read(range), first: range.lowerBound) }) { range, out in
+                let (block, first) = current.get()
+                residuals.fill(block, rows: (range.lowerBound - first)..<(range.upperBound - first), firstCell: first, into: out)
+            }
+        }
+        var uns: [(name: String, value: UnsValue)] = [("pca", unsEntry(pca))]
+        Provenance.record(&uns, parameters: [("max_memory", .string(MemoryLimit.describe(budget)))])
+        try Log.timed("writing \(stage.output)") {
+            try H5adAdditionWriter.write(to: stage.output, from: file, obsm: [("X_pca", .dense(pca.scores))], varm: [("PCs", .dense(pca.loadings))],
+                                         uns: uns, linkUnchanged: stage.link.linkUnchanged, compression: stage.compression.hdf5)
+        }
     }
 }

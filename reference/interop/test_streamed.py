@@ -164,3 +164,17 @@ def test_streamed_hvg_equals_the_in_memory_one(cellweave, trained, tmp_path, fla
     assert ("/X", "sim.h5ad") in [(p, t.split("/")[-1]) for p, t in external_links(tmp_path / "streamed.h5ad")]
     result = cellweave("hvg", trained / "sim.h5ad", "-o", tmp_path / "sub.h5ad", "--max-memory", "1G", "--subset", *args, check=False)
     assert result.returncode != 0 and "not with --subset" in result.stderr
+
+
+def test_streamed_pca_equals_the_in_memory_one(cellweave, trained, tmp_path):
+    args = ["--n-comps", "20", "--chunk-size", "512"]
+    cellweave("pca", trained / "sim.h5ad", "-o", tmp_path / "whole.h5ad", *args)
+    result = cellweave("pca", trained / "sim.h5ad", "-o", tmp_path / "streamed.h5ad", "--max-memory", "64K", "--link-unchanged", *args)
+    assert "streaming 5000 cells from /X in chunks of 512" in result.stderr
+    a, b = read_strict(tmp_path / "whole.h5ad"), read_strict(tmp_path / "streamed.h5ad")
+    np.testing.assert_array_equal(a.obsm["X_pca"], b.obsm["X_pca"])
+    np.testing.assert_array_equal(a.varm["PCs"], b.varm["PCs"])
+    np.testing.assert_array_equal(a.uns["pca"]["variance_ratio"], b.uns["pca"]["variance_ratio"])
+    assert (a.X != b.X).nnz == 0 and a.obs.equals(b.obs)
+    result = cellweave("pca", trained / "sim.h5ad", "-o", tmp_path / "x.h5ad", "--max-memory", "1G", "--use-layer", "counts", check=False)
+    assert result.returncode != 0 and "not with --use-layer" in result.stderr
