@@ -55,11 +55,10 @@ struct HVGCommand: ParsableCommand {
     /// with the var columns and uns entries added.
     private func runStreamed(budget: UInt64) throws {
         let file = stage.input
-        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
         guard stage.inputOptions.layer == nil, !stage.inputOptions.raw else { throw ValidationError("hvg --max-memory streams X") }
+        let counts = try CheckedRowStream(file: file, matrix: "/X", check: countsCheck), stream = counts.stream
         let tables = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file) }
         let batches = try batchKey.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: file).codes }
-        let stream = try CSRRowStream(file: file, matrix: "/X")
         guard stream.rows == tables.obs.rowCount, stream.cols == tables.varTable.rowCount else {
             throw InputError(.mismatch, file: file, .hdf5Path("/X"),
                              "\(stream.rows) x \(stream.cols), but obs has \(tables.obs.rowCount) cells and var \(tables.varTable.rowCount) genes")
@@ -67,14 +66,9 @@ struct HVGCommand: ParsableCommand {
         // A block as read and as its CSC copy, 8 bytes a non-zero each, in a quarter of the budget.
         let blockRows = max(1, Int(budget / 4) / max(1, 16 * stream.nnz / max(1, stream.rows)))
         Log.info("streaming \(stream.rows) cells from /X in blocks of \(blockRows)")
-        var warned = false
         let hvg = try Log.timed("highly variable genes of \(stream.rows) cells") {
             try select(blocks: CountBlocks(streaming: { body in
-                for first in stride(from: 0, to: stream.rows, by: blockRows) {
-                    let block = try stream.rows(first..<min(first + blockRows, stream.rows))
-                    if try countsCheck.check(block, input: file, firstCell: first, warn: !warned) { warned = true }
-                    try body(block, first)
-                }
+                for first in stride(from: 0, to: stream.rows, by: blockRows) { try body(try counts.rows(first..<min(first + blockRows, stream.rows)), first) }
             }), cells: stream.rows, genes: stream.cols, batches: batches)
         }
         var uns: [(name: String, value: UnsValue)] = [("hvg", unsEntry)]

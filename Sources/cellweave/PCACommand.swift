@@ -91,22 +91,15 @@ struct PCACommand: ParsableCommand {
     /// scores); the output is the input, linked or copied as stored, with X_pca, PCs and uns pca.
     private func runStreamed(budget: UInt64) throws {
         let file = stage.input
-        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
         guard stage.inputOptions.layer == nil, !stage.inputOptions.raw else { throw ValidationError("pca --max-memory streams X") }
-        let stream = try CSRRowStream(file: file, matrix: "/X")
+        let counts = try CheckedRowStream(file: file, matrix: "/X", check: countsCheck), stream = counts.stream
         // The chunks are those of the in-memory PCA (the same sums, so the same bits): a chunk's
         // counts and its dense residuals, with the scores, are all it holds.
         let chunk = chunkSize
         Log.info("streaming \(stream.rows) cells from /X in chunks of \(chunk)")
-        var warned = false
-        func read(_ range: Range<Int>) throws -> CSRMatrix {
-            let block = try stream.rows(range)
-            if try countsCheck.check(block, input: file, firstCell: range.lowerBound, warn: !warned) { warned = true }
-            return block
-        }
         var cellTotals: [Double] = [], geneTotals = [Double](repeating: 0, count: stream.cols)
         for start in stride(from: 0, to: stream.rows, by: chunk) {
-            let block = try read(start..<min(start + chunk, stream.rows))
+            let block = try counts.rows(start..<min(start + chunk, stream.rows))
             cellTotals += block.rowSums()
             // In cell order, as the whole matrix's column sums add them.
             for k in 0..<block.nnz { geneTotals[Int(block.indices[k])] += Double(block.values[k]) }
@@ -115,7 +108,7 @@ struct PCACommand: ParsableCommand {
         let current = CurrentChunk()
         let pca = try Log.timed("PCA of \(stream.rows) cells") {
             try PrincipalComponents(rows: stream.rows, cols: stream.cols, components: components(rows: stream.rows, cols: stream.cols), chunkSize: chunk,
-                                    prepare: { range in current.set(try read(range), first: range.lowerBound) }) { range, out in
+                                    prepare: { range in current.set(try counts.rows(range), first: range.lowerBound) }) { range, out in
                 let (block, first) = current.get()
                 residuals.fill(block, rows: (range.lowerBound - first)..<(range.upperBound - first), firstCell: first, into: out)
             }

@@ -122,7 +122,8 @@ struct TrainCommand: ParsableCommand {
     /// The obs and var tables in memory, the counts read block by block as training visits them
     /// (each block checked as the in-memory counts are).
     private func prepareStreamed(budget: UInt64) throws -> Prepared {
-        guard try CountMatrixLoader.detect(input) == .h5ad else { throw ValidationError("\(input): streamed training reads counts from an .h5ad") }
+        let matrix = "/" + countsSource
+        let counts = try CheckedRowStream(file: input, matrix: matrix, check: countsCheck), stream = counts.stream
         guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
             throw ValidationError("streamed training (--max-memory) models RNA alone: not with --modalities or --modality-mask")
         }
@@ -133,8 +134,6 @@ struct TrainCommand: ParsableCommand {
         let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: countsSource) }
         let columns = hvgOnly ? try highlyVariable(tables.varTable) : nil
         let coded = try keys.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: input) }
-        let matrix = "/" + countsSource
-        let stream = try CSRRowStream(file: input, matrix: matrix)
         guard stream.rows == tables.obs.rowCount, stream.cols == tables.varTable.rowCount else {
             throw InputError(.mismatch, file: input, .hdf5Path(matrix),
                              "\(stream.rows) x \(stream.cols), but obs has \(tables.obs.rowCount) cells and var \(tables.varTable.rowCount) genes")
@@ -142,12 +141,8 @@ struct TrainCommand: ParsableCommand {
         // 8 bytes a non-zero and one a cell, in the model's genes.
         let bytesPerCell = 8 * (1 + stream.nnz / max(1, stream.rows) * (columns?.count ?? stream.cols) / max(1, stream.cols))
         let layout = StreamLayout.fitting(budget: budget, cells: stream.rows, bytesPerCell: bytesPerCell, batchSize: batchSize)
-        var warned = false
         let cells = StreamedTrainingCells(codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count), layout: layout) { range in
-            let block = try stream.rows(range)
-            let counts = try columns.map { try block.selectingColumns($0) } ?? block
-            if try countsCheck.check(counts, input: input, location: matrix, firstCell: range.lowerBound, warn: !warned) { warned = true }
-            return counts
+            try counts.rows(range, columns: columns)
         }
         let varTable = columns.map { tables.varTable.selectingRows($0) } ?? tables.varTable
         Log.info("streaming \(stream.rows) cells from \(matrix) within \(MemoryLimit.describe(budget)): blocks of \(layout.blockRows) cells, "

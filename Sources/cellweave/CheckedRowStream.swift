@@ -1,0 +1,30 @@
+import ArgumentParser
+import CellWeaveCore
+import CellWeaveIO
+
+/// The counts of an .h5ad read block by block for a streamed stage (`--max-memory`), each block
+/// checked as a whole matrix is, the warning for non-integer values given once.
+final class CheckedRowStream {
+    let file: String
+    let matrix: String
+    let stream: CSRRowStream
+    private let check: CountsCheck
+    private var warned = false
+
+    /// `matrix`: the counts' HDF5 path (`/X`, `/layers/counts`, `/raw/X`).
+    init(file: String, matrix: String, check: CountsCheck) throws {
+        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
+        self.file = file
+        self.matrix = matrix
+        self.check = check
+        stream = try CSRRowStream(file: file, matrix: matrix)
+    }
+
+    /// Cells `range`, in `columns` (all by default), checked.
+    func rows(_ range: Range<Int>, columns: [Int]? = nil) throws -> CSRMatrix {
+        let block = try stream.rows(range)
+        let counts = try columns.map { try block.selectingColumns($0) } ?? block
+        if try check.check(counts, input: file, location: matrix == "/X" ? nil : matrix, firstCell: range.lowerBound, warn: !warned) { warned = true }
+        return counts
+    }
+}
