@@ -12,6 +12,18 @@ public enum H5adWriter {
         }
     }
 
+    /// An h5ad whose X `body` writes into the file first, block by block (`CSRBlockWriter`),
+    /// returning the rest (its `hasX` false): for matrices too large to hold.
+    public static func write(to path: String, compression: HDF5Compression = .none, writingX body: (HDF5Group) throws -> AnnData) throws {
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            let adata = try body(file)
+            precondition(!adata.hasX && file.contains("X"), "the X written first, and the rest without X")
+            try write(adata, into: file, compression: compression)
+            try file.flush()
+        }
+    }
+
     /// An AnnData into a group: the root of an h5ad, or `mod/<name>` of an h5mu.
     static func write(_ adata: AnnData, into file: HDF5Group, compression: HDF5Compression) throws {
         try file.setEncoding("anndata", version: "0.1.0")

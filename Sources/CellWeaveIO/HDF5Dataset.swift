@@ -108,6 +108,24 @@ public final class HDF5Dataset: HDF5Node {
         }
     }
 
+    /// Appends `values` (native memory of `memType`) to a one-dimensional dataset made by
+    /// `HDF5Group.createAppendableDataset`.
+    func append<T>(_ values: [T], memType: hid_t) throws {
+        guard !values.isEmpty else { return }
+        let start = elementCount
+        var size = [hsize_t(start + values.count)], offset = [hsize_t(start)], count = [hsize_t(values.count)]
+        try check(H5Dset_extent(id, &size), "extend the dataset")
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &count, nil), "select where to append")
+        let memSpace = H5Screate_simple(1, &count, nil)
+        defer { H5Sclose(memSpace) }
+        try values.withUnsafeBytes { try check(H5Dwrite(id, memType, memSpace, fileSpace, cw_H5P_DEFAULT(), $0.baseAddress), "append to the dataset") }
+    }
+
+    public func append(floats: [Float]) throws { try append(floats, memType: cw_H5T_NATIVE_FLOAT()) }
+    public func append(int32s: [Int32]) throws { try append(int32s, memType: cw_H5T_NATIVE_INT32()) }
+
     public func readFloats(_ range: Range<Int>) throws -> [Float] { try read(Float(0), memType: cw_H5T_NATIVE_FLOAT(), range: range) }
     public func readInt32s(_ range: Range<Int>) throws -> [Int32] { try read(Int32(0), memType: cw_H5T_NATIVE_INT32(), range: range) }
 

@@ -90,17 +90,7 @@ public class HDF5Group: HDF5Node {
             var chunk = hdims
             chunk[0] = hsize_t(max(1, min(dims[0], (1 << 16) / max(rowElems, 1))))
             H5Pset_chunk(plist, Int32(dims.count), &chunk)
-            switch compression {
-            case .none: break
-            case let .gzip(level): H5Pset_deflate(plist, UInt32(level))
-            case .lzf:
-                guard let unavailable = HDF5Filters.unavailableForWriting(HDF5Filters.lzf) else {
-                    // Optional, as h5py sets it: a chunk LZF cannot shrink is stored as it is.
-                    H5Pset_filter(plist, H5Z_filter_t(HDF5Filters.lzf), UInt32(H5Z_FLAG_OPTIONAL), 0, nil)
-                    break
-                }
-                throw error(.compression, unavailable, at: name)
-            }
+            try setCompression(compression, on: plist, for: name)
         }
         let d = H5Dcreate2(id, name, fileType, space, cw_H5P_DEFAULT(), plist, cw_H5P_DEFAULT())
         try check(d, "create dataset", at: name)
@@ -112,6 +102,35 @@ public class HDF5Group: HDF5Node {
             try check(H5Dflush(d), "write dataset (flushing its chunks)", at: name)
         }
         return ds
+    }
+
+    func setCompression(_ compression: HDF5Compression, on plist: hid_t, for name: String) throws {
+        switch compression {
+        case .none: break
+        case let .gzip(level): H5Pset_deflate(plist, UInt32(level))
+        case .lzf:
+            guard let unavailable = HDF5Filters.unavailableForWriting(HDF5Filters.lzf) else {
+                // Optional, as h5py sets it: a chunk LZF cannot shrink is stored as it is.
+                H5Pset_filter(plist, H5Z_filter_t(HDF5Filters.lzf), UInt32(H5Z_FLAG_OPTIONAL), 0, nil)
+                return
+            }
+            throw error(.compression, unavailable, at: name)
+        }
+    }
+
+    /// An empty one-dimensional dataset that grows as values are appended (`HDF5Dataset.append`),
+    /// in chunks of 64k elements.
+    public func createAppendableDataset(_ name: String, fileType: hid_t, compression: HDF5Compression) throws -> HDF5Dataset {
+        var dims = [hsize_t(0)], maxDims = [hsize_t.max], chunk = [hsize_t(1 << 16)]  // hsize_t.max: H5S_UNLIMITED
+        let space = H5Screate_simple(1, &dims, &maxDims)
+        defer { H5Sclose(space) }
+        let plist = H5Pcreate(cw_H5P_DATASET_CREATE())
+        defer { H5Pclose(plist) }
+        H5Pset_chunk(plist, 1, &chunk)
+        try setCompression(compression, on: plist, for: name)
+        let d = H5Dcreate2(id, name, fileType, space, cw_H5P_DEFAULT(), plist, cw_H5P_DEFAULT())
+        try check(d, "create dataset", at: name)
+        return HDF5Dataset(id: d, file: file, path: childPath(name))
     }
 
     /// A whole array in native memory, stored as `fileType`.

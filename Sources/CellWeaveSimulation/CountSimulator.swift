@@ -48,6 +48,22 @@ public struct CountSimulator: Sendable {
     public init() {}
 
     public func simulate(seed: UInt64) throws -> AnnData {
+        var indptr = [0], indices: [Int32] = [], values: [Float] = []
+        var adata = try simulate(seed: seed, blockCells: cells) { block in
+            indptr += block.indptr.dropFirst().map { $0 + indices.count }
+            indices += block.indices
+            values += block.values
+        }
+        adata.x = .csr(CSRMatrix(uncheckedRows: cells, cols: genes, indptr: indptr, indices: indices, values: values))
+        adata.hasX = true
+        return adata
+    }
+
+    /// The same cells, handed to `emit` `blockCells` at a time as they are drawn, so that a file of
+    /// millions of cells is written without its matrix in memory (`simulate` writes it so). The
+    /// result holds the rest: obs, var and uns, with no X.
+    public func simulate(seed: UInt64, blockCells: Int, emit: (CSRMatrix) throws -> Void) throws -> AnnData {
+        precondition(blockCells >= 1)
         var rng = SeededGenerator(seed: seed)
         let base = (0..<genes).map { _ in rng.nextGamma(shape: baseExpression.shape, scale: baseExpression.scale) }
         // Log fold change per cell type and gene (0 for genes that are not DE in that type).
@@ -105,7 +121,13 @@ public struct CountSimulator: Sendable {
 
         var indptr = [0], indices: [Int32] = [], values: [Float] = []
         var typeCodes: [Int32] = [], batchCodes: [Int32] = [], libraries: [Double] = [], aberrant: [Bool] = []
-        for _ in 0..<cells {
+        func flush() throws {
+            guard indptr.count > 1 else { return }
+            try emit(CSRMatrix(uncheckedRows: indptr.count - 1, cols: genes, indptr: indptr, indices: indices, values: values))
+            (indptr, indices, values) = ([0], [], [])
+        }
+        for cell in 0..<cells {
+            if cell > 0, cell % blockCells == 0 { try flush() }
             let t = Int(rng.next() % UInt64(cellTypes)), b = Int(rng.next() % UInt64(batches))
             let library = Double.exp(logLibrarySize.location + logLibrarySize.scale * rng.nextGaussian())
             let isAberrant = aberrantFraction > 0 && (aberrantBatches?.contains(b) ?? true) && rng.nextOpenUniform() < aberrantFraction
@@ -135,7 +157,7 @@ public struct CountSimulator: Sendable {
             batchCodes.append(Int32(b))
             libraries.append(library)
         }
-        let counts = CSRMatrix(uncheckedRows: cells, cols: genes, indptr: indptr, indices: indices, values: values)
+        try flush()
         var obs = DataFrame(index: (0..<cells).map { "cell\($0)" })
         try obs.setColumn("cell_type", .categorical(codes: typeCodes, categories: .strings((0..<cellTypes).map { "type\($0)" }), ordered: false))
         try obs.setColumn("batch", .categorical(codes: batchCodes, categories: .strings((0..<batches).map { "batch\($0)" }), ordered: false))
@@ -150,7 +172,9 @@ public struct CountSimulator: Sendable {
             try varTable.setColumn("program", .categorical(codes: programOfGene, categories: .strings(["none"] + (1...programs).map { "program\($0)" }),
                                                            ordered: false))
         }
-        var adata = try AnnData(x: .csr(counts), obs: obs, varTable: varTable)
+        var adata = try AnnData(x: .csr(CSRMatrix(uncheckedRows: cells, cols: genes, indptr: [Int](repeating: 0, count: cells + 1), indices: [], values: [])),
+                                obs: obs, varTable: varTable)
+        adata.hasX = false
         adata.uns = [("simulation", .dict([
             ("seed", .number(Double(seed))), ("cell_types", .number(Double(cellTypes))), ("batches", .number(Double(batches))),
             ("de_fraction", .number(deFraction)), ("batch_effect", .number(batchEffect)), ("theta", .number(theta)),

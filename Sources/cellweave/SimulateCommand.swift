@@ -66,9 +66,14 @@ struct SimulateCommand: ParsableCommand {
         (simulator.protein.proteins, simulator.protein.missingFraction) = (proteins, proteinMissingFraction)
         simulator.protein.missingBatches = Set(proteinMissingBatches)
         guard proteins > 0 || MuDataFileWriter.isH5mu(output) else {
-            var adata = try simulator.simulate(seed: seed)
-            Provenance.record(&adata, parameters: [])
-            try H5adWriter.write(adata, to: output, compression: compression.hdf5)
+            // Written as drawn, 65,536 cells at a time: the matrix is never whole in memory.
+            try H5adWriter.write(to: output, compression: compression.hdf5) { file in
+                let x = try CSRBlockWriter(in: file, name: "X", cols: genes, compression: compression.hdf5)
+                var adata = try simulator.simulate(seed: seed, blockCells: 65_536) { try x.append($0) }
+                try x.finish()
+                Provenance.record(&adata, parameters: [])
+                return adata
+            }
             Log.info("\(output): \(cells) cells x \(genes) genes, \(cellTypes) cell types, \(batches) batches, seed \(seed)")
             return
         }

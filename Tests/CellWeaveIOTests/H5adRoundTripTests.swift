@@ -30,6 +30,21 @@ import Testing
         return a
     }
 
+    /// X written block by block reads back as the matrix it was cut from, the rest of the file alike.
+    @Test func matrixWrittenInBlocksReadsWhole() throws {
+        var a = try sample()
+        let x = a.x.toCSR(), path = files.path("blocks.h5ad")
+        try H5adWriter.write(to: path) { file in
+            let writer = try CSRBlockWriter(in: file, name: "X", cols: x.cols)
+            for range in [0..<2, 2..<2, 2..<3] { try writer.append(try x.rows(range)) }
+            try writer.finish()
+            a.hasX = false
+            return a
+        }
+        let b = try H5adReader.read(path: path)
+        #expect(b.hasX && b.x.toCSR() == x && b.obs == a.obs && b.varTable == a.varTable)
+    }
+
     func expectEqual(_ a: AnnData, _ b: AnnData) {
         #expect(a.x == b.x)
         #expect(a.obs == b.obs)

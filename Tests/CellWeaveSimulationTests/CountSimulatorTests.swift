@@ -16,6 +16,16 @@ import Testing
         #expect(a.x != c.x)
     }
 
+    /// Cells handed over in blocks as drawn are the cells of the whole matrix, the rest alike.
+    @Test func blocksAreTheWholeMatrixInPieces() throws {
+        let whole = try small().simulate(seed: 3)
+        var parts: [CSRMatrix] = []
+        let rest = try small().simulate(seed: 3, blockCells: 250) { parts.append($0) }
+        #expect(parts.map(\.rows) == [250, 250, 100] && !rest.hasX && rest.obs == whole.obs && rest.varTable == whole.varTable)
+        let x = whole.x.toCSR()
+        #expect(try parts.enumerated().allSatisfy { k, part in try x.rows((k * 250)..<(k * 250 + part.rows)) == part })
+    }
+
     @Test func labelsAndShape() throws {
         let a = try small().simulate(seed: 4)
         #expect(a.nObs == 600 && a.nVars == 200)
