@@ -7,7 +7,7 @@
 # the crash guard turning libhdf5's faults into errors): a crash there is CellWeave's and fails.
 # Each target's executed inputs are added to $dir/totals.tsv (date, target, seconds, inputs), the
 # running total over all rounds kept in that corpus directory. TARGETS (default all four)
-# chooses which run.
+# chooses which run; FUZZ_JOBS (default 1) how many processes an HDF5 target runs at once.
 set -uo pipefail
 fuzzer=$1 cellweave=$2 dir=$3 seconds=$4
 targets=${TARGETS:-mtx tenx-dir tenx-h5 h5ad}
@@ -41,21 +41,24 @@ for target in $targets; do
     # (llvm-symbolizer over the whole binary) takes seconds a crash.
     # The watchdog (CCrashGuard) ends an input whose read loops after 0.2 s, before libFuzzer's
     # timeout: most hangs then cost a fifth of a second, not a second and a kept artifact.
-    CELLWEAVE_HDF5_READ_TIMEOUT=0.2 ASAN_OPTIONS=symbolize=0 CELLWEAVE_FUZZ_TARGET=$target "$fuzzer" "$dir/$target" "${common[@]}" -timeout=1 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    CELLWEAVE_HDF5_READ_TIMEOUT=0.2 ASAN_OPTIONS=symbolize=0 CELLWEAVE_FUZZ_TARGET=$target "$fuzzer" "$dir/$target" "${common[@]}" -timeout=1 -fork="${FUZZ_JOBS:-1}" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
       > "$log" 2>&1
     runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     record "$target" "$runs"
-    found=0 bad=0
+    # Replayed FUZZ_JOBS at a time; the watchdog allows a fifth of a second here too (the kept
+    # timeouts are libhdf5's loops), and exit 1 with its error is a clean refusal.
     extension=$([[ $target == h5ad ]] && echo h5ad || echo h5)
-    for artifact in "$dir"/crashes/"$target"-*; do
-      [[ -e $artifact ]] || continue
-      found=$((found + 1))
-      cp "$artifact" "$scratch/replay.$extension"
-      timeout 120 "$cellweave" convert "$scratch/replay.$extension" -o "$scratch/replay-out.h5ad" > /dev/null 2> "$scratch/replay.err"
-      rc=$?
-      rm -f "$scratch/replay-out.h5ad"
-      if [[ $rc != 0 && $rc != 1 ]]; then bad=$((bad + 1)); echo "$target: $artifact makes cellweave exit $rc"; tail -5 "$scratch/replay.err"; fi
-    done
+    found=$(find "$dir/crashes" -maxdepth 1 -name "$target-*" | wc -l)
+    report=$(find "$dir/crashes" -maxdepth 1 -name "$target-*" -print0 |
+      CELLWEAVE_HDF5_READ_TIMEOUT=0.2 xargs -0 -r -P "${FUZZ_JOBS:-1}" -I{} bash -c '
+        work=$(mktemp -d "$0/replay.XXXXXX")
+        cp "$1" "$work/input.$2"
+        timeout 120 "$3" convert "$work/input.$2" -o "$work/output.h5ad" > /dev/null 2> "$work/err"
+        rc=$?
+        [[ $rc == 0 || $rc == 1 ]] || echo "$1 makes cellweave exit $rc: $(tail -3 "$work/err")"
+        rm -rf "$work"' "$scratch" {} "$extension" "$cellweave")
+    bad=$(grep -c "makes cellweave exit" <<< "$report")
+    [[ -n $report ]] && echo "$report"
     echo "$target: ${runs:-?} inputs in $seconds s; $found kept by libFuzzer as crashes or timeouts (libhdf5's), $bad of them not refused cleanly by cellweave"
     [[ $bad == 0 ]] || status=1
   fi
