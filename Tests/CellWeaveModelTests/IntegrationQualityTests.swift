@@ -24,7 +24,7 @@ import Testing
         options.threads = 2
         var configuration = ModelConfiguration(genes: counts.cols, categoryCounts: [batches.labels.count])
         configuration.layers = 2
-        let trainer = try Trainer(data: data, configuration: configuration, options: options)
+        let trainer = try Trainer(cells: data, configuration: configuration, options: options)
         try trainer.train()
         let latent = LatentInference(model: trainer.model, data: data).posteriorMeans()
         let typeSilhouette = Silhouette.score(latent, labels: types.codes)

@@ -21,7 +21,7 @@ import Testing
         var configuration = ModelConfiguration(genes: counts.cols, categoryCounts: [batches.labels.count])
         configuration.layers = 2
         configuration.decoder = .linear
-        let trainer = try Trainer(data: data, configuration: configuration, options: options)
+        let trainer = try Trainer(cells: data, configuration: configuration, options: options)
         try trainer.train()
         let loadings = try #require(try GeneLoadings(trainer.model, geneNames: adata.varTable.index))
         let latent = try loadings.inAxes(LatentInference(model: trainer.model, data: data).posteriorMeans())
@@ -50,7 +50,7 @@ import Testing
         (configuration.latent, configuration.hidden, configuration.decoder) = (3, 8, .linear)
         var options = TrainingOptions(maxEpochs: 3)
         options.batchSize = 8
-        let trainer = try Trainer(data: data, configuration: configuration, options: options)
+        let trainer = try Trainer(cells: data, configuration: configuration, options: options)
         try trainer.train()
         let model = trainer.model, names = (0..<6).map { "g\($0)" }
         for varimax in [false, true] {

@@ -174,7 +174,7 @@ import Testing
         options.learningRate = 1e-2
         options.klWarmupEpochs = 3
         func train() throws -> Trainer {
-            let t = try Trainer(data: data, configuration: Self.configuration(data), options: options)
+            let t = try Trainer(cells: data, configuration: Self.configuration(data), options: options)
             try t.train()
             return t
         }

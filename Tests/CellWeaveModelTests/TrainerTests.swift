@@ -15,7 +15,7 @@ import Testing
         options.threads = threads
         options.seed = 7
         configure(&options)
-        return try Trainer(data: data, configuration: config, options: options)
+        return try Trainer(cells: data, configuration: config, options: options)
     }
 
     func weights(_ t: Trainer) -> [[Float]] { t.model.tensors.map(\.values) }
@@ -65,7 +65,7 @@ import Testing
         let a = try makeTrainer(epochs: 1)
         var config = ModelConfiguration(genes: 24, categoryCounts: [3])
         config.hidden = 8
-        let b = try Trainer(data: data, configuration: config, options: a.options)
+        let b = try Trainer(cells: data, configuration: config, options: a.options)
         #expect(throws: TrainingError.self) { try b.restore(a.checkpoint()) }
     }
 

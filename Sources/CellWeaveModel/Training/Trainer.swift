@@ -17,10 +17,6 @@ public final class Trainer {
     private var epochsWithoutImprovement = 0
     private let batch: ModelBatch<Float>
 
-    public convenience init(data: TrainingData, configuration: ModelConfiguration, options: TrainingOptions) throws {
-        try self.init(cells: data, configuration: configuration, options: options)
-    }
-
     public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions) throws {
         guard source.cells >= 3 else { throw TrainingError.tooFewCells(cells: source.cells, needed: 3) }
         self.source = source
