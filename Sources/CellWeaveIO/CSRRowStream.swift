@@ -43,6 +43,13 @@ public final class CSRRowStream {
 
     public var nnz: Int { Int(indptr[rows]) }
 
+    /// Rows of a block whose counts, as read and once copied (selected genes, a CSC view: 8 bytes
+    /// a non-zero each), fit a quarter of `budget`; the rest is for the tables, the per-cell
+    /// results and the stage's buffers. At least one.
+    public func blockRows(within budget: UInt64) -> Int {
+        max(1, Int(budget / 4) / max(1, 16 * nnz / max(1, rows)))
+    }
+
     /// Rows `range` as a CSR matrix of all columns.
     public func rows(_ range: Range<Int>) throws -> CSRMatrix {
         let lo = Int(indptr[range.lowerBound]), hi = Int(indptr[range.upperBound])

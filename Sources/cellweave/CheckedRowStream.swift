@@ -20,6 +20,14 @@ final class CheckedRowStream {
         stream = try CSRRowStream(file: file, matrix: matrix)
     }
 
+    /// The file's obs and var tables (of these counts) describe the matrix's cells and genes.
+    func requireShape(obs: DataFrame, var varTable: DataFrame) throws {
+        guard stream.rows == obs.rowCount, stream.cols == varTable.rowCount else {
+            throw InputError(.mismatch, file: file, .hdf5Path(matrix),
+                             "\(stream.rows) x \(stream.cols), but obs has \(obs.rowCount) cells and var \(varTable.rowCount) genes")
+        }
+    }
+
     /// Cells `range`, in `columns` (all by default), checked.
     func rows(_ range: Range<Int>, columns: [Int]? = nil) throws -> CSRMatrix {
         let block = try stream.rows(range)

@@ -44,8 +44,8 @@ struct EmbedCommand: ParsableCommand {
 
     func validate() throws {
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
-        if let maxMemory {
-            guard MemoryLimit.parse(maxMemory) != nil else { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+        try StreamingBudget.validate(maxMemory)
+        if maxMemory != nil {
             guard !correctedExpression, impute == nil else { throw ValidationError("--max-memory streams the embedding alone: not with --corrected-expression or --impute.") }
         }
     }
@@ -53,12 +53,10 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
         let (manifest, tensors) = try ModelDirectory(path: model).load()
-        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(manifest, tensors: tensors, budget: budget) }
         // Reading whole holds the counts about twice (as read, and in the model's genes).
-        if maxMemory == nil, !correctedExpression, impute == nil, manifest.modalities == nil,
-           let choice = try StreamingChoice.choose(file: input, matrix: counts.source(default: manifest.countsSource), peak: 2) {
-            Log.info(choice.message)
-            return try runStreamed(manifest, tensors: tensors, budget: choice.budget)
+        if let budget = try StreamingBudget.choose(maxMemory, file: input, matrix: counts.source(default: manifest.countsSource), peak: 2,
+                                                   canStream: !correctedExpression && impute == nil && manifest.modalities == nil) {
+            return try runStreamed(manifest, tensors: tensors, budget: budget)
         }
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
         var adata = loaded.adata
@@ -127,7 +125,7 @@ struct EmbedCommand: ParsableCommand {
         let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
         try vae.load(tensors)
         let inference = StreamedInference(model: vae, codes: source.codes, categoryCounts: manifest.configuration.categoryCounts)
-        let blockRows = source.blockRows(budget: budget)
+        let blockRows = source.stream.blockRows(within: budget)
         Log.info("streaming \(source.stream.rows) cells from \(source.matrix) in \(inference.blocks(rows: blockRows).count) blocks")
         let embedding = try Log.timed("embedding \(source.stream.rows) cells") {
             try inference.posteriorMeans(blockRows: blockRows, counts: source.counts)

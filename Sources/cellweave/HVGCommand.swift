@@ -21,19 +21,17 @@ struct HVGCommand: ParsableCommand {
     var maxMemory: String?
 
     func validate() throws {
-        if let maxMemory {
-            guard MemoryLimit.parse(maxMemory) != nil else { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+        try StreamingBudget.validate(maxMemory)
+        if maxMemory != nil {
             guard !subset else { throw ValidationError("--max-memory adds var columns to the file as it is: not with --subset.") }
         }
     }
 
     func run() throws {
-        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(budget: budget) }
         // Reading whole holds the counts, and each block's CSC copy.
-        if !subset, stage.inputOptions.layer == nil, !stage.inputOptions.raw,
-           let choice = try StreamingChoice.choose(file: stage.input, matrix: "X", peak: 2.5) {
-            Log.info(choice.message)
-            return try runStreamed(budget: choice.budget)
+        if let budget = try StreamingBudget.choose(maxMemory, file: stage.input, matrix: "X", peak: 2.5,
+                                                   canStream: !subset && stage.inputOptions.layer == nil && !stage.inputOptions.raw) {
+            return try runStreamed(budget: budget)
         }
         let input = try stage.load()
         var adata = input.adata
@@ -59,12 +57,8 @@ struct HVGCommand: ParsableCommand {
         let counts = try CheckedRowStream(file: file, matrix: "/X", check: countsCheck), stream = counts.stream
         let tables = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file) }
         let batches = try batchKey.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: file).codes }
-        guard stream.rows == tables.obs.rowCount, stream.cols == tables.varTable.rowCount else {
-            throw InputError(.mismatch, file: file, .hdf5Path("/X"),
-                             "\(stream.rows) x \(stream.cols), but obs has \(tables.obs.rowCount) cells and var \(tables.varTable.rowCount) genes")
-        }
-        // A block as read and as its CSC copy, 8 bytes a non-zero each, in a quarter of the budget.
-        let blockRows = max(1, Int(budget / 4) / max(1, 16 * stream.nnz / max(1, stream.rows)))
+        try counts.requireShape(obs: tables.obs, var: tables.varTable)
+        let blockRows = stream.blockRows(within: budget)
         Log.info("streaming \(stream.rows) cells from /X in blocks of \(blockRows)")
         let hvg = try Log.timed("highly variable genes of \(stream.rows) cells") {
             try select(blocks: CountBlocks(streaming: { body in

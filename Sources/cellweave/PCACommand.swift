@@ -19,8 +19,8 @@ struct PCACommand: ParsableCommand {
     var maxMemory: String?
 
     func validate() throws {
-        if let maxMemory {
-            guard MemoryLimit.parse(maxMemory) != nil else { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+        try StreamingBudget.validate(maxMemory)
+        if maxMemory != nil {
             guard useLayer == nil else { throw ValidationError("--max-memory computes the residuals of X: not with --use-layer.") }
         }
     }
@@ -34,12 +34,10 @@ struct PCACommand: ParsableCommand {
     }
 
     func run() throws {
-        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(budget: budget) }
         // Reading whole holds the counts and the scores; chunks are dense one at a time.
-        if useLayer == nil, stage.inputOptions.layer == nil, !stage.inputOptions.raw,
-           let choice = try StreamingChoice.choose(file: stage.input, matrix: "X", peak: 1.5) {
-            Log.info(choice.message)
-            return try runStreamed(budget: choice.budget)
+        if let budget = try StreamingBudget.choose(maxMemory, file: stage.input, matrix: "X", peak: 1.5,
+                                                   canStream: useLayer == nil && stage.inputOptions.layer == nil && !stage.inputOptions.raw) {
+            return try runStreamed(budget: budget)
         }
         let input = try stage.load()
         var adata = input.adata

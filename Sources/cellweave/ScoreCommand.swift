@@ -41,6 +41,7 @@ struct ScoreCommand: ParsableCommand {
         if reference != nil && referenceBatch != nil { throw ValidationError("--reference and --reference-batch exclude each other.") }
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1).") }
         guard topGenes >= 0, threads >= 1 else { throw ValidationError("--top-genes must be >= 0 and --threads >= 1.") }
+        try StreamingBudget.validate(maxMemory)
     }
 
     @Option(help: "Stream the counts from the .h5ad on disk in this much memory (e.g. 1G): models of RNA alone, batches the model knows, --method model; the scores are the same as without it. Without it, score streams by itself (where it can) when the counts would not fit in the memory free.")
@@ -50,13 +51,11 @@ struct ScoreCommand: ParsableCommand {
         BLAS.threadCount = 1
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         let source = counts.source(default: manifest.countsSource)
-        if let maxMemory, let budget = MemoryLimit.parse(maxMemory) { return try runStreamed(manifest, tensors: tensors, budget: budget) }
         // In memory the query, the reference file and the two stacked are held at once: 5.1x the
         // CSR at 2 million cells scored against the held-out cells of their own file (BENCHMARKS.md).
-        if maxMemory == nil, method == .model, manifest.modalities == nil,
-           let choice = try StreamingChoice.choose(file: input, matrix: source, peak: 5) {
-            Log.info(choice.message)
-            return try runStreamed(manifest, tensors: tensors, budget: choice.budget)
+        if let budget = try StreamingBudget.choose(maxMemory, file: input, matrix: source, peak: 5,
+                                                   canStream: method == .model && manifest.modalities == nil) {
+            return try runStreamed(manifest, tensors: tensors, budget: budget)
         }
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
         var adata = loaded.adata
@@ -133,7 +132,7 @@ struct ScoreCommand: ParsableCommand {
             choice = reference != nil ? .file(cells(other!), file: file)
                 : .heldOut(obsNames: other?.obs.index ?? query.obs.index, heldOut: manifest.validationCells, cells: other.map(cells), file: file)
         }
-        let blockRows = query.blockRows(budget: budget)
+        let blockRows = query.stream.blockRows(within: budget)
         Log.info("streaming \(query.stream.rows) cells from \(query.matrix) in blocks of about \(blockRows)")
         let scoring = StreamedAnomalyScoring(query: cells(query), reference: choice, blockRows: blockRows)
         let (result, referenceName): (AnomalyScoring.Result, String)

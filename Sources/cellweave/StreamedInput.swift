@@ -36,11 +36,5 @@ struct StreamedInput {
         }
     }
 
-    /// Rows of a block within a quarter of `budget`: a block's counts as read and as selected
-    /// (8 bytes a non-zero each); the rest is for the tables, the per-cell results and the model.
-    func blockRows(budget: UInt64) -> Int {
-        Int(budget / 4) / max(1, 16 * stream.nnz / max(1, stream.rows))
-    }
-
     func counts(_ range: Range<Int>) throws -> CSRMatrix { try stream.rows(range).selectingColumns(columns) }
 }

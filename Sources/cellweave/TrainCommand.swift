@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1.") }
         if let nEpochsKlWarmup, nEpochsKlWarmup < 0 { throw ValidationError("--n-epochs-kl-warmup must be at least 0.") }
-        if let maxMemory, MemoryLimit.parse(maxMemory) == nil { throw ValidationError("--max-memory: a size such as 1G or 512M, not '\(maxMemory)'.") }
+        try StreamingBudget.validate(maxMemory)
         if decoder == .linear && normalization == .layer {
             throw ValidationError("--decoder linear normalises its output with batch norm (as LDVAE) or not at all: --normalization batch or none.")
         }
@@ -84,12 +84,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        var budget = maxMemory.flatMap(MemoryLimit.parse)
         // Training holds its counts and little else (1.07x the CSR at a million cells, BENCHMARKS.md).
-        if maxMemory == nil, let choice = try StreamingChoice.choose(file: input, matrix: countsSource, peak: 1.2) {
-            Log.info(choice.message)
-            budget = choice.budget
-        }
+        let budget = try StreamingBudget.choose(maxMemory, file: input, matrix: countsSource, peak: 1.2)
         try train(try budget.map { try prepareStreamed(budget: $0) } ?? prepareInMemory())
     }
 
@@ -134,10 +130,7 @@ struct TrainCommand: ParsableCommand {
         let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: countsSource) }
         let columns = hvgOnly ? try highlyVariable(tables.varTable) : nil
         let coded = try keys.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: input) }
-        guard stream.rows == tables.obs.rowCount, stream.cols == tables.varTable.rowCount else {
-            throw InputError(.mismatch, file: input, .hdf5Path(matrix),
-                             "\(stream.rows) x \(stream.cols), but obs has \(tables.obs.rowCount) cells and var \(tables.varTable.rowCount) genes")
-        }
+        try counts.requireShape(obs: tables.obs, var: tables.varTable)
         // 8 bytes a non-zero and one a cell, in the model's genes.
         let bytesPerCell = 8 * (1 + stream.nnz / max(1, stream.rows) * (columns?.count ?? stream.cols) / max(1, stream.cols))
         let layout = StreamLayout.fitting(budget: budget, cells: stream.rows, bytesPerCell: bytesPerCell, batchSize: batchSize)

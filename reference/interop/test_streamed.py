@@ -56,6 +56,8 @@ def test_what_streaming_cannot_do_is_refused(cellweave, trained, tmp_path):
     assert result.returncode != 0 and "not with --corrected-expression" in result.stderr and not out.exists()
     result = cellweave("embed", trained / "model", trained / "sim.h5ad", "-o", out, "--max-memory", "lots", check=False)
     assert result.returncode != 0 and "a size such as 1G" in result.stderr
+    result = cellweave("score", trained / "model", trained / "sim.h5ad", "-o", out, "--max-memory", "lots", check=False)
+    assert result.returncode != 0 and "a size such as 1G" in result.stderr and not out.exists()
 
 
 def tensors(model):
