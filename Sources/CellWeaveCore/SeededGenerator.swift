@@ -42,8 +42,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Standard normal by Box-Muller (one of the pair; simple and reproducible).
     public mutating func nextGaussian() -> Double {
-        let u1 = Double((next() >> 11) + 1) * 0x1p-53
-        let u2 = Double(next() >> 11) * 0x1p-53
+        let first = next()
+        return Self.gaussian(first, next())
+    }
+
+    /// The standard normal `nextGaussian` makes of two consecutive words of the stream.
+    public static func gaussian(_ first: UInt64, _ second: UInt64) -> Double {
+        let u1 = Double((first >> 11) + 1) * 0x1p-53
+        let u2 = Double(second >> 11) * 0x1p-53
         return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
     }
 

@@ -1,5 +1,7 @@
 /// Batch normalisation as torch.nn.BatchNorm1d with scVI's settings (momentum 0.01, eps 1e-3):
-/// batch statistics while training, running statistics (unbiased variance) at inference.
+/// batch statistics while training, running statistics (unbiased variance) at inference. In
+/// data-parallel training the batch statistics are those of the global minibatch: the per-feature
+/// sums are summed across the processes.
 public final class BatchNorm<T: ModelScalar> {
     public let features: Int
     public let scale: Parameter<T>
@@ -11,8 +13,18 @@ public final class BatchNorm<T: ModelScalar> {
     let epsilon: T = 1e-3
     private let normalized: Buffer<T>
     private let inverseStd: Buffer<T>
-    /// Per-feature sums: mean and variance forward, sum and dot product backward.
-    private let statistics: Buffer<T>
+    private let mean: Buffer<T>
+    /// Backward: the means over the minibatch of dy and of dy * xhat, per feature.
+    private let gradientMeans: Buffer<T>
+    /// Per-feature sums in Double: forward the sum, the row count, then the squared deviations;
+    /// backward the sum and the dot product. In Double a sum is the same, rounded to T, in any
+    /// order, so a minibatch split over processes gets the statistics one process gets (in T they
+    /// would differ in the last bit, enough to flip a ReLU and let the runs drift apart).
+    private let statistics: Buffer<Double>
+    /// Rows of the last training minibatch, over every process.
+    private var batchRows = 0.0
+    /// The processes whose rows make one minibatch (nil: this one alone).
+    public var processGroup: (any ProcessGroup)?
     /// Whether the last forward pass used batch statistics (they are then differentiated through).
     private var trainingMode = true
 
@@ -25,7 +37,9 @@ public final class BatchNorm<T: ModelScalar> {
         runningVariance = Buffer(Array(repeating: 1, count: features))
         normalized = Buffer(count: capacity * features)
         inverseStd = Buffer(count: features)
-        statistics = Buffer(count: 2 * features)
+        mean = Buffer(count: features)
+        gradientMeans = Buffer(count: 2 * features)
+        statistics = Buffer(count: 2 * features + 1)
     }
 
     public var parameters: [Parameter<T>] { [scale, shift] }
@@ -37,24 +51,28 @@ public final class BatchNorm<T: ModelScalar> {
     /// In place on x (rows x features). Loops run along rows so that the inner loop is over features.
     public func forward(_ x: UnsafeMutablePointer<T>, rows: Int, training: Bool) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, beta = shift.value.pointer
-        let mean = statistics.pointer, variance = statistics.pointer + n
+        let mean = self.mean.pointer, inv = inverseStd.pointer
         trainingMode = training
         if training {
             statistics.zero()
-            for i in 0..<rows { let row = x + i * n; for j in 0..<n { mean[j] += row[j] } }
-            for j in 0..<n { mean[j] /= T(rows) }
-            for i in 0..<rows { let row = x + i * n; for j in 0..<n { let d = row[j] - mean[j]; variance[j] += d * d } }
+            let sums = statistics.pointer, squares = statistics.pointer + n + 1
+            for i in 0..<rows { let row = x + i * n; for j in 0..<n { sums[j] += Double(row[j]) } }
+            sums[n] = Double(rows)
+            processGroup?.sum(sums, count: n + 1)
+            let count = sums[n]
+            batchRows = count
+            for j in 0..<n { mean[j] = T(sums[j] / count) }
+            for i in 0..<rows { let row = x + i * n; for j in 0..<n { let d = Double(row[j] - mean[j]); squares[j] += d * d } }
+            processGroup?.sum(squares, count: n)
             for j in 0..<n {
-                let unbiased = rows > 1 ? variance[j] / T(rows - 1) : variance[j]
-                variance[j] /= T(rows)
+                let unbiased = count > 1 ? squares[j] / (count - 1) : squares[j]
                 runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
-                runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * unbiased
+                runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * T(unbiased)
+                inv[j] = 1 / (T(squares[j] / count) + epsilon).squareRoot()
             }
         } else {
-            for j in 0..<n { mean[j] = runningMean[j]; variance[j] = runningVariance[j] }
+            for j in 0..<n { mean[j] = runningMean[j]; inv[j] = 1 / (runningVariance[j] + epsilon).squareRoot() }
         }
-        for j in 0..<n { inverseStd[j] = 1 / (variance[j] + epsilon).squareRoot() }
-        let inv = inverseStd.pointer
         for i in 0..<rows {
             let row = x + i * n, h = xhat + i * n
             for j in 0..<n {
@@ -69,23 +87,26 @@ public final class BatchNorm<T: ModelScalar> {
     public func backward(_ dy: UnsafeMutablePointer<T>, rows: Int) {
         let n = features, xhat = normalized.pointer, gamma = scale.value.pointer
         let dGamma = scale.gradient.pointer, dBeta = shift.gradient.pointer
-        let sum = statistics.pointer, dot = statistics.pointer + n
+        let sums = statistics.pointer, dots = statistics.pointer + n
         statistics.zero()
         for i in 0..<rows {
             let g = dy + i * n, h = xhat + i * n
-            for j in 0..<n { sum[j] += g[j]; dot[j] += g[j] * h[j] }
+            for j in 0..<n { sums[j] += Double(g[j]); dots[j] += Double(g[j] * h[j]) }
         }
-        for j in 0..<n { dGamma[j] += dot[j]; dBeta[j] += sum[j] }
-        let inv = inverseStd.pointer, count = T(rows)
+        for j in 0..<n { dGamma[j] += T(dots[j]); dBeta[j] += T(sums[j]) }
+        let inv = inverseStd.pointer
         guard trainingMode else {
             // Running statistics are constants: the map is affine per feature.
             for i in 0..<rows { let g = dy + i * n; for j in 0..<n { g[j] *= gamma[j] * inv[j] } }
             return
         }
-        for j in 0..<n { sum[j] /= count; dot[j] /= count }
+        // The scale and shift gradients are summed with the others; the statistics' are needed whole here.
+        processGroup?.sum(sums, count: 2 * n)
+        let meanDy = gradientMeans.pointer, meanDot = gradientMeans.pointer + n
+        for j in 0..<n { meanDy[j] = T(sums[j] / batchRows); meanDot[j] = T(dots[j] / batchRows) }
         for i in 0..<rows {
             let g = dy + i * n, h = xhat + i * n
-            for j in 0..<n { g[j] = gamma[j] * inv[j] * (g[j] - sum[j] - h[j] * dot[j]) }
+            for j in 0..<n { g[j] = gamma[j] * inv[j] * (g[j] - meanDy[j] - h[j] * meanDot[j]) }
         }
     }
 }

@@ -30,7 +30,7 @@ public final class Decoder<T: ModelScalar> {
     public var parameters: [Parameter<T>] {
         layers.flatMap(\.parameters) + scaleHead.parameters + (dropoutHead?.parameters ?? [])
     }
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { layers.runningStatistics() }
+    public var batchNorms: [BatchNorm<T>] { layers.compactMap(\.batchNorm) }
 
     private func input(of l: Int, _ z: UnsafePointer<T>) -> LayerInput<T> {
         .dense(l == 0 ? z : UnsafePointer(layers[l - 1].output.pointer))

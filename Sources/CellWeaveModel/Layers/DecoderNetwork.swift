@@ -45,10 +45,10 @@ public enum DecoderNetwork<T: ModelScalar> {
         }
     }
 
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] {
+    public var batchNorms: [BatchNorm<T>] {
         switch self {
-        case let .nonlinear(d): return d.runningStatistics
-        case let .linear(d): return d.runningStatistics
+        case let .nonlinear(d): return d.batchNorms
+        case let .linear(d): return d.batchNorms
         }
     }
 

@@ -33,7 +33,7 @@ public final class Encoder<T: ModelScalar> {
     }
 
     public var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + meanHead.parameters + varianceHead.parameters }
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { layers.runningStatistics() }
+    public var batchNorms: [BatchNorm<T>] { layers.compactMap(\.batchNorm) }
 
     private func input(of l: Int, _ batch: SparseBatch<T>) -> LayerInput<T> {
         l == 0 ? .sparse(batch) : .dense(UnsafePointer(layers[l - 1].output.pointer))
@@ -42,7 +42,8 @@ public final class Encoder<T: ModelScalar> {
     public func forward(_ batch: SparseBatch<T>, categories: UnsafePointer<Int32>?, training: Bool, generator: inout SeededGenerator) {
         let rows = batch.rows, keys = usesCovariates ? batch.covariateKeys : 0
         for l in layers.indices {
-            layers[l].forward(input(of: l, batch), rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
+            layers[l].forward(input(of: l, batch), rows: rows, categories: categories, keys: keys, training: training, share: batch.share,
+                              generator: &generator)
         }
         let h = UnsafePointer(layers[layers.count - 1].output.pointer)
         meanHead.forward(h, rows: rows, categories: nil, keys: 0, into: mean.pointer)

@@ -26,7 +26,7 @@ public final class HiddenLayer<T: ModelScalar> {
     }
 
     public func forward(_ input: LayerInput<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int,
-                        training: Bool, generator: inout SeededGenerator) {
+                        training: Bool, share: MinibatchShare? = nil, generator: inout SeededGenerator) {
         let y = output.pointer, n = linear.outputs
         switch input {
         case .dense(let x): linear.forward(x, rows: rows, categories: categories, keys: keys, into: y)
@@ -40,6 +40,7 @@ public final class HiddenLayer<T: ModelScalar> {
         if dropping {
             // Two 32-bit uniforms per draw; the threshold compares integers.
             let threshold = UInt32((dropoutRate * 0x1p32).rounded(.down)), scale = keepScale
+            if let share { return share.dropout(y, count: n, threshold: threshold, scale: scale, generator: &generator) }
             var g = generator
             var i = 0, count = rows * n
             while i < count {
@@ -64,12 +65,5 @@ public final class HiddenLayer<T: ModelScalar> {
         case .sparse(let batch):
             linear.backward(dy, input: batch, categories: categories, keys: keys)
         }
-    }
-}
-
-extension Array {
-    /// The batch norms' running statistics of these layers, by name: state saved with the weights.
-    public func runningStatistics<T>() -> [(name: String, buffer: Buffer<T>)] where Element == HiddenLayer<T> {
-        compactMap(\.batchNorm).flatMap(\.runningStatistics)
     }
 }

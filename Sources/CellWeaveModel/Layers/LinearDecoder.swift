@@ -45,7 +45,7 @@ public final class LinearDecoder<T: ModelScalar> {
         scaleHead.parameters + (scaleNorm?.parameters ?? []) + (dropoutHead?.parameters ?? []) + (dropoutNorm?.parameters ?? [])
     }
 
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { [scaleNorm, dropoutNorm].compactMap { $0 }.flatMap(\.runningStatistics) }
+    public var batchNorms: [BatchNorm<T>] { [scaleNorm, dropoutNorm].compactMap { $0 } }
 
     public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool) {
         scaleHead.forward(z, rows: rows, categories: categories, keys: keys, into: scaleOutput.pointer)

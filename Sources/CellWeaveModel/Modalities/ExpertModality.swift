@@ -22,5 +22,5 @@ public final class ExpertModality<T: ModelScalar> {
     }
 
     public var parameters: [Parameter<T>] { encoder.parameters + decoder.base.parameters }
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { encoder.runningStatistics + decoder.base.runningStatistics }
+    public var batchNorms: [BatchNorm<T>] { encoder.batchNorms + decoder.base.batchNorms }
 }

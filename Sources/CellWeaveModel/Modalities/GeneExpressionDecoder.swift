@@ -30,7 +30,7 @@ public final class GeneExpressionDecoder<T: ModelScalar>: ModalityDecoder {
     }
 
     public var parameters: [Parameter<T>] { network.parameters + (logTheta.map { [$0] } ?? []) }
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { network.runningStatistics }
+    public var batchNorms: [BatchNorm<T>] { network.batchNorms }
     public var latentGradient: Buffer<T> { network.latentGradient }
 
     public func reconstruct(_ z: UnsafePointer<T>, batch: SparseBatch<T>, training: Bool, lossScale: T?,

@@ -8,8 +8,8 @@ public protocol ModalityDecoder<Scalar>: AnyObject {
     /// The modality's features (genes, proteins).
     var features: Int { get }
     var parameters: [Parameter<Scalar>] { get }
-    /// Batch-norm running statistics: state saved with the weights.
-    var runningStatistics: [(name: String, buffer: Buffer<Scalar>)] { get }
+    /// Its batch norms, whose running statistics are state saved with the weights.
+    var batchNorms: [BatchNorm<Scalar>] { get }
     /// d loss / d z of the rows of the last `reconstruct` that took gradients.
     var latentGradient: Buffer<Scalar> { get }
 

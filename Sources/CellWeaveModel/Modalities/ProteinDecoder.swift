@@ -98,7 +98,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         hiddenLayers.flatMap(\.parameters) + heads.flatMap(\.parameters) + [logTheta, priorMean, priorLogScale]
     }
 
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { hiddenLayers.runningStatistics() }
+    public var batchNorms: [BatchNorm<T>] { hiddenLayers.compactMap(\.batchNorm) }
 
     /// The hidden layers and heads for `rows` rows of z (inference mode when not `training`).
     public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool,

@@ -58,9 +58,9 @@ public final class VariationalAutoencoder<T: ModelScalar> {
     public var parameters: [Parameter<T>] { encoder.parameters + rna.parameters + extras.flatMap(\.parameters) }
 
     /// Running statistics of the batch norms: state, not trained, saved with the weights.
-    public var runningStatistics: [(name: String, buffer: Buffer<T>)] {
-        encoder.runningStatistics + rna.runningStatistics + extras.flatMap(\.runningStatistics)
-    }
+    public var runningStatistics: [(name: String, buffer: Buffer<T>)] { batchNorms.flatMap(\.runningStatistics) }
+
+    public var batchNorms: [BatchNorm<T>] { encoder.batchNorms + rna.batchNorms + extras.flatMap(\.batchNorms) }
 
     /// A minibatch of this model's shape: its further modalities and kind of terms.
     public func makeBatch(covariateKeys: Int) -> ModelBatch<T> {
@@ -89,22 +89,26 @@ public final class VariationalAutoencoder<T: ModelScalar> {
                      generator: inout SeededGenerator) -> MinibatchLoss {
         precondition(extras.isEmpty, "a model of several modalities steps on a ModelBatch")
         let rows = batch.rows, c = configuration, n = rows * c.latent
-        precondition(rows > 0 && rows <= capacity, "minibatch of \(rows) cells for a model built for \(capacity)")
+        // Means over the global minibatch when this process holds part of it.
+        let lossCells = batch.share?.cells ?? rows
+        precondition((rows > 0 || batch.share != nil) && rows <= capacity, "minibatch of \(rows) cells for a model built for \(capacity)")
         if gradients && !gradientsAreZero { for p in parameters { p.gradient.zero() } }
         batch.categories.withUnsafeBufferPointer { codes in
             encoder.forward(batch, categories: batch.covariateKeys > 0 ? codes.baseAddress : nil, training: training, generator: &generator)
         }
-        for k in 0..<n {
-            epsilon[k] = T(generator.nextGaussian())
-            latent[k] = encoder.mean[k] + encoder.variance[k].squareRoot() * epsilon[k]
+        if let share = batch.share {
+            share.gaussians(into: epsilon.pointer, count: c.latent, generator: &generator)
+        } else {
+            for k in 0..<n { epsilon[k] = T(generator.nextGaussian()) }
         }
-        rna.reconstruct(latent.pointer, batch: batch, training: training, lossScale: gradients ? 1 / T(rows) : nil, rowWeights: nil,
+        for k in 0..<n { latent[k] = encoder.mean[k] + encoder.variance[k].squareRoot() * epsilon[k] }
+        rna.reconstruct(latent.pointer, batch: batch, training: training, lossScale: gradients ? 1 / T(lossCells) : nil, rowWeights: nil,
                         klWeight: T(klWeight), logLikelihood: logLikelihood.pointer, extraKL: extraKL.pointer, generator: &generator)
         if gradients {
             meanGradient.zero(); varianceGradient.zero()
         }
         GaussianKL.evaluate(mean: encoder.mean.pointer, variance: encoder.variance.pointer, rows: rows, dimensions: c.latent,
-                            perRow: klPerCell.pointer, gradientScale: T(klWeight) / T(rows),
+                            perRow: klPerCell.pointer, gradientScale: T(klWeight) / T(lossCells),
                             meanGradient: gradients ? meanGradient.pointer : nil,
                             varianceGradient: gradients ? varianceGradient.pointer : nil)
         var loss = MinibatchLoss()

@@ -31,6 +31,8 @@ public final class SparseBatch<T: ModelScalar> {
     /// Columns of the matrix the batch came from.
     public private(set) var features = 0
     public let covariateKeys: Int
+    /// In data-parallel training, this process's part of the global minibatch (nil: the whole).
+    public var share: MinibatchShare?
 
     public init(covariateKeys: Int) { self.covariateKeys = covariateKeys }
 
@@ -53,6 +55,7 @@ public final class SparseBatch<T: ModelScalar> {
         precondition(selectedRows.count == selected.count)
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
         rows = selected.count
+        share = nil
         Self.resize(&rowStart, to: rows + 1, 0)
         Self.resize(&cells, to: rows, 0)
         Self.resize(&sourceRows, to: rows, 0)

@@ -5,6 +5,11 @@ import Foundation
 /// straight from CSR, KL warm-up, Adam, optional gradient clipping and early stopping on the
 /// validation ELBO. The counts are in memory or streamed from disk (`TrainingCells`). The same
 /// seed, data and thread count give bit-identical weights.
+///
+/// Data-parallel (a `ProcessGroup`): every process runs this trainer with the same seed over its
+/// share of the cells (`CellShare`), visits the same global minibatches, steps on the cells of
+/// each it holds, and sums batch statistics, gradients and losses with the others, so N
+/// processes train the weights one does, up to the order of summation.
 public final class Trainer {
     public let source: any TrainingCells
     public let options: TrainingOptions
@@ -16,10 +21,19 @@ public final class Trainer {
     private var generator: SeededGenerator
     private var epochsWithoutImprovement = 0
     private let batch: ModelBatch<Float>
+    public let processGroup: (any ProcessGroup)?
+    /// The cells of the current minibatch this process holds, and their positions in it.
+    private var heldCells: [Int] = [], heldPositions: [Int] = []
+    /// Every gradient in one buffer, summed across the processes in one call.
+    private let gradientSums: Buffer<Float>
+    private let lossSums = Buffer<Double>(count: 3)
 
-    public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions) throws {
+    public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions,
+                processGroup: (any ProcessGroup)? = nil) throws {
         guard source.cells >= 3 else { throw TrainingError.tooFewCells(cells: source.cells, needed: 3) }
+        if processGroup != nil && !configuration.extraModalities.isEmpty { throw TrainingError.distributedModalities }
         self.source = source
+        self.processGroup = processGroup
         self.options = options
         (trainCells, validationCells) = source.split(trainFraction: options.trainFraction, seed: options.seed)
         model = VariationalAutoencoder(configuration: configuration, capacity: options.batchSize + 2,
@@ -29,6 +43,8 @@ public final class Trainer {
         generator = SeededGenerator(seed: options.seed &+ 2)
         batch = model.makeBatch(covariateKeys: source.covariateKeys)
         source.initialise(model, seed: options.seed &+ 4)
+        for norm in model.batchNorms { norm.processGroup = processGroup }
+        gradientSums = Buffer(count: processGroup == nil ? 0 : model.parameters.reduce(0) { $0 + $1.count })
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
@@ -68,7 +84,7 @@ public final class Trainer {
     public func runEpoch() throws -> EpochRecord {
         let epoch = completedEpochs, klWeight = options.klWeight(epoch: epoch)
         let start = Date()
-        var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0, waitTime = 0.0
+        var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0, waitTime = 0.0, sumTime = 0.0
         var total = MinibatchLoss()
         var step = 0, windowEnd = Date()
         try source.forEachTrainingWindow(trainCells, generator: &generator) { data, order, generator in
@@ -76,13 +92,20 @@ public final class Trainer {
             for range in minibatches(order.count) {
                 step += 1
                 var t = Date()
-                batch.gather(data, cells: order[range])
+                gather(data, order[range])
                 gatherTime += -t.timeIntervalSinceNow
                 t = Date()
                 // Adam leaves the gradients zero, and they start so.
-                let loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, gradientsAreZero: true, generator: &generator)
+                var loss = model.step(batch, klWeight: klWeight, training: true, gradients: true, gradientsAreZero: true, generator: &generator)
                 stepTime += -t.timeIntervalSinceNow
                 t = Date()
+                let local = loss
+                if processGroup != nil {
+                    sumGradients()
+                    loss = sum(loss)  // every process sees the same loss, so all stop together
+                    sumTime += -t.timeIntervalSinceNow
+                    t = Date()
+                }
                 guard loss.reconstruction.isFinite, loss.kl.isFinite else {
                     throw TrainingError.nonFinite(epoch: epoch + 1, step: step, what: "the loss")
                 }
@@ -96,13 +119,19 @@ public final class Trainer {
                     optimizer.step()
                 }
                 optimizerTime += -t.timeIntervalSinceNow
-                total += loss
+                total += local
             }
             windowEnd = Date()
         }
         var phases = ["gather": gatherTime, "forward_backward": stepTime, "optimizer": optimizerTime]
         // Time spent waiting for a streamed window's counts (the read-ahead fell behind).
         if source is StreamedTrainingCells { phases["read_wait"] = waitTime }
+        if processGroup != nil {
+            // Summing gradients and losses across processes, waiting for the slowest included (the
+            // batch norms' sums are in forward_backward).
+            phases["allreduce"] = sumTime
+            total = sum(total)
+        }
         let n = Double(total.cells)
         var record = EpochRecord(epoch: epoch + 1, loss: (total.reconstruction + klWeight * total.kl) / n,
                                  reconstruction: total.reconstruction / n, kl: total.kl / n, klWeight: klWeight,
@@ -125,10 +154,50 @@ public final class Trainer {
         var total = MinibatchLoss()
         try source.forEachWindow(cells) { data, cells in
             for range in stride(from: 0, to: cells.count, by: model.capacity).map({ $0..<min($0 + model.capacity, cells.count) }) {
-                batch.gather(data, cells: cells[range])
+                gather(data, cells[range])
                 total += model.step(batch, klWeight: 1, training: false, gradients: false, generator: &generator)
             }
         }
+        return processGroup == nil ? total : sum(total)
+    }
+
+    /// Gathers a minibatch: all of it, or in data-parallel training the cells this process holds
+    /// (a negative index is a cell another holds) with their positions in the global minibatch.
+    private func gather(_ data: TrainingData, _ cells: ArraySlice<Int>) {
+        guard processGroup != nil else { return batch.gather(data, cells: cells) }
+        heldCells.removeAll(keepingCapacity: true)
+        heldPositions.removeAll(keepingCapacity: true)
+        for (position, cell) in cells.enumerated() where cell >= 0 {
+            heldCells.append(cell)
+            heldPositions.append(position)
+        }
+        batch.gather(data, cells: heldCells)
+        batch.rna.share = MinibatchShare(cells: cells.count, positions: heldPositions)
+    }
+
+    /// Each gradient becomes its sum over the processes (each is already scaled by the global
+    /// minibatch), through one buffer.
+    private func sumGradients() {
+        guard let processGroup else { return }
+        var offset = 0
+        for p in model.parameters {
+            (gradientSums.pointer + offset).update(from: p.gradient.pointer, count: p.count)
+            offset += p.count
+        }
+        processGroup.sum(gradientSums.pointer, count: offset)
+        offset = 0
+        for p in model.parameters {
+            p.gradient.pointer.update(from: gradientSums.pointer + offset, count: p.count)
+            offset += p.count
+        }
+    }
+
+    private func sum(_ loss: MinibatchLoss) -> MinibatchLoss {
+        let values = lossSums.pointer
+        (values[0], values[1], values[2]) = (loss.reconstruction, loss.kl, Double(loss.cells))
+        processGroup?.sum(values, count: 3)
+        var total = MinibatchLoss()
+        (total.reconstruction, total.kl, total.cells) = (values[0], values[1], Int(values[2]))
         return total
     }
 

@@ -3,6 +3,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFinite(epoch: Int, step: Int, what: String)
     case tooFewCells(cells: Int, needed: Int)
     case checkpointMismatch(String)
+    case distributedModalities
 
     public var description: String {
         switch self {
@@ -13,6 +14,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "training needs at least \(needed) cells, found \(cells)"
         case let .checkpointMismatch(reason):
             return "the checkpoint does not match this run: \(reason)"
+        case .distributedModalities:
+            return "data-parallel training models RNA alone: train a model of several modalities with cellweave train"
         }
     }
 }
