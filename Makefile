@@ -5,7 +5,7 @@
 
 SHELL := /bin/bash
 APT_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config libc6-dev \
-  hdf5-plugin-lzf liblzf1 hdf5-filter-plugin hdf5-filter-plugin-blosc-serial
+  hdf5-plugin-lzf liblzf1 hdf5-filter-plugin hdf5-filter-plugin-blosc-serial libopenmpi-dev openmpi-bin
 # The browser the report tests render pages in (headless).
 APT_TEST_PACKAGES := chromium
 VENV := .venv
@@ -15,6 +15,8 @@ DEFAULTS := bench-data/defaults
 LINEAR := bench-data/linear
 BENCH_PY := $(BENCH_VENV)/bin/python
 RELEASE_BIN := .build/release/cellweave
+# Data-parallel training (Open MPI): built beside cellweave, run under mpirun.
+MPI_BIN := .build/release/cellweave-mpi
 # One optimised build serves the binary, the Swift tests (testable) and the interop tests:
 # the model's tests train real models, which unoptimised generic code makes slow.
 SWIFT_BUILD := swift build -c release -Xswiftc -enable-testing
@@ -96,7 +98,7 @@ test-swift: deps
 	swift test -c release --skip-build
 
 test-interop: build venv test-deps
-	CELLWEAVE=$(RELEASE_BIN) $(PY) -m pytest reference/interop -q
+	CELLWEAVE=$(RELEASE_BIN) CELLWEAVE_MPI=$(MPI_BIN) $(PY) -m pytest reference/interop -q
 
 bench: build venv bench-venv
 	$(PY) reference/bench/make_bench_data.py ../shared/data/mouse10k_chr1 bench-data/mouse200k --cells 200000

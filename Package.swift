@@ -5,6 +5,7 @@ let package = Package(
     name: "CellWeave",
     products: [
         .executable(name: "cellweave", targets: ["cellweave"]),
+        .executable(name: "cellweave-mpi", targets: ["cellweave-mpi"]),
         .library(name: "CellWeaveCore", targets: ["CellWeaveCore"]),
         .library(name: "CellWeaveIO", targets: ["CellWeaveIO"]),
         .library(name: "CellWeavePreprocess", targets: ["CellWeavePreprocess"]),
@@ -25,6 +26,9 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI, for cellweave-mpi alone.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // Array exp/log vectorised into glibc's libmvec: the element-wise passes of training.
         .target(name: "CVectorMath",
@@ -47,9 +51,15 @@ let package = Package(
         .target(name: "CellWeaveSimulation", dependencies: [
             "CellWeaveCore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .executableTarget(name: "cellweave", dependencies: [
+        // The commands, shared by both executables (the CLI's parsing and printing).
+        .target(name: "CellWeaveCommands", dependencies: [
             "CellWeaveCore", "CellWeaveIO", "CellWeavePreprocess", "CellWeaveReport", "CellWeaveSimulation", "CellWeaveModel", "CellWeaveAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "cellweave", dependencies: ["CellWeaveCommands"]),
+        // Data-parallel training on MPI ranks; `cellweave` itself needs no MPI.
+        .executableTarget(name: "cellweave-mpi", dependencies: [
+            "CellWeaveCommands", "CellWeaveModel", "CMPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // libFuzzer harness over the readers (make fuzz); built as usual it replays a corpus.

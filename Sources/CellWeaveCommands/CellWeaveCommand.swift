@@ -1,11 +1,13 @@
 import ArgumentParser
 import CellWeaveCore
 
-@main
-struct CellWeaveCommand: ParsableCommand {
-    static let version = "0.1.0"
+/// The `cellweave` command and its subcommands; the `cellweave` executable only runs it.
+public struct CellWeaveCommand: ParsableCommand {
+    public static let version = "0.1.0"
 
-    static let configuration = CommandConfiguration(
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "cellweave",
         abstract: "Single-cell count matrices in, batch-corrected embeddings and calibrated anomaly scores out.",
         version: version,

@@ -4,7 +4,7 @@ import Foundation
 /// One line per epoch: rewritten on a terminal, about twenty log lines otherwise.
 final class EpochProgress {
     private let total: Int
-    private let interactive = isatty(STDERR_FILENO) != 0
+    private let interactive = Log.enabled && isatty(STDERR_FILENO) != 0
     private var elapsed = 0.0
 
     init(total: Int) { self.total = total }

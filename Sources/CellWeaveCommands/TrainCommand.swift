@@ -5,8 +5,10 @@ import CellWeaveModel
 import CellWeaveReport
 import Foundation
 
-struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct TrainCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train the negative-binomial conditional VAE (scVI's model) on raw counts, the batch as a covariate, into a model directory.")
 
@@ -54,7 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write checkpoint.h5 every this many epochs (and at the end).") var checkpointEvery = 10
     @Flag(help: "Continue from the directory's checkpoint.h5 up to --max-epochs.") var resume = false
 
-    func validate() throws {
+    public func validate() throws {
         guard batchSize >= 3 else { throw ValidationError("--batch-size must be at least 3 (batch norm needs several cells).") }
         guard nLatent >= 1, nHidden >= 1, nLayers >= 1 else { throw ValidationError("--n-latent, --n-hidden and --n-layers must be positive.") }
         guard trainSize > 0, trainSize <= 1 else { throw ValidationError("--train-size must be in (0, 1].") }
@@ -83,10 +85,20 @@ struct TrainCommand: ParsableCommand {
         var streaming: StreamLayout? = nil
     }
 
-    func run() throws {
+    public func run() throws {
         // Training holds its counts and little else (1.07x the CSR at a million cells, BENCHMARKS.md).
         let budget = try StreamingBudget.choose(maxMemory, file: input, matrix: countsSource, peak: 1.2)
         try train(try budget.map { try prepareStreamed(budget: $0) } ?? prepareInMemory())
+    }
+
+    /// Data-parallel training: this process (one of `processGroup`) reads its share of the cells
+    /// and trains with the others; the first process alone writes the model directory and logs.
+    public func run(processGroup: any ProcessGroup) throws {
+        guard maxMemory == nil else {
+            throw ValidationError("cellweave-mpi train holds each process's share of the cells in memory: not with --max-memory")
+        }
+        Log.enabled = processGroup.rank == 0
+        try train(try prepareShare(processGroup), processGroup: processGroup)
     }
 
     private var countsSource: String { ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X" }
@@ -118,19 +130,8 @@ struct TrainCommand: ParsableCommand {
     /// The obs and var tables in memory, the counts read block by block as training visits them
     /// (each block checked as the in-memory counts are).
     private func prepareStreamed(budget: UInt64) throws -> Prepared {
-        let matrix = "/" + countsSource
-        let counts = try CheckedRowStream(file: input, matrix: matrix, check: countsCheck), stream = counts.stream
-        guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
-            throw ValidationError("streamed training (--max-memory) models RNA alone: not with --modalities or --modality-mask")
-        }
-        if try HDF5File.open(input).contains("obsm/\(CountMatrixLoader.proteinExpressionKey)") {
-            throw ValidationError("\(input): streamed training models RNA alone, and this file has protein counts in obsm "
-                                  + "(\(CountMatrixLoader.proteinExpressionKey)): train them in memory")
-        }
-        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: countsSource) }
-        let columns = hvgOnly ? try highlyVariable(tables.varTable) : nil
-        let coded = try keys.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: input) }
-        try counts.requireShape(obs: tables.obs, var: tables.varTable)
+        let (counts, tables, columns, coded) = try openRows(training: "streamed training (--max-memory)")
+        let stream = counts.stream, matrix = "/" + countsSource
         // 8 bytes a non-zero and one a cell, in the model's genes.
         let bytesPerCell = 8 * (1 + stream.nnz / max(1, stream.rows) * (columns?.count ?? stream.cols) / max(1, stream.cols))
         let layout = StreamLayout.fitting(budget: budget, cells: stream.rows, bytesPerCell: bytesPerCell, batchSize: batchSize)
@@ -144,6 +145,37 @@ struct TrainCommand: ParsableCommand {
                         obsNames: tables.obs.index, streaming: layout)
     }
 
+    /// One process's share of the cells, read from the .h5ad's rows, with the obs and var tables whole.
+    private func prepareShare(_ group: any ProcessGroup) throws -> Prepared {
+        let (counts, tables, columns, coded) = try openRows(training: "data-parallel training")
+        let cells = counts.stream.rows, held = group.heldCells(of: cells)
+        let share = try Log.timed("reading cells \(held.lowerBound)..<\(held.upperBound) of \(cells) on each of \(group.size) processes") {
+            try counts.rows(held, columns: columns)
+        }
+        let data = TrainingData(counts: share, codes: coded.map { Array($0.codes[held].map(Int32.init)) }, categoryCounts: coded.map(\.labels.count))
+        return Prepared(cells: CellShare(data: data, held: held, cells: cells), genes: share.cols, coded: coded,
+                        varTable: columns.map { tables.varTable.selectingRows($0) } ?? tables.varTable, obsNames: tables.obs.index)
+    }
+
+    /// The .h5ad's counts as rows to read, its obs and var, the model's genes and the coded
+    /// covariates, for training that reads rows (RNA alone).
+    private func openRows(training: String) throws
+        -> (counts: CheckedRowStream, tables: (obs: DataFrame, varTable: DataFrame), columns: [Int]?, coded: [(codes: [Int], labels: [String])]) {
+        let counts = try CheckedRowStream(file: input, matrix: "/" + countsSource, check: countsCheck)
+        guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
+            throw ValidationError("\(training) models RNA alone: not with --modalities or --modality-mask")
+        }
+        if try HDF5File.open(input).contains("obsm/\(CountMatrixLoader.proteinExpressionKey)") {
+            throw ValidationError("\(input): \(training) models RNA alone, and this file has protein counts in obsm "
+                                  + "(\(CountMatrixLoader.proteinExpressionKey)): train them in memory with cellweave train")
+        }
+        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: countsSource) }
+        let columns = hvgOnly ? try highlyVariable(tables.varTable) : nil
+        let coded = try keys.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: input) }
+        try counts.requireShape(obs: tables.obs, var: tables.varTable)
+        return (counts, (tables.obs, tables.varTable), columns, coded)
+    }
+
     private func highlyVariable(_ varTable: DataFrame) throws -> [Int] {
         guard let column = varTable["highly_variable"], case let .booleans(flags) = column else {
             throw ValidationError("\(input): --hvg-only needs a boolean var column highly_variable (run cellweave hvg first)")
@@ -151,7 +183,7 @@ struct TrainCommand: ParsableCommand {
         return flags.indices.filter { flags[$0] }
     }
 
-    private func train(_ prepared: Prepared) throws {
+    private func train(_ prepared: Prepared, processGroup: (any ProcessGroup)? = nil) throws {
         let modalities = prepared.modalities, coded = prepared.coded
         let categoryCounts = coded.map(\.labels.count)
         var config = ModelConfiguration(genes: prepared.genes, categoryCounts: categoryCounts)
@@ -187,20 +219,23 @@ struct TrainCommand: ParsableCommand {
         let checkpoint = resume ? try directory.loadCheckpoint() : nil
         // The warm-up belongs to the run: a resumed run keeps its own unless told otherwise.
         options.klWarmupEpochs = nEpochsKlWarmup ?? checkpoint?.state.options.klWarmupEpochs ?? options.klWarmupEpochs
-        let trainer = try Trainer(cells: prepared.cells, configuration: config, options: options)
+        let trainer = try Trainer(cells: prepared.cells, configuration: config, options: options, processGroup: processGroup)
         if let checkpoint {
             try trainer.restore(checkpoint)
             Log.info("resuming after epoch \(trainer.completedEpochs) of \(options.maxEpochs)")
         }
-        try directory.create()
+        // In data-parallel training every process holds the same model; the first writes it.
+        let writes = (processGroup?.rank ?? 0) == 0
+        if writes { try directory.create() }
         Log.info("training on \(trainer.trainCells.count) cells (\(trainer.validationCells.count) held out), \(prepared.genes) genes, "
                  + "\(categoryCounts.map(String.init).joined(separator: "+")) covariate categories, \(options.maxEpochs) epochs, \(threads) threads")
         let progress = EpochProgress(total: options.maxEpochs)
         try trainer.train { record in
             progress.show(record)
-            if record.epoch % max(checkpointEvery, 1) == 0 { try directory.saveCheckpoint(trainer.checkpoint()) }
+            if writes && record.epoch % max(checkpointEvery, 1) == 0 { try directory.saveCheckpoint(trainer.checkpoint()) }
         }
         if trainer.history.stoppedEarly { Log.info("early stopping after epoch \(trainer.completedEpochs)") }
+        guard writes else { return }
         try directory.saveCheckpoint(trainer.checkpoint())
 
         let history = trainer.history
@@ -211,7 +246,7 @@ struct TrainCommand: ParsableCommand {
             ("architecture", "\(nLayers) x \(nHidden) hidden, \(nLatent) latent, \(decoder.rawValue) decoder, \(normalization.rawValue) norm, dropout \(dropoutRate)"),
             ("likelihood", "\(geneLikelihood.rawValue), dispersion \(dispersion.rawValue)"),
             ("optimiser", "Adam lr \(lr), weight decay \(weightDecay), batch \(batchSize), KL warm-up \(options.klWarmupEpochs) epochs"),
-            ("seed / threads", "\(seed) / \(threads)"),
+            ("seed / threads", "\(seed) / \(threads)" + (processGroup.map { " on each of \($0.size) processes" } ?? "")),
         ] + (prepared.streaming.map { [("streamed", "blocks of \($0.blockRows) cells, \($0.windowBlocks) blocks a window")] } ?? [])
         let report = TrainingReport(title: "CellWeave training: \((output as NSString).lastPathComponent)", settings: settings,
                                     epochs: history.epochs.map { Double($0.epoch) }, loss: history.epochs.map(\.loss),

@@ -1,0 +1,10 @@
+import ArgumentParser
+import CellWeaveCommands
+
+struct CellWeaveMPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cellweave-mpi",
+        abstract: "CellWeave's data-parallel commands, run under mpirun: mpirun -np N cellweave-mpi train IN.h5ad --batch-key batch -o MODEL.",
+        version: CellWeaveCommand.version,
+        subcommands: [DataParallelTrainCommand.self])
+}

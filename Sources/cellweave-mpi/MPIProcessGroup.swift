@@ -1,0 +1,25 @@
+import CellWeaveModel
+import CMPI
+
+/// The ranks of MPI_COMM_WORLD as the trainer's process group: sums are MPI_Allreduce in place,
+/// which for a fixed number of ranks sums in a fixed order, so reruns are bit-identical.
+final class MPIProcessGroup: ProcessGroup {
+    let rank: Int
+    let size: Int
+
+    init() {
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(cw_mpi_comm_world(), &r)
+        MPI_Comm_size(cw_mpi_comm_world(), &s)
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
+    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
+
+    private func allreduce(_ values: UnsafeMutableRawPointer, _ count: Int, _ type: MPI_Datatype) {
+        // MPI's default error handler aborts every rank on failure, so the result needs no check.
+        MPI_Allreduce(cw_mpi_in_place(), values, Int32(count), type, cw_mpi_sum(), cw_mpi_comm_world())
+    }
+}

@@ -1,0 +1,3 @@
+import CellWeaveCommands
+
+CellWeaveCommand.main()
