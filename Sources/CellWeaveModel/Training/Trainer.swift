@@ -33,7 +33,8 @@ public final class Trainer {
         guard source.cells >= 3 else { throw TrainingError.tooFewCells(cells: source.cells, needed: 3) }
         if processGroup != nil && !configuration.extraModalities.isEmpty { throw TrainingError.distributedModalities }
         self.source = source
-        self.processGroup = processGroup
+        // A group of one process sums nothing.
+        self.processGroup = processGroup.flatMap { $0.size > 1 ? $0 : nil }
         self.options = options
         (trainCells, validationCells) = source.split(trainFraction: options.trainFraction, seed: options.seed)
         model = VariationalAutoencoder(configuration: configuration, capacity: options.batchSize + 2,
@@ -43,8 +44,8 @@ public final class Trainer {
         generator = SeededGenerator(seed: options.seed &+ 2)
         batch = model.makeBatch(covariateKeys: source.covariateKeys)
         source.initialise(model, seed: options.seed &+ 4)
-        for norm in model.batchNorms { norm.processGroup = processGroup }
-        gradientSums = Buffer(count: processGroup == nil ? 0 : model.parameters.reduce(0) { $0 + $1.count })
+        for norm in model.batchNorms { norm.processGroup = self.processGroup }
+        gradientSums = Buffer(count: self.processGroup == nil ? 0 : model.parameters.reduce(0) { $0 + $1.count })
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
