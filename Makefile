@@ -22,7 +22,7 @@ MPI_BIN := .build/release/cellweave-mpi
 SWIFT_BUILD := swift build -c release -Xswiftc -enable-testing
 OUT := out
 
-.PHONY: all deps venv build run test test-swift test-interop test-fuzz bench bench-train bench-multiomics bench-defaults bench-linear bench-atlas clean
+.PHONY: all deps venv build run test test-swift test-interop test-fuzz bench bench-train bench-multiomics bench-defaults bench-linear bench-atlas bench-mpi clean
 
 all: build
 
@@ -105,12 +105,17 @@ bench: build venv bench-venv
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_io.py bench-data/mouse200k bench-data/bench_io.json
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_preprocess.py bench-data/mouse200k bench-data/bench_preprocess.json
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_graph.py bench-data/graph bench-data/bench_graph.json --cells 200000
-	$(MAKE) bench-train bench-multiomics bench-defaults bench-linear bench-atlas
+	$(MAKE) bench-train bench-multiomics bench-defaults bench-linear bench-atlas bench-mpi
 
 # Out-of-core stages at 2 million cells x 2,000 genes (a 3.9 GB h5ad, made once): train in memory
 # and streamed, streamed embed, score and hvg, each with its peak RSS.
 bench-atlas: build
 	CELLWEAVE=$(RELEASE_BIN) $(PY) reference/bench/bench_atlas.py bench-data/atlas bench-data/bench_atlas.json
+
+# Data-parallel training: cellweave-mpi on 1 and 2 ranks of one thread at 200,000 cells x 2,000
+# genes, the allreduce's share, and a projection to 10 and 100 million cells on N nodes.
+bench-mpi: build venv
+	CELLWEAVE=$(RELEASE_BIN) CELLWEAVE_MPI=$(MPI_BIN) $(PY) reference/bench/bench_mpi.py bench-data/mpi bench-data/bench_mpi.json
 
 # The VAE beside scvi-tools: seconds per epoch on mouse10k_chr1 with three artificial batches
 # (shallow) and on a deep simulation (2,000 genes, ~3,000 UMIs per cell) at several minibatch
