@@ -166,6 +166,7 @@ public final class Trainer {
     /// (a negative index is a cell another holds) with their positions in the global minibatch.
     private func gather(_ data: TrainingData, _ cells: ArraySlice<Int>) {
         guard processGroup != nil else { return batch.gather(data, cells: cells) }
+        batch.rna.share = nil  // releases the positions' storage, so refilling it allocates nothing
         heldCells.removeAll(keepingCapacity: true)
         heldPositions.removeAll(keepingCapacity: true)
         for (position, cell) in cells.enumerated() where cell >= 0 {
@@ -181,13 +182,13 @@ public final class Trainer {
     private func sumGradients() {
         guard let processGroup else { return }
         var offset = 0
-        for p in model.parameters {
+        for p in optimizer.parameters {
             (gradientSums.pointer + offset).update(from: p.gradient.pointer, count: p.count)
             offset += p.count
         }
         processGroup.sum(gradientSums.pointer, count: offset)
         offset = 0
-        for p in model.parameters {
+        for p in optimizer.parameters {
             p.gradient.pointer.update(from: gradientSums.pointer + offset, count: p.count)
             offset += p.count
         }
