@@ -99,8 +99,7 @@ struct PCACommand: ParsableCommand {
         for start in stride(from: 0, to: stream.rows, by: chunk) {
             let block = try counts.rows(start..<min(start + chunk, stream.rows))
             cellTotals += block.rowSums()
-            // In cell order, as the whole matrix's column sums add them.
-            for k in 0..<block.nnz { geneTotals[Int(block.indices[k])] += Double(block.values[k]) }
+            block.addColumnSums(into: &geneTotals)
         }
         let residuals = try PearsonResiduals(cellTotals: cellTotals, geneTotals: geneTotals, theta: theta)
         let current = CurrentChunk()

@@ -86,6 +86,8 @@ public struct CSRMatrix: Equatable, Sendable {
 
     public func rowSums() -> [Double] { storage.majorSums() }
     public func columnSums() -> [Double] { storage.minorSums() }
+    /// Adds this matrix's column sums into `sums` (row blocks in order sum as the whole matrix does).
+    public func addColumnSums(into sums: inout [Double]) { storage.addMinorSums(into: &sums) }
     /// Non-zeros per row (genes detected per cell).
     public func rowNonZeroCounts() -> [Int] { (0..<rows).map { storage.indptr[$0 + 1] - storage.indptr[$0] } }
     /// Non-zeros per column (cells in which each gene is detected).

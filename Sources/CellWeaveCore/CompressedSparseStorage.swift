@@ -145,8 +145,15 @@ public struct CompressedSparseStorage: Equatable, Sendable {
     /// Sum over each minor position, in Double.
     public func minorSums() -> [Double] {
         var sums = [Double](repeating: 0, count: minor)
-        for k in 0..<nnz { sums[Int(indices[k])] += Double(values[k]) }
+        addMinorSums(into: &sums)
         return sums
+    }
+
+    /// Adds each entry to its minor position's sum, in storage order: over blocks of major rows
+    /// in order, the same bits as `minorSums` of the whole.
+    public func addMinorSums(into sums: inout [Double]) {
+        precondition(sums.count == minor)
+        for k in 0..<nnz { sums[Int(indices[k])] += Double(values[k]) }
     }
 
     /// Number of stored entries per minor position.
