@@ -117,9 +117,10 @@ struct EmbedCommand: ParsableCommand {
         if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: adata.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
 
-    /// The embedding of counts streamed from the .h5ad block by block: the obs and var tables, one
-    /// block's counts and the embedding in memory; the output links or copies every element of
-    /// the input as stored and adds the embedding (and a linear model's loadings).
+    /// The embedding of counts streamed from the .h5ad block by block: the obs and var tables and
+    /// one block's counts in memory, each block's embedding written as it comes (into the output,
+    /// the .npy and the .tsv); the output links or copies every element of the input as stored and
+    /// adds the embedding (and a linear model's loadings).
     private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
         let source = try StreamedInput(input, manifest: manifest, source: counts.source(default: manifest.countsSource))
         let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
@@ -127,11 +128,7 @@ struct EmbedCommand: ParsableCommand {
         let inference = StreamedInference(model: vae, codes: source.codes, categoryCounts: manifest.configuration.categoryCounts)
         let blockRows = source.stream.blockRows(within: budget)
         Log.info("streaming \(source.stream.rows) cells from \(source.matrix) in \(inference.blocks(rows: blockRows).count) blocks")
-        let embedding = try Log.timed("embedding \(source.stream.rows) cells") {
-            try inference.posteriorMeans(blockRows: blockRows, counts: source.counts)
-        }
         let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
-        let written = try loadings?.inAxes(embedding) ?? embedding
         var uns: [(name: String, value: UnsValue)] = []
         Provenance.record(&uns, parameters: [("model", .string(model)), ("max_memory", .string(maxMemory ?? MemoryLimit.describe(budget)))])
         var varm: [(name: String, matrix: AnnMatrix)] = []
@@ -139,12 +136,25 @@ struct EmbedCommand: ParsableCommand {
             varm.append((GeneLoadings.key, .dense(loadings.aligned(to: source.columns, fileGenes: source.varTable.rowCount))))
             uns.append((GeneLoadings.key, loadings.summary(top: 10)))
         }
-        try Log.timed("writing \(output)") {
-            try H5adAdditionWriter.write(to: output, from: input, obsm: [("X_cellweave", .dense(written))], varm: varm, uns: uns,
-                                         linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
+        let cells = source.stream.rows, latent = manifest.configuration.latent
+        try Log.timed("embedding \(cells) cells into \(output)") {
+            try AtomicFile.write(to: [npy, tsv].compactMap { $0 }) { handles in
+                var files = handles.makeIterator()
+                let npyFile = npy.flatMap { _ in files.next() }, tsvFile = tsv.flatMap { _ in files.next() }
+                try npyFile?.write(contentsOf: NPYWriter.header(rows: cells, cols: latent))
+                try tsvFile?.write(contentsOf: Data(TSVWriter.header(columns: latent, prefix: "X_cellweave_").utf8))
+                let embedding = ObsmRowBlocks(name: "X_cellweave", rows: cells, columns: latent) { write in
+                    try inference.forEachPosteriorMeans(blockRows: blockRows, counts: source.counts) { block, means in
+                        let written = try loadings?.inAxes(means) ?? means
+                        try write(block, written.values)
+                        try npyFile?.write(contentsOf: written.values.withUnsafeBytes { Data($0) })
+                        try tsvFile?.write(contentsOf: Data(TSVWriter.rows(written, names: source.obs.index[block]).utf8))
+                    }
+                }
+                try H5adAdditionWriter.write(to: output, from: input, obsmBlocks: [embedding], varm: varm, uns: uns,
+                                             linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
+            }
         }
-        if let npy { try NPYWriter.write(written, to: npy) }
-        if let tsv { try TSVWriter.write(TSVWriter.encode(written, rowNames: source.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
     }
 
     /// The corrected layer needs one value per var gene: when the model has fewer genes than the

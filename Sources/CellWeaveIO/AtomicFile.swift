@@ -32,6 +32,22 @@ public enum AtomicFile {
         }
     }
 
+    /// Files written in pieces (a header, then block after block), each through a handle on its
+    /// temporary; all appear, in `paths`' order, when `body` returns, none if it throws.
+    public static func write(to paths: [String], _ body: (_ handles: [FileHandle]) throws -> Void) throws {
+        func nest(_ rest: ArraySlice<String>, _ opened: [FileHandle]) throws {
+            guard let path = rest.first else { return try body(opened) }
+            try write(to: path) { temporary in
+                guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+                    throw OutputError(path: path, message: "could not create \(temporary)")
+                }
+                defer { try? handle.close() }
+                try nest(rest.dropFirst(), opened + [handle])
+            }
+        }
+        try nest(paths[...], [])
+    }
+
     /// Temporaries are named `.<name>.partial-<pid>` beside the output.
     private static let marker = ".partial-"
 

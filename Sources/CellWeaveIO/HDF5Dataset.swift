@@ -123,6 +123,25 @@ public final class HDF5Dataset: HDF5Node {
         try values.withUnsafeBytes { try check(H5Dwrite(id, memType, memSpace, fileSpace, cw_H5P_DEFAULT(), $0.baseAddress), "append to the dataset") }
     }
 
+    /// Rows `range` of a two-dimensional float dataset, from `values` (row-major, `range.count`
+    /// rows): a hyperslab, so a matrix larger than memory is written block by block.
+    public func write(rows range: Range<Int>, floats values: [Float]) throws {
+        let dims = shape
+        guard dims.count == 2, range.lowerBound >= 0, range.upperBound <= dims[0], values.count == range.count * dims[1] else {
+            throw error(.value, "rows \(range) of \(values.count) values into a dataset of shape \(dims)")
+        }
+        guard !range.isEmpty else { return }
+        var offset = [hsize_t(range.lowerBound), 0], count = [hsize_t(range.count), hsize_t(dims[1])]
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &count, nil), "select rows \(range)")
+        let memSpace = H5Screate_simple(2, &count, nil)
+        defer { H5Sclose(memSpace) }
+        try values.withUnsafeBytes {
+            try check(H5Dwrite(id, cw_H5T_NATIVE_FLOAT(), memSpace, fileSpace, cw_H5P_DEFAULT(), $0.baseAddress), "write rows \(range)")
+        }
+    }
+
     public func append(floats: [Float]) throws { try append(floats, memType: cw_H5T_NATIVE_FLOAT()) }
     public func append(int32s: [Int32]) throws { try append(int32s, memType: cw_H5T_NATIVE_INT32()) }
 

@@ -14,11 +14,17 @@ public enum TSVWriter {
     }
 
     public static func encode(_ m: DenseMatrix, rowNames: [String], columnPrefix: String) -> String {
-        var lines = [([""] + (0..<m.cols).map { "\(columnPrefix)\($0 + 1)" }).joined(separator: "\t")]
-        for r in 0..<m.rows {
-            lines.append(([rowNames[r]] + (0..<m.cols).map { "\(m[r, $0])" }).joined(separator: "\t"))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        header(columns: m.cols, prefix: columnPrefix) + rows(m, names: rowNames[...])
+    }
+
+    /// The header line of an embedding table of `columns` dimensions.
+    public static func header(columns: Int, prefix: String) -> String {
+        ([""] + (0..<columns).map { "\(prefix)\($0 + 1)" }).joined(separator: "\t") + "\n"
+    }
+
+    /// The lines of an embedding's rows, one per name, so that a table can be written block by block.
+    public static func rows(_ m: DenseMatrix, names: ArraySlice<String>) -> String {
+        zip(0..<m.rows, names).map { r, name in ([name] + (0..<m.cols).map { "\(m[r, $0])" }).joined(separator: "\t") + "\n" }.joined()
     }
 
     public static func write(_ text: String, to path: String) throws {

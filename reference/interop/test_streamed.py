@@ -27,9 +27,14 @@ def trained(cellweave, tmp_path_factory):
 @pytest.mark.parametrize("model", ["model", "linear"])
 def test_streamed_embedding_equals_the_in_memory_one(cellweave, trained, tmp_path, model):
     whole, streamed, linked = tmp_path / "whole.h5ad", tmp_path / "streamed.h5ad", tmp_path / "linked.h5ad"
-    cellweave("embed", trained / model, trained / "sim.h5ad", "-o", whole, "--threads", "2", "--chunk-size", "256")
-    # 64 KiB: blocks of a few hundred cells, so the stream goes through many blocks.
-    result = cellweave("embed", trained / model, trained / "sim.h5ad", "-o", streamed, "--threads", "2", "--chunk-size", "256", "--max-memory", "64K")
+    tables = lambda stem: ("--npy", tmp_path / f"{stem}.npy", "--tsv", tmp_path / f"{stem}.tsv")
+    cellweave("embed", trained / model, trained / "sim.h5ad", "-o", whole, "--threads", "2", "--chunk-size", "256", *tables("whole"))
+    # 64 KiB: blocks of a few hundred cells, so the stream goes through many blocks, each written as it comes.
+    result = cellweave("embed", trained / model, trained / "sim.h5ad", "-o", streamed, "--threads", "2", "--chunk-size", "256", "--max-memory", "64K",
+                       *tables("streamed"))
+    for suffix in (".npy", ".tsv"):
+        assert (tmp_path / f"whole{suffix}").read_bytes() == (tmp_path / f"streamed{suffix}").read_bytes()
+    assert np.array_equal(np.load(tmp_path / "streamed.npy"), read_strict(whole).obsm["X_cellweave"])
     assert "blocks" in result.stderr and " 1 blocks" not in result.stderr
     cellweave("embed", trained / model, trained / "sim.h5ad", "-o", linked, "--threads", "2", "--chunk-size", "256", "--max-memory", "1G", "--link-unchanged")
     a = read_strict(whole)
@@ -44,6 +49,19 @@ def test_streamed_embedding_equals_the_in_memory_one(cellweave, trained, tmp_pat
     assert external_links(streamed) == []
     assert any(path == "/X" and target.endswith("/sim.h5ad") for path, target in external_links(linked))
     assert linked.stat().st_size < streamed.stat().st_size / 10
+
+
+def test_a_bad_block_late_in_the_stream_leaves_no_output(cellweave, trained, tmp_path):
+    damaged = tmp_path / "damaged.h5ad"
+    damaged.write_bytes((trained / "sim.h5ad").read_bytes())
+    with h5py.File(damaged, "r+") as f:
+        f["X/indices"][-1] = 10**6  # a gene index past the 300 genes, in the last block
+    out, npy, tsv = tmp_path / "out.h5ad", tmp_path / "out.npy", tmp_path / "out.tsv"
+    out.write_bytes(b"kept")
+    result = cellweave("embed", trained / "model", damaged, "-o", out, "--max-memory", "64K", "--npy", npy, "--tsv", tsv, check=False)
+    assert result.returncode != 0 and "damaged.h5ad" in result.stderr and "/X" in result.stderr and "rows" in result.stderr
+    assert out.read_bytes() == b"kept" and not npy.exists() and not tsv.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
 
 
 def test_what_streaming_cannot_do_is_refused(cellweave, trained, tmp_path):

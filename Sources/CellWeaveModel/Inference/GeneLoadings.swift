@@ -39,9 +39,21 @@ public struct GeneLoadings: Sendable {
         matrix = try BLAS.matmul(try DenseMatrix(rows: geneNames.count, cols: k, values: raw), DenseMatrix(rows: k, cols: k, values: rotation))
     }
 
-    /// Rows of the model's z (an embedding) in the loadings' axes; NaN rows stay NaN.
+    /// Rows of the model's z (an embedding) in the loadings' axes; NaN rows stay NaN. Row by row
+    /// in a fixed order, so that a block of rows rotates as the same rows of the whole embedding
+    /// (a streamed embed writes block after block).
     public func inAxes(_ latent: DenseMatrix) throws -> DenseMatrix {
-        try BLAS.matmul(latent, DenseMatrix(rows: matrix.cols, cols: matrix.cols, values: rotation))
+        let k = matrix.cols
+        guard latent.cols == k else { throw MatrixError.shapeMismatch(operation: "embedding in the loadings' axes", expected: "\(k) columns", found: "\(latent.cols)") }
+        var out = DenseMatrix(rows: latent.rows, cols: k)
+        for r in 0..<latent.rows {
+            for j in 0..<k {
+                var sum: Float = 0
+                for i in 0..<k { sum += latent.values[r * k + i] * rotation[i * k + j] }
+                out.values[r * k + j] = sum
+            }
+        }
+        return out
     }
 
     /// The `count` genes of largest loading on `dimension` (most negative with `positive` false),

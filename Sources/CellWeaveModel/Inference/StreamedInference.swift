@@ -39,17 +39,12 @@ public struct StreamedInference {
         }
     }
 
-    public func posteriorMeans(blockRows: Int, counts: (Range<Int>) throws -> CSRMatrix) throws -> DenseMatrix {
-        var out = DenseMatrix(rows: cells, cols: model.configuration.latent)
+    /// Each block's posterior means (block cells x latent), in order, so that a stage can write
+    /// them as they come instead of holding the whole embedding.
+    public func forEachPosteriorMeans(blockRows: Int, counts: (Range<Int>) throws -> CSRMatrix,
+                                      _ body: (Range<Int>, DenseMatrix) throws -> Void) throws {
         try forEachBlock(blockRows: blockRows, counts: counts) { block, data in
-            let means = LatentInference(model: model, data: data).posteriorMeans()
-            let width = out.cols
-            out.values.withUnsafeMutableBufferPointer { o in
-                means.values.withUnsafeBufferPointer { m in
-                    (o.baseAddress! + block.lowerBound * width).update(from: m.baseAddress!, count: m.count)
-                }
-            }
+            try body(block, LatentInference(model: model, data: data).posteriorMeans())
         }
-        return out
     }
 }
