@@ -21,10 +21,9 @@ final class CheckedRowStream {
     }
 
     /// The file's obs and var tables (of these counts) describe the matrix's cells and genes.
-    func requireShape(obs: DataFrame, var varTable: DataFrame) throws {
-        guard stream.rows == obs.rowCount, stream.cols == varTable.rowCount else {
-            throw InputError(.mismatch, file: file, .hdf5Path(matrix),
-                             "\(stream.rows) x \(stream.cols), but obs has \(obs.rowCount) cells and var \(varTable.rowCount) genes")
+    func requireShape(cells: Int, genes: Int) throws {
+        guard stream.rows == cells, stream.cols == genes else {
+            throw InputError(.mismatch, file: file, .hdf5Path(matrix), "\(stream.rows) x \(stream.cols), but obs has \(cells) cells and var \(genes) genes")
         }
     }
 

@@ -57,7 +57,7 @@ struct HVGCommand: ParsableCommand {
         let counts = try CheckedRowStream(file: file, matrix: "/X", check: countsCheck), stream = counts.stream
         let tables = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file) }
         let batches = try batchKey.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: file).codes }
-        try counts.requireShape(obs: tables.obs, var: tables.varTable)
+        try counts.requireShape(cells: tables.obs.rowCount, genes: tables.varTable.rowCount)
         let blockRows = stream.blockRows(within: budget)
         Log.info("streaming \(stream.rows) cells from /X in blocks of \(blockRows)")
         let hvg = try Log.timed("highly variable genes of \(stream.rows) cells") {

@@ -78,9 +78,11 @@ public struct TrainCommand: ParsableCommand {
     private struct Prepared {
         var cells: any TrainingCells
         var genes: Int
-        var coded: [(codes: [Int], labels: [String])]
+        /// Per covariate key, its categories.
+        var labels: [[String]]
         var varTable: DataFrame
-        var obsNames: [String]
+        /// The names of cells (rows of obs).
+        var cellNames: ([Int]) throws -> [String]
         var modalities: [(modality: Modality, counts: ModalityCounts)] = []
         var streaming: StreamLayout? = nil
     }
@@ -124,43 +126,47 @@ public struct TrainCommand: ParsableCommand {
             Log.info("\(m.name): \(m.data.nVars) \(m.kind.rawValue) features in \(m.cells.count) of \(adata.nObs) cells")
         }
         data.modalities = modalities.map(\.counts)
-        return Prepared(cells: data, genes: counts.cols, coded: coded, varTable: adata.varTable, obsNames: adata.obs.index, modalities: modalities)
+        let names = adata.obs.index
+        return Prepared(cells: data, genes: counts.cols, labels: coded.map(\.labels), varTable: adata.varTable,
+                        cellNames: { $0.map { names[$0] } }, modalities: modalities)
     }
 
-    /// The obs and var tables in memory, the counts read block by block as training visits them
-    /// (each block checked as the in-memory counts are).
+    /// The covariates' obs columns and the var table in memory, the counts read block by block as
+    /// training visits them (each block checked as the in-memory counts are).
     private func prepareStreamed(budget: UInt64) throws -> Prepared {
-        let (counts, tables, columns, coded) = try openRows(training: "streamed training (--max-memory)")
+        let (counts, obs, varTable, columns, codes, labels) = try openRows(training: "streamed training (--max-memory)")
         let stream = counts.stream, matrix = "/" + countsSource
         // 8 bytes a non-zero and one a cell, in the model's genes.
         let bytesPerCell = 8 * (1 + stream.nnz / max(1, stream.rows) * (columns?.count ?? stream.cols) / max(1, stream.cols))
         let layout = StreamLayout.fitting(budget: budget, cells: stream.rows, bytesPerCell: bytesPerCell, batchSize: batchSize)
-        let cells = StreamedTrainingCells(codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count), layout: layout) { range in
+        let cells = StreamedTrainingCells(codes: codes, categoryCounts: labels.map(\.count), layout: layout,
+                                          entries: stream.entries) { range in
             try counts.rows(range, columns: columns)
         }
-        let varTable = columns.map { tables.varTable.selectingRows($0) } ?? tables.varTable
         Log.info("streaming \(stream.rows) cells from \(matrix) within \(MemoryLimit.describe(budget)): blocks of \(layout.blockRows) cells, "
                  + "\(layout.windowBlocks) blocks in memory at a time\(columns.map { ", \($0.count) highly variable genes" } ?? "")")
-        return Prepared(cells: cells, genes: columns?.count ?? stream.cols, coded: coded, varTable: varTable,
-                        obsNames: tables.obs.index, streaming: layout)
+        return Prepared(cells: cells, genes: columns?.count ?? stream.cols, labels: labels, varTable: varTable,
+                        cellNames: obs.cellNames, streaming: layout)
     }
 
-    /// One process's share of the cells, read from the .h5ad's rows, with the obs and var tables whole.
+    /// One process's share of the cells, read from the .h5ad's rows, with the covariates of every cell and the var table.
     private func prepareShare(_ group: any ProcessGroup) throws -> Prepared {
-        let (counts, tables, columns, coded) = try openRows(training: "data-parallel training")
+        let (counts, obs, varTable, columns, codes, labels) = try openRows(training: "data-parallel training")
         let cells = counts.stream.rows, held = group.heldCells(of: cells)
         let share = try Log.timed("reading cells \(held.lowerBound)..<\(held.upperBound) of \(cells) on each of \(group.size) processes") {
             try counts.rows(held, columns: columns)
         }
-        let data = TrainingData(counts: share, codes: coded.map { Array($0.codes[held].map(Int32.init)) }, categoryCounts: coded.map(\.labels.count))
-        return Prepared(cells: CellShare(data: data, held: held, cells: cells), genes: share.cols, coded: coded,
-                        varTable: columns.map { tables.varTable.selectingRows($0) } ?? tables.varTable, obsNames: tables.obs.index)
+        let data = TrainingData(counts: share, codes: codes.map { Array($0[held]) }, categoryCounts: labels.map(\.count))
+        return Prepared(cells: CellShare(data: data, held: held, cells: cells), genes: share.cols, labels: labels,
+                        varTable: varTable, cellNames: obs.cellNames)
     }
 
-    /// The .h5ad's counts as rows to read, its obs and var, the model's genes and the coded
-    /// covariates, for training that reads rows (RNA alone).
+    /// The .h5ad's counts as rows to read, the obs columns of the covariates (not the whole obs: at
+    /// millions of cells its index and other columns would be most of the memory), the var of the
+    /// model's genes, those genes' columns and the covariates' codes and categories, for training
+    /// that reads rows (RNA alone).
     private func openRows(training: String) throws
-        -> (counts: CheckedRowStream, tables: (obs: DataFrame, varTable: DataFrame), columns: [Int]?, coded: [(codes: [Int], labels: [String])]) {
+        -> (counts: CheckedRowStream, obs: ObsColumns, varTable: DataFrame, columns: [Int]?, codes: [[Int32]], labels: [[String]]) {
         let counts = try CheckedRowStream(file: input, matrix: "/" + countsSource, check: countsCheck)
         guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
             throw ValidationError("\(training) models RNA alone: not with --modalities or --modality-mask")
@@ -169,11 +175,18 @@ public struct TrainCommand: ParsableCommand {
             throw ValidationError("\(input): \(training) models RNA alone, and this file has protein counts in obsm "
                                   + "(\(CountMatrixLoader.proteinExpressionKey)): train them in memory with cellweave train")
         }
-        let tables = try Log.timed("reading the obs and var of \(input)") { try H5adReader.readTables(path: input, counts: countsSource) }
-        let columns = hvgOnly ? try highlyVariable(tables.varTable) : nil
-        let coded = try keys.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: input) }
-        try counts.requireShape(obs: tables.obs, var: tables.varTable)
-        return (counts, (tables.obs, tables.varTable), columns, coded)
+        let (obs, fileVar) = try Log.timed("reading the obs columns \(keys.joined(separator: ", ")) and the var of \(input)") {
+            (try ObsColumns(path: input, reading: keys), try H5adReader.readVarTable(path: input, counts: countsSource))
+        }
+        let columns = hvgOnly ? try highlyVariable(fileVar) : nil
+        var codes: [[Int32]] = [], labels: [[String]] = []
+        for key in keys {
+            let coded = try CovariateColumns.labels(obs[key], key: key, columns: obs.columnNames, file: input)
+            codes.append(coded.codes.map(Int32.init))
+            labels.append(coded.labels)
+        }
+        try counts.requireShape(cells: obs.cells, genes: fileVar.rowCount)
+        return (counts, obs, columns.map { fileVar.selectingRows($0) } ?? fileVar, columns, codes, labels)
     }
 
     private func highlyVariable(_ varTable: DataFrame) throws -> [Int] {
@@ -184,8 +197,8 @@ public struct TrainCommand: ParsableCommand {
     }
 
     private func train(_ prepared: Prepared, processGroup: (any ProcessGroup)? = nil) throws {
-        let modalities = prepared.modalities, coded = prepared.coded
-        let categoryCounts = coded.map(\.labels.count)
+        let modalities = prepared.modalities
+        let categoryCounts = prepared.labels.map(\.count)
         var config = ModelConfiguration(genes: prepared.genes, categoryCounts: categoryCounts)
         config.latent = nLatent
         config.hidden = nHidden
@@ -257,10 +270,10 @@ public struct TrainCommand: ParsableCommand {
         let manifest = ModelManifest(
             version: CellWeaveCommand.version, configuration: config, options: options,
             geneIDs: CovariateColumns.geneIDs(prepared.varTable), geneNames: prepared.varTable.index,
-            covariates: zip(keys, coded).map { ModelManifest.Covariate(key: $0, categories: $1.labels) },
+            covariates: zip(keys, prepared.labels).map { ModelManifest.Covariate(key: $0, categories: $1) },
             countsSource: ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X",
             trainingFile: URL(fileURLWithPath: input).standardizedFileURL.path, trainingCells: trainer.trainCells.count,
-            validationCells: trainer.validationCells.map { prepared.obsNames[$0] },
+            validationCells: try prepared.cellNames(trainer.validationCells),
             modalities: modalities.isEmpty ? nil : modalities.map { .init(kind: $0.modality.kind, name: $0.modality.name, features: $0.modality.data.varTable.index) })
         try directory.save(manifest, tensors: trainer.model.tensors)
         Log.info("model written to \(output)")

@@ -13,14 +13,17 @@ extension ColumnValues {
             }
         case let .booleans(v): texts = v.map { $0 ? "True" : "False" }
         case let .categorical(codes, categories, _):
-            guard !codes.contains(where: { $0 < 0 }), let labels = categories.batchCodes() else { return nil }
-            let byCode = labels.codes.map { labels.labels[$0] }
-            texts = codes.map { byCode[Int($0)] }
-            if case let .numeric(v) = categories {
-                let values = v.storage
-                if case let .integers(x) = values { numeric = codes.map { Double(x[Int($0)]) } }
-                if case let .floats(x) = values { numeric = codes.map { x[Int($0)] } }
+            // The categories' own labels, kept where a cell has them: no text per cell, as a
+            // batch column of millions of cells would need.
+            guard !codes.contains(where: { $0 < 0 }), let own = categories.batchCodes() else { return nil }
+            var used = [Bool](repeating: false, count: own.labels.count)
+            for c in codes { used[own.codes[Int(c)]] = true }
+            var renumbered = [Int](repeating: -1, count: own.labels.count), labels: [String] = []
+            for (l, label) in own.labels.enumerated() where used[l] {
+                renumbered[l] = labels.count
+                labels.append(label)
             }
+            return (codes.map { renumbered[own.codes[Int($0)]] }, labels)
         default: return nil
         }
         var firstValue: [String: Double] = [:]

@@ -10,8 +10,13 @@ public enum CovariateColumns {
     }
 
     public static func labels(obs: DataFrame, key: String, file: String) throws -> (codes: [Int], labels: [String]) {
-        guard let column = obs[key] else {
-            throw ColumnError(description: "\(file): no obs column '\(key)' (obs columns: \(obs.columnNames.joined(separator: ", ")))")
+        try labels(obs[key], key: key, columns: obs.columnNames, file: file)
+    }
+
+    /// `column`: obs `key` (nil when the table has none), one of `columns`.
+    public static func labels(_ column: ColumnValues?, key: String, columns: [String], file: String) throws -> (codes: [Int], labels: [String]) {
+        guard let column else {
+            throw ColumnError(description: "\(file): no obs column '\(key)' (obs columns: \(columns.joined(separator: ", ")))")
         }
         guard let coded = column.batchCodes() else {
             throw ColumnError(description: "\(file): obs column '\(key)' has missing values or is not a label column")

@@ -43,6 +43,9 @@ public final class CSRRowStream {
 
     public var nnz: Int { Int(indptr[rows]) }
 
+    /// The non-zeros of rows `range`.
+    public func entries(in range: Range<Int>) -> Int { Int(indptr[range.upperBound] - indptr[range.lowerBound]) }
+
     /// Rows of a block whose counts, as read and once copied (selected genes, a CSC view: 8 bytes
     /// a non-zero each), fit a quarter of `budget`; the rest is for the tables, the per-cell
     /// results and the stage's buffers. At least one.

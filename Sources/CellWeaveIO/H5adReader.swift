@@ -27,9 +27,20 @@ public enum H5adReader {
         guard file.contains("obs") && file.contains("var") else {
             throw InputError(.notH5ad, file: path, .hdf5Path("/"), "not an h5ad file with obs and var tables")
         }
-        guard counts.hasPrefix("raw/") else { return (try readDataFrame(file, "obs"), try readDataFrame(file, "var")) }
-        guard file.contains("raw/var") else { throw InputError(.missingObject, file: path, .hdf5Path("/raw"), "no raw counts (raw/X, raw/var)") }
-        return (try readDataFrame(file, "obs"), try readDataFrame(try file.group("raw"), "var"))
+        return (try readDataFrame(file, "obs"), try readVarTable(file, counts: counts))
+    }
+
+    /// The var table of the counts at `counts` (raw/var for raw/X).
+    public static func readVarTable(path: String, counts: String = "X") throws -> DataFrame {
+        let file = try HDF5File.open(path)
+        guard file.contains("var") else { throw InputError(.notH5ad, file: path, .hdf5Path("/"), "not an h5ad file with a var table") }
+        return try readVarTable(file, counts: counts)
+    }
+
+    private static func readVarTable(_ file: HDF5File, counts: String) throws -> DataFrame {
+        guard counts.hasPrefix("raw/") else { return try readDataFrame(file, "var") }
+        guard file.contains("raw/var") else { throw InputError(.missingObject, file: file.file, .hdf5Path("/raw"), "no raw counts (raw/X, raw/var)") }
+        return try readDataFrame(try file.group("raw"), "var")
     }
 
     /// The AnnData stored in a group: the file's root for h5ad, `mod/<name>` in h5mu.
@@ -175,7 +186,8 @@ public enum H5adReader {
 
     // MARK: data frames
 
-    static func readDataFrame(_ parent: HDF5Group, _ name: String) throws -> DataFrame {
+    /// A table's group, the name of its index and its column order, checked.
+    static func table(_ parent: HDF5Group, _ name: String) throws -> (group: HDF5Group, indexName: String, order: [String]) {
         let where_ = InputError.Location.hdf5Path(parent.childPath(name))
         guard parent.contains(name) else { throw InputError(.missingObject, file: parent.file, where_, "the table is missing") }
         guard parent.isGroup(name) else {
@@ -186,17 +198,25 @@ public enum H5adReader {
             throw InputError(.unknownEncoding, file: parent.file, where_, "unknown encoding-type '\(enc)' for a table (expected dataframe)")
         }
         let indexName = try g.stringAttributeIfPresent("_index") ?? "_index"
+        return (g, indexName, g.hasAttribute("column-order") ? try g.stringArrayAttribute("column-order") : [])
+    }
+
+    /// A table's column, whose length must be the index's.
+    static func readColumn(_ g: HDF5Group, _ name: String, rows: Int) throws -> ColumnValues {
+        let values = try readColumn(g, name)
+        guard values.count == rows else {
+            throw InputError(.mismatch, file: g.file, .hdf5Path(g.childPath(name)), "column has \(values.count) entries, the index \(rows)")
+        }
+        return values
+    }
+
+    static func readDataFrame(_ parent: HDF5Group, _ name: String) throws -> DataFrame {
+        let (g, indexName, order) = try table(parent, name)
         let index = try g.dataset(indexName).readStrings()
         var frame = DataFrame(index: index, indexName: indexName)
         frame.indexOrigin = g.origin(of: indexName)
-        let order = g.hasAttribute("column-order") ? try g.stringArrayAttribute("column-order") : []
         for column in order {
-            let values = try readColumn(g, column)
-            guard values.count == index.count else {
-                throw InputError(.mismatch, file: parent.file, .hdf5Path(g.childPath(column)),
-                                 "column has \(values.count) entries, the index \(index.count)")
-            }
-            try frame.setColumn(column, values)
+            try frame.setColumn(column, try readColumn(g, column, rows: index.count))
             // anndata 0.7's categoricals point at their categories by object reference: written anew.
             if g.isGroup(column) || (try? g.dataset(column))?.encodingType != nil { frame.columnOrigins[column] = g.origin(of: column) }
         }

@@ -183,14 +183,32 @@ public final class HDF5Dataset: HDF5Node {
     }
 
     public func readStrings() throws -> [String] {
+        try readStrings(count: elementCount, memSpace: cw_H5S_ALL(), fileSpace: cw_H5S_ALL(), "read strings")
+    }
+
+    /// Strings `range` of a one-dimensional dataset (a hyperslab).
+    public func readStrings(_ range: Range<Int>) throws -> [String] {
+        guard shape.count == 1, range.lowerBound >= 0, range.upperBound <= shape[0] else {
+            throw error(.value, "elements \(range) of a dataset of shape \(shape)")
+        }
+        if range.isEmpty { return [] }
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        var start = [hsize_t(range.lowerBound)], count = [hsize_t(range.count)]
+        _ = try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "select elements")
+        let memSpace = H5Screate_simple(1, &count, nil)
+        defer { H5Sclose(memSpace) }
+        return try readStrings(count: range.count, memSpace: memSpace, fileSpace: fileSpace, "read strings \(range)")
+    }
+
+    private func readStrings(count n: Int, memSpace: hid_t, fileSpace: hid_t, _ what: String) throws -> [String] {
         let type = H5Dget_type(id)
         defer { H5Tclose(type) }
         guard H5Tget_class(type) == H5T_STRING else { throw error(.value, "expected strings, found \(elementClass)") }
-        let n = elementCount
         if n == 0 { return [] }
         try checkFitsInMemory(n, bytesPerElement: max(H5Tget_size(type), MemoryLayout<UnsafeRawPointer>.stride))
         return try HDF5Strings.read(count: n, fileType: type) { mem, buffer in
-            try bounded(bytes: 64 * n) { try checkRead(H5Dread(id, mem, cw_H5S_ALL(), cw_H5S_ALL(), cw_H5P_DEFAULT(), buffer), "read strings") }
+            try bounded(bytes: 64 * n) { try checkRead(H5Dread(id, mem, memSpace, fileSpace, cw_H5P_DEFAULT(), buffer), what) }
         }
     }
 }

@@ -45,6 +45,24 @@ import Testing
         #expect(b.hasX && b.x.toCSR() == x && b.obs == a.obs && b.varTable == a.varTable)
     }
 
+    /// Obs columns read by name, and cell names read range by range (across the reader's spans of
+    /// 65,536 names), are those of the whole table.
+    @Test func obsColumnsReadByNameAsTheTableHasThem() throws {
+        let n = 70_000
+        var obs = DataFrame(index: (0..<n).map { "cell\($0)" })
+        try obs.setColumn("batch", .categorical(codes: (0..<n).map { Int32($0 % 3) }, categories: .strings(["a", "b", "c"]), ordered: false))
+        try obs.setColumn("depth", .numeric(NumericArray(floats: (0..<n).map(Double.init))))
+        let x = CSRMatrix(uncheckedRows: n, cols: 1, indptr: [Int](repeating: 0, count: n + 1), indices: [], values: [])
+        let path = files.path("obs.h5ad")
+        try H5adWriter.write(try AnnData(x: .csr(x), obs: obs, varTable: DataFrame(index: ["g"])), to: path)
+        let columns = try ObsColumns(path: path, reading: ["batch", "absent"])
+        #expect(columns.cells == n && columns.columnNames == ["batch", "depth"])
+        #expect(columns["batch"] == obs["batch"] && columns["depth"] == nil && columns["absent"] == nil)
+        let picked = [69_999, 3, 65_536, 65_535, 3, 0]
+        #expect(try columns.cellNames(picked) == picked.map { obs.index[$0] })
+        #expect(throws: InputError.self) { try columns.cellNames([n]) }
+    }
+
     func expectEqual(_ a: AnnData, _ b: AnnData) {
         #expect(a.x == b.x)
         #expect(a.obs == b.obs)

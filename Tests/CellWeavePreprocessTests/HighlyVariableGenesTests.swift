@@ -42,5 +42,11 @@ import Testing
         let categorical = ColumnValues.categorical(codes: [1, 0, 1], categories: .strings(["z", "y"]), ordered: false).batchCodes()!
         #expect(categorical.labels == ["y", "z"] && categorical.codes == [0, 1, 0]) // values y, z, y
         #expect(ColumnValues.categorical(codes: [-1], categories: .strings(["z"]), ordered: false).batchCodes() == nil)
+        // Categories no cell has are left out; numeric categories sort by value, as the values would.
+        let unused = ColumnValues.categorical(codes: [2, 0, 2], categories: .strings(["c", "unused", "a"]), ordered: false).batchCodes()!
+        #expect(unused.labels == ["a", "c"] && unused.codes == [0, 1, 0])
+        let numeric = ColumnValues.categorical(codes: [0, 1, 3, 0], categories: .numeric(NumericArray(integers: [10, 9, 100, 2])), ordered: false)
+        let values = ColumnValues.numeric(NumericArray(integers: [10, 9, 2, 10]))
+        #expect(numeric.batchCodes()!.labels == ["2", "9", "10"] && numeric.batchCodes()!.codes == values.batchCodes()!.codes)
     }
 }

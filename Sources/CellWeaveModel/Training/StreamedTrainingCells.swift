@@ -15,16 +15,21 @@ public final class StreamedTrainingCells: TrainingCells {
     /// Per covariate key, every cell's category code (0..<categoryCounts[k]).
     private let codes: [[Int32]]
     private let categoryCounts: [Int]
+    private let entries: (Range<Int>) -> Int
     private let read: (Range<Int>) throws -> CSRMatrix
 
     /// `read(range)`: those cells' counts in the model's genes. It is called on one thread at a
-    /// time, but not always the caller's.
-    public init(codes: [[Int32]], categoryCounts: [Int], layout: StreamLayout, read: @escaping (Range<Int>) throws -> CSRMatrix) {
+    /// time, but not always the caller's. `entries(range)`: at most how many non-zeros it returns
+    /// (the file's row pointers tell), so that a window's arrays are allocated once at their size:
+    /// grown by appending, they would hold up to twice the window.
+    public init(codes: [[Int32]], categoryCounts: [Int], layout: StreamLayout, entries: @escaping (Range<Int>) -> Int,
+                read: @escaping (Range<Int>) throws -> CSRMatrix) {
         precondition(!codes.isEmpty && codes.count == categoryCounts.count)
         cells = codes[0].count
         self.codes = codes
         self.categoryCounts = categoryCounts
         self.layout = layout
+        self.entries = entries
         self.read = read
     }
 
@@ -35,7 +40,16 @@ public final class StreamedTrainingCells: TrainingCells {
 
     public func split(trainFraction: Double, seed: UInt64) -> (train: [Int], validation: [Int]) {
         let (train, held) = TrainingData.split(blocks, trainFraction: trainFraction, seed: seed)
-        return (train.flatMap { cells(ofBlock: $0) }, held.flatMap { cells(ofBlock: $0) })
+        return (self.cells(of: train), self.cells(of: held))
+    }
+
+    /// The cells of `blocks`, in their order, in an array of exactly their number (a list of
+    /// millions grown by appending would hold up to twice that).
+    private func cells(of blocks: [Int]) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(blocks.reduce(0) { $0 + cells(ofBlock: $1).count })
+        for b in blocks { out.append(contentsOf: cells(ofBlock: b)) }
+        return out
     }
 
     /// The blocks holding `cells` (sorted), each once; the split keeps blocks whole.
@@ -87,9 +101,13 @@ public final class StreamedTrainingCells: TrainingCells {
     /// block's counts are held twice.
     private func window(_ blocks: [Int]) throws -> TrainingData {
         var indptr = [0], indices: [Int32] = [], values: [Float] = []
+        let ranges = blocks.map { cells(ofBlock: $0) }, capacity = ranges.reduce(0) { $0 + entries($1) }
+        indptr.reserveCapacity(1 + ranges.reduce(0) { $0 + $1.count })
+        indices.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
         var genes = 0
-        for b in blocks {
-            let part = try read(cells(ofBlock: b))
+        for range in ranges {
+            let part = try read(range)
             genes = part.cols
             let offset = indptr.last!
             indptr.append(contentsOf: part.indptr.dropFirst().map { $0 + offset })
