@@ -4,8 +4,10 @@ import CellWeaveIO
 import CellWeaveModel
 import Foundation
 
-struct EmbedCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct EmbedCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "embed",
         abstract: "Posterior-mean latent embedding of a trained model into obsm X_cellweave; optionally batch-corrected expression and imputed protein.",
         discussion: """
@@ -42,7 +44,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Stream the counts from the .h5ad in blocks that fit this much memory (e.g. 1G) instead of reading them whole; for batches the model knows, models of RNA alone, without --corrected-expression or --impute. The embedding is the same as without it. Without it, embed streams by itself (where it can) when the counts would not fit in the memory free.")
     var maxMemory: String?
 
-    func validate() throws {
+    public func validate() throws {
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
         try StreamingBudget.validate(maxMemory)
         if maxMemory != nil {
@@ -50,7 +52,7 @@ struct EmbedCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    public func run() throws {
         BLAS.threadCount = 1  // the model splits its own products into --threads pieces
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         // Reading whole holds the counts about twice (as read, and in the model's genes).
@@ -122,21 +124,9 @@ struct EmbedCommand: ParsableCommand {
     /// the .npy and the .tsv); the output links or copies every element of the input as stored and
     /// adds the embedding (and a linear model's loadings).
     private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
-        let source = try StreamedInput(input, manifest: manifest, source: counts.source(default: manifest.countsSource))
-        let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: chunkSize, threads: threads, seed: 0)
-        try vae.load(tensors)
-        let inference = StreamedInference(model: vae, codes: source.codes, categoryCounts: manifest.configuration.categoryCounts)
-        let blockRows = source.stream.blockRows(within: budget)
-        Log.info("streaming \(source.stream.rows) cells from \(source.matrix) in \(inference.blocks(rows: blockRows).count) blocks")
-        let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
-        var uns: [(name: String, value: UnsValue)] = []
-        Provenance.record(&uns, parameters: [("model", .string(model)), ("max_memory", .string(maxMemory ?? MemoryLimit.describe(budget)))])
-        var varm: [(name: String, matrix: AnnMatrix)] = []
-        if let loadings {
-            varm.append((GeneLoadings.key, .dense(loadings.aligned(to: source.columns, fileGenes: source.varTable.rowCount))))
-            uns.append((GeneLoadings.key, loadings.summary(top: 10)))
-        }
-        let cells = source.stream.rows, latent = manifest.configuration.latent
+        let streamed = try StreamedEmbedding(self, manifest: manifest, tensors: tensors, budget: budget, streaming: "--max-memory")
+        let inference = streamed.inference, source = streamed.source, cells = source.stream.rows, latent = manifest.configuration.latent
+        Log.info("streaming \(cells) cells from \(source.matrix) in \(inference.blocks(rows: streamed.blockRows).count) blocks")
         try Log.timed("embedding \(cells) cells into \(output)") {
             try AtomicFile.write(to: [npy, tsv].compactMap { $0 }) { handles in
                 var files = handles.makeIterator()
@@ -144,15 +134,80 @@ struct EmbedCommand: ParsableCommand {
                 try npyFile?.write(contentsOf: NPYWriter.header(rows: cells, cols: latent))
                 try tsvFile?.write(contentsOf: Data(TSVWriter.header(columns: latent, prefix: "X_cellweave_").utf8))
                 let embedding = ObsmRowBlocks(name: "X_cellweave", rows: cells, columns: latent) { write in
-                    try inference.forEachPosteriorMeans(blockRows: blockRows, counts: source.counts) { block, means in
-                        let written = try loadings?.inAxes(means) ?? means
+                    try streamed.forEachBlock { block, written in
                         try write(block, written.values)
                         try npyFile?.write(contentsOf: written.values.withUnsafeBytes { Data($0) })
                         try tsvFile?.write(contentsOf: Data(TSVWriter.rows(written, names: source.obs.index[block]).utf8))
                     }
                 }
-                try H5adAdditionWriter.write(to: output, from: input, obsmBlocks: [embedding], varm: varm, uns: uns,
+                try H5adAdditionWriter.write(to: output, from: input, obsmBlocks: [embedding], varm: streamed.varm, uns: streamed.uns,
                                              linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
+            }
+        }
+    }
+
+    /// Data-parallel embedding (`cellweave-mpi embed`): each process embeds its share of the cells,
+    /// read from the .h5ad's rows (in blocks within --max-memory when given); the first process
+    /// gathers the embedding and writes the output as a streamed embed does. Shares are whole
+    /// chunks of --chunk-size cells, so the embedding is that of `cellweave embed`, bit for bit.
+    public func run(processGroup group: any ProcessGroup) throws {
+        guard !correctedExpression, impute == nil else {
+            throw ValidationError("cellweave-mpi embed writes the embedding alone: not with --corrected-expression or --impute")
+        }
+        Log.enabled = group.rank == 0
+        BLAS.threadCount = 1
+        let (manifest, tensors) = try ModelDirectory(path: model).load()
+        let streamed = try StreamedEmbedding(self, manifest: manifest, tensors: tensors, budget: maxMemory.flatMap(MemoryLimit.parse),
+                                             streaming: "data-parallel embedding")
+        let cells = streamed.source.stream.rows, latent = manifest.configuration.latent
+        let held = group.heldCells(of: cells, inRunsOf: chunkSize)
+        var local: [Float] = []
+        local.reserveCapacity(held.count * latent)
+        try Log.timed("embedding cells \(held.lowerBound)..<\(held.upperBound) of \(cells) on each of \(group.size) processes") {
+            try streamed.forEachBlock(of: held) { _, written in local += written.values }
+        }
+        let shares = (0..<group.size).map { group.heldCells(of: cells, inRunsOf: chunkSize, rank: $0).count * latent }
+        let all = try group.gather(local, counts: shares)
+        guard group.rank == 0 else { return }
+        let embedding = try DenseMatrix(rows: cells, cols: latent, values: all)
+        try Log.timed("writing \(output)") {
+            try H5adAdditionWriter.write(to: output, from: input, obsm: [("X_cellweave", .dense(embedding))], varm: streamed.varm, uns: streamed.uns,
+                                         linkUnchanged: link.linkUnchanged, compression: compression.hdf5)
+        }
+        if let npy { try NPYWriter.write(embedding, to: npy) }
+        if let tsv { try TSVWriter.write(TSVWriter.encode(embedding, rowNames: streamed.source.obs.index, columnPrefix: "X_cellweave_"), to: tsv) }
+    }
+
+    /// What a streamed or data-parallel embed reads and adds besides the embedding: the input's
+    /// tables and rows, the model, a linear model's loadings and the provenance.
+    private struct StreamedEmbedding {
+        let source: StreamedInput
+        let inference: StreamedInference
+        let blockRows: Int
+        let loadings: GeneLoadings?
+        var varm: [(name: String, matrix: AnnMatrix)] = []
+        var uns: [(name: String, value: UnsValue)] = []
+
+        /// `budget`: the memory a block's counts may take (nil: a process's cells in one block).
+        init(_ command: EmbedCommand, manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64?, streaming: String) throws {
+            source = try StreamedInput(command.input, manifest: manifest, source: command.counts.source(default: manifest.countsSource), streaming: streaming)
+            let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: command.chunkSize, threads: command.threads, seed: 0)
+            try vae.load(tensors)
+            inference = StreamedInference(model: vae, codes: source.codes, categoryCounts: manifest.configuration.categoryCounts)
+            blockRows = budget.map(source.stream.blockRows) ?? source.stream.rows
+            loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: command.varimax)
+            Provenance.record(&uns, parameters: [("model", .string(command.model)),
+                                                 ("max_memory", .string(command.maxMemory ?? budget.map(MemoryLimit.describe) ?? "none"))])
+            if let loadings {
+                varm.append((GeneLoadings.key, .dense(loadings.aligned(to: source.columns, fileGenes: source.varTable.rowCount))))
+                uns.append((GeneLoadings.key, loadings.summary(top: 10)))
+            }
+        }
+
+        /// Each block's embedding, in the loadings' axes for a linear model.
+        func forEachBlock(of range: Range<Int>? = nil, _ body: (Range<Int>, DenseMatrix) throws -> Void) throws {
+            try inference.forEachPosteriorMeans(blockRows: blockRows, of: range, counts: source.counts) { block, means in
+                try body(block, try loadings?.inAxes(means) ?? means)
             }
         }
     }

@@ -17,9 +17,10 @@ struct StreamedInput {
     let matrix: String
     let stream: CSRRowStream
 
-    init(_ file: String, manifest: ModelManifest, source: String) throws {
-        guard manifest.modalities == nil else { throw ValidationError("--max-memory streams models of RNA alone") }
-        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
+    /// `streaming`: what reads the rows, for the errors (`--max-memory`, data-parallel embedding).
+    init(_ file: String, manifest: ModelManifest, source: String, streaming: String = "--max-memory") throws {
+        guard manifest.modalities == nil else { throw ValidationError("\(streaming) handles models of RNA alone") }
+        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): \(streaming) reads counts from an .h5ad") }
         self.file = file
         matrix = "/" + source
         (obs, varTable) = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file, counts: source) }
@@ -28,7 +29,7 @@ struct StreamedInput {
         for (covariate, labels) in zip(manifest.covariates, categories) where labels.count > covariate.categories.count {
             throw ValidationError("\(file): obs '\(covariate.key)' has categories the model has not seen "
                                   + "(\(labels.dropFirst(covariate.categories.count).prefix(5).joined(separator: ", "))); "
-                                  + "mapping them needs the counts in memory: run without --max-memory")
+                                  + "mapping them trains on their counts in memory, which \(streaming) does not hold")
         }
         stream = try CSRRowStream(file: file, matrix: matrix)
         guard stream.rows == obs.rowCount else {

@@ -18,6 +18,20 @@ final class MPIProcessGroup: ProcessGroup {
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
 
+    func gather(_ values: [Float], counts: [Int]) throws -> [Float] {
+        precondition(counts.count == size && counts[rank] == values.count)
+        // MPI counts and displacements are 32-bit.
+        guard counts.reduce(0, +) <= Int(Int32.max) else { throw GatherError(values: counts.reduce(0, +)) }
+        let receive = counts.map { Int32($0) }, offsets = receive.indices.map { Int32(counts[..<$0].reduce(0, +)) }
+        var out = [Float](repeating: 0, count: rank == 0 ? counts.reduce(0, +) : 0)
+        values.withUnsafeBufferPointer { send in
+            out.withUnsafeMutableBufferPointer { o in
+                _ = MPI_Gatherv(send.baseAddress, Int32(values.count), cw_mpi_float(), o.baseAddress, receive, offsets, cw_mpi_float(), 0, cw_mpi_comm_world())
+            }
+        }
+        return out
+    }
+
     private func allreduce(_ values: UnsafeMutableRawPointer, _ count: Int, _ type: MPI_Datatype) {
         // MPI's default error handler aborts every rank on failure, so the result needs no check.
         MPI_Allreduce(cw_mpi_in_place(), values, Int32(count), type, cw_mpi_sum(), cw_mpi_comm_world())

@@ -3,7 +3,8 @@ cellweave train does; two ranks, each holding half of the cells and summing batc
 gradients with the other, train the same weights up to the order of summation (at most 1e-4 of
 each tensor's largest weight after 5 epochs, the issue's bound); reruns are bit-identical, and a
 resumed run continues as if uninterrupted. Rank 0 alone writes and logs; bad input stops every
-rank with an error and nothing written."""
+rank with an error and nothing written. Embedding on 1 to 3 ranks, each its share of the cells and
+rank 0 gathering, writes what cellweave embed writes, bit for bit."""
 import json
 import os
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+
+from conftest import read_strict
 
 MPI_ENV = {
     **os.environ,
@@ -126,3 +129,27 @@ def test_bad_input_stops_every_rank_and_writes_nothing(mpi, data, tmp_path, extr
 def test_help_is_printed_once(mpi):
     result = mpi(2, "train", "--help")
     assert result.returncode == 0 and result.stdout.count("OVERVIEW:") == 1 and "--batch-key" in result.stdout
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_ranks_embed_what_cellweave_embed_does(cellweave, mpi, data, tmp_path, ranks):
+    # Shares are whole chunks of 256 cells, however the 2,000 cells divide; --max-memory 64K reads
+    # each share in several blocks.
+    options = ["--threads", "1", "--chunk-size", "256"]
+    cellweave("embed", data / "single", data / "sim.h5ad", "-o", tmp_path / "one.h5ad", *options, "--npy", tmp_path / "one.npy")
+    result = mpi(ranks, "embed", data / "single", data / "sim.h5ad", "-o", tmp_path / "ranks.h5ad", *options, "--max-memory", "64K",
+                 "--npy", tmp_path / "ranks.npy", "--tsv", tmp_path / "ranks.tsv")
+    assert result.stderr.count("embedding cells 0..<") == 1  # rank 0 alone logs
+    one, many = read_strict(tmp_path / "one.h5ad"), read_strict(tmp_path / "ranks.h5ad")
+    assert np.array_equal(one.obsm["X_cellweave"], many.obsm["X_cellweave"]) and (one.X != many.X).nnz == 0 and one.obs.equals(many.obs)
+    assert (tmp_path / "one.npy").read_bytes() == (tmp_path / "ranks.npy").read_bytes()
+    table = (tmp_path / "ranks.tsv").read_text().splitlines()
+    assert len(table) == 2001 and table[1].split("\t")[0] == one.obs_names[0]
+
+
+def test_what_data_parallel_embedding_cannot_do_is_refused(mpi, data, tmp_path):
+    out = tmp_path / "out.h5ad"
+    result = mpi(2, "embed", data / "single", data / "sim.h5ad", "-o", out, "--corrected-expression", check=False)
+    assert result.returncode != 0 and "not with --corrected-expression" in result.stderr and not out.exists()
+    result = mpi(2, "embed", data / "single", data / "missing.h5ad", "-o", out, check=False)
+    assert result.returncode != 0 and "missing.h5ad" in result.stderr and not out.exists()

@@ -19,18 +19,19 @@ public struct StreamedInference {
 
     public var cells: Int { codes.first?.count ?? 0 }
 
-    /// Blocks of about `rows` cells, rounded to whole chunks of the model's capacity.
-    public func blocks(rows: Int) -> [Range<Int>] {
-        let size = max(model.capacity, rows / model.capacity * model.capacity)
-        return stride(from: 0, to: cells, by: size).map { $0..<min($0 + size, cells) }
+    /// Blocks of about `rows` cells of `range` (all cells by default), rounded to whole chunks of
+    /// the model's capacity from the range's start.
+    public func blocks(rows: Int, of range: Range<Int>? = nil) -> [Range<Int>] {
+        let size = max(model.capacity, rows / model.capacity * model.capacity), range = range ?? 0..<cells
+        return stride(from: range.lowerBound, to: range.upperBound, by: size).map { $0..<min($0 + size, range.upperBound) }
     }
 
     /// Each block's cells as data for the model, in order. `only`: the blocks holding these cells
     /// (sorted) alone. `counts(range)`: those cells' counts in the model's genes.
-    public func forEachBlock(blockRows: Int, only: [Int]? = nil, counts: (Range<Int>) throws -> CSRMatrix,
+    public func forEachBlock(blockRows: Int, of range: Range<Int>? = nil, only: [Int]? = nil, counts: (Range<Int>) throws -> CSRMatrix,
                              _ body: (Range<Int>, TrainingData) throws -> Void) throws {
         var next = only?.startIndex
-        for block in blocks(rows: blockRows) {
+        for block in blocks(rows: blockRows, of: range) {
             if let only, let n = next {
                 guard n < only.endIndex, only[n] < block.upperBound else { continue }
                 next = only[n...].firstIndex { $0 >= block.upperBound } ?? only.endIndex
@@ -40,10 +41,12 @@ public struct StreamedInference {
     }
 
     /// Each block's posterior means (block cells x latent), in order, so that a stage can write
-    /// them as they come instead of holding the whole embedding.
-    public func forEachPosteriorMeans(blockRows: Int, counts: (Range<Int>) throws -> CSRMatrix,
+    /// them as they come instead of holding the whole embedding. `range`: those cells alone (a
+    /// process's share); starting at a multiple of the capacity, it goes through the chunks of
+    /// the whole.
+    public func forEachPosteriorMeans(blockRows: Int, of range: Range<Int>? = nil, counts: (Range<Int>) throws -> CSRMatrix,
                                       _ body: (Range<Int>, DenseMatrix) throws -> Void) throws {
-        try forEachBlock(blockRows: blockRows, counts: counts) { block, data in
+        try forEachBlock(blockRows: blockRows, of: range, counts: counts) { block, data in
             try body(block, LatentInference(model: model, data: data).posteriorMeans())
         }
     }

@@ -6,9 +6,21 @@ public protocol ProcessGroup: AnyObject {
     /// Element-wise sum over every process, in place; every process gets the same result.
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int)
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int)
+    /// Every process's `values`, concatenated in rank order, on the first process (rank 0); empty
+    /// on the others. `counts[r]`: how many values process r sends.
+    func gather(_ values: [Float], counts: [Int]) throws -> [Float]
 }
 
 extension ProcessGroup {
     /// The cells `rank` holds of `cells` split into `size` consecutive, near-equal ranges.
-    public func heldCells(of cells: Int) -> Range<Int> { (rank * cells / size)..<((rank + 1) * cells / size) }
+    public func heldCells(of cells: Int) -> Range<Int> { heldCells(of: cells, rank: rank) }
+
+    public func heldCells(of cells: Int, rank r: Int) -> Range<Int> { (r * cells / size)..<((r + 1) * cells / size) }
+
+    /// The cells `rank` holds when they are split in whole runs of `unit` cells (the last run
+    /// may be shorter): consecutive, near-equal ranges that start at a multiple of `unit`.
+    public func heldCells(of cells: Int, inRunsOf unit: Int, rank r: Int? = nil) -> Range<Int> {
+        let runs = heldCells(of: (cells + unit - 1) / unit, rank: r ?? rank)
+        return min(runs.lowerBound * unit, cells)..<min(runs.upperBound * unit, cells)
+    }
 }
