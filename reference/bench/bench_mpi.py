@@ -3,7 +3,9 @@ genes at `simulate --library-size 300`), seconds per epoch of `cellweave-mpi tra
 on 2 ranks of 1 thread each (and of `cellweave train` with 1 and 2 threads, for scale), the time
 the ranks spend summing gradients (allreduce, waiting for the slower rank included), and from the
 measured per-cell cost a projection of the time per epoch at 10 and 100 million cells on N nodes
-under stated network assumptions (written into the JSON; BENCHMARKS.md shows it).
+under stated network assumptions (written into the JSON; BENCHMARKS.md shows it). Then the
+seconds of `cellweave-mpi embed` on 1 and 2 ranks against `cellweave embed` with 1 and 2 threads,
+with the model of the one-rank run, checking that every run writes the same embedding.
 
 Usage: CELLWEAVE=.build/release/cellweave CELLWEAVE_MPI=.build/release/cellweave-mpi \
          python reference/bench/bench_mpi.py BENCH_DIR OUT.json [--cells 200000] [--epochs 2]
@@ -17,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import h5py
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import timed_once  # noqa: E402
@@ -83,8 +86,32 @@ def main() -> None:
         # the projection runs), everything but the gradient sums, validation included.
         per_cell = 2 * (two["epoch_s"] - two["phases_s"]["allreduce"]) / (0.9 * a.cells)
         result["projection"] = projection(per_cell, parameters, batch_norms)
+        result["embed"] = embed_runs(cw, mpi, tmp / "mpi_1_rank_1_thread", data, tmp)
     a.out.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "projection"}, indent=2))
+
+
+def embed_runs(cw, mpi, model, data, tmp):
+    common = ["embed", model, data, "--link-unchanged", "--max-memory", "1G"]
+    runs = {
+        "mpi_1_rank_1_thread": ["mpirun", "-np", 1, mpi, *common, "--threads", 1],
+        "mpi_2_ranks_1_thread": ["mpirun", "-np", 2, mpi, *common, "--threads", 1],
+        "embed_1_thread": [cw, *common, "--threads", 1],
+        "embed_2_threads": [cw, *common, "--threads", 2],
+    }
+    out, embeddings = {}, []
+    for name, cmd in runs.items():
+        print(f"embed {name} ...", flush=True)
+        target = tmp / f"embedded_{name}.h5ad"
+        wall, rss, _ = timed_once([*cmd, "-o", target])
+        out[name] = {"wall_s": wall, "largest_process_rss_mb": rss}
+        with h5py.File(target) as f:
+            embeddings.append(f["obsm/X_cellweave"][()])
+        target.unlink()
+        print(f"  {wall:.1f} s wall", flush=True)
+    out["same_embedding"] = all(np.array_equal(embeddings[0], e) for e in embeddings)
+    out["two_over_one_rank"] = out["mpi_2_ranks_1_thread"]["wall_s"] / out["mpi_1_rank_1_thread"]["wall_s"]
+    return out
 
 
 def allreduce_s(nbytes, ranks):
