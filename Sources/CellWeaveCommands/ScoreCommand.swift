@@ -6,8 +6,10 @@ import CellWeavePreprocess
 import CellWeaveReport
 import Foundation
 
-struct ScoreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ScoreCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Calibrated anomaly scores: model-based Pearson residuals per cell, conformal p-values against reference cells, Benjamini-Hochberg q-values and flags.",
         discussion: """
@@ -37,7 +39,7 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var compression: CompressionOption
     @OptionGroup var link: LinkOption
 
-    func validate() throws {
+    public func validate() throws {
         if reference != nil && referenceBatch != nil { throw ValidationError("--reference and --reference-batch exclude each other.") }
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1).") }
         guard topGenes >= 0, threads >= 1 else { throw ValidationError("--top-genes must be >= 0 and --threads >= 1.") }
@@ -47,7 +49,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Stream the counts from the .h5ad on disk in this much memory (e.g. 1G): models of RNA alone, batches the model knows, --method model; the scores are the same as without it. Without it, score streams by itself (where it can) when the counts would not fit in the memory free.")
     var maxMemory: String?
 
-    func run() throws {
+    public func run() throws {
         BLAS.threadCount = 1
         let (manifest, tensors) = try ModelDirectory(path: model).load()
         let source = counts.source(default: manifest.countsSource)
@@ -111,38 +113,54 @@ struct ScoreCommand: ParsableCommand {
         return file
     }
 
+    /// Data-parallel scoring (`cellweave-mpi score`): each process scores its share of the query's
+    /// (and a reference file's) cells, read from the .h5ad's rows (in blocks within --max-memory
+    /// when given); the first gathers the scores, calibrates them and writes what a streamed score
+    /// writes. Shares are whole chunks, so the scores are those of `cellweave score`, bit for bit.
+    public func run(processGroup group: any ProcessGroup) throws {
+        Log.enabled = group.rank == 0
+        BLAS.threadCount = 1
+        let (manifest, tensors) = try ModelDirectory(path: model).load()
+        try runStreamed(manifest, tensors: tensors, budget: maxMemory.flatMap(MemoryLimit.parse), processGroup: group)
+    }
+
     /// Scores of counts streamed block by block; reference cells in the query are not read twice.
-    /// The output is the input, linked or copied as stored, with the obs columns added.
-    private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64) throws {
-        guard method == .model else { throw ValidationError("--max-memory scores with --method model") }
+    /// The output is the input, linked or copied as stored, with the obs columns added. `budget`:
+    /// the memory a block's counts may take (nil: a process's cells in one block).
+    private func runStreamed(_ manifest: ModelManifest, tensors: [NamedTensor], budget: UInt64?, processGroup group: (any ProcessGroup)? = nil) throws {
+        let streaming = group == nil ? "--max-memory" : "data-parallel scoring"
+        guard method == .model else { throw ValidationError("\(streaming) scores with --method model") }
         let source = counts.source(default: manifest.countsSource)
         let vae = VariationalAutoencoder<Float>(configuration: manifest.configuration, capacity: 1024, threads: threads, seed: 0)
         try vae.load(tensors)
         func cells(_ input: StreamedInput) -> StreamedAnomalyScoring.Cells {
             .init(inference: StreamedInference(model: vae, codes: input.codes, categoryCounts: manifest.configuration.categoryCounts), counts: input.counts)
         }
-        let query = try StreamedInput(input, manifest: manifest, source: source)
+        let query = try StreamedInput(input, manifest: manifest, source: source, streaming: streaming)
         let choice: StreamedAnomalyScoring.Reference
         if let referenceBatch {
             choice = .batch(referenceBatch, categories: query.categories[0], queryFile: input)
         } else {
             let file = try referenceFile(manifest)
             let same = reference == nil && Self.sameFile(file, input)
-            let other = same ? nil : try StreamedInput(file, manifest: manifest, source: source)
+            let other = same ? nil : try StreamedInput(file, manifest: manifest, source: source, streaming: streaming)
             choice = reference != nil ? .file(cells(other!), file: file)
                 : .heldOut(obsNames: other?.obs.index ?? query.obs.index, heldOut: manifest.validationCells, cells: other.map(cells), file: file)
         }
-        let blockRows = query.stream.blockRows(within: budget)
-        Log.info("streaming \(query.stream.rows) cells from \(query.matrix) in blocks of about \(blockRows)")
+        let blockRows = budget.map(query.stream.blockRows) ?? query.stream.rows
+        Log.info("streaming \(query.stream.rows) cells from \(query.matrix) in blocks of about \(blockRows)"
+                 + (group.map { " on each of \($0.size) processes" } ?? ""))
         let scoring = StreamedAnomalyScoring(query: cells(query), reference: choice, blockRows: blockRows)
-        let (result, referenceName): (AnomalyScoring.Result, String)
+        let scored: (result: AnomalyScoring.Result, referenceName: String)?
         do {
-            (result, referenceName) = try Log.timed("scoring \(query.stream.rows) cells") { try scoring.run(settings: settings) }
+            scored = try Log.timed("scoring \(query.stream.rows) cells") { try scoring.run(settings: settings, processGroup: group) }
         } catch let e as AnomalyScoring.ReferenceError {
             throw ValidationError("\(input): \(e.description) (obs '\(manifest.covariates[0].key)')")
         }
+        guard let (result, referenceName) = scored else { return }  // not the first process: it writes
         var uns: [(name: String, value: UnsValue)] = []
-        Provenance.record(&uns, parameters: provenance(referenceCells: result.referenceScores.count) + [("max_memory", .string(MemoryLimit.describe(budget)))])
+        Provenance.record(&uns, parameters: provenance(referenceCells: result.referenceScores.count)
+                          + [("max_memory", .string(maxMemory ?? budget.map(MemoryLimit.describe) ?? "none"))])
         try Log.timed("writing \(output)") {
             try H5adAdditionWriter.write(to: output, from: input, obs: report(result, manifest: manifest), uns: uns,
                                          linkUnchanged: link.linkUnchanged, compression: compression.hdf5)

@@ -8,6 +8,12 @@ public struct ResidualSummary: Sendable, Equatable {
     public var weight: Double
     public var topGenes: [(gene: Int, residual: Float)]
 
+    public init(score: Double, weight: Double, topGenes: [(gene: Int, residual: Float)]) {
+        self.score = score
+        self.weight = weight
+        self.topGenes = topGenes
+    }
+
     /// Mean of `statistic` (default: the squared residuals) over the genes, weighted by `weights`
     /// when given, and the `top` largest |residual| (ties by gene index).
     public init(residuals: UnsafeBufferPointer<Double>, statistic: [Double]? = nil, weights: [Double]? = nil, top: Int) {

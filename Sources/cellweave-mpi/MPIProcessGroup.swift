@@ -18,15 +18,18 @@ final class MPIProcessGroup: ProcessGroup {
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
 
-    func gather(_ values: [Float], counts: [Int]) throws -> [Float] {
+    func gather(_ values: [Float], counts: [Int]) throws -> [Float] { try gather(values, counts: counts, cw_mpi_float()) }
+    func gather(_ values: [Double], counts: [Int]) throws -> [Double] { try gather(values, counts: counts, cw_mpi_double()) }
+
+    private func gather<T: BinaryFloatingPoint>(_ values: [T], counts: [Int], _ type: MPI_Datatype) throws -> [T] {
         precondition(counts.count == size && counts[rank] == values.count)
         // MPI counts and displacements are 32-bit.
         guard counts.reduce(0, +) <= Int(Int32.max) else { throw GatherError(values: counts.reduce(0, +)) }
         let receive = counts.map { Int32($0) }, offsets = receive.indices.map { Int32(counts[..<$0].reduce(0, +)) }
-        var out = [Float](repeating: 0, count: rank == 0 ? counts.reduce(0, +) : 0)
+        var out = [T](repeating: 0, count: rank == 0 ? counts.reduce(0, +) : 0)
         values.withUnsafeBufferPointer { send in
             out.withUnsafeMutableBufferPointer { o in
-                _ = MPI_Gatherv(send.baseAddress, Int32(values.count), cw_mpi_float(), o.baseAddress, receive, offsets, cw_mpi_float(), 0, cw_mpi_comm_world())
+                _ = MPI_Gatherv(send.baseAddress, Int32(values.count), type, o.baseAddress, receive, offsets, type, 0, cw_mpi_comm_world())
             }
         }
         return out

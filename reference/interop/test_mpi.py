@@ -4,7 +4,8 @@ gradients with the other, train the same weights up to the order of summation (a
 each tensor's largest weight after 5 epochs, the issue's bound); reruns are bit-identical, and a
 resumed run continues as if uninterrupted. Rank 0 alone writes and logs; bad input stops every
 rank with an error and nothing written. Embedding on 1 to 3 ranks, each its share of the cells and
-rank 0 gathering, writes what cellweave embed writes, bit for bit."""
+rank 0 gathering, writes what cellweave embed writes, bit for bit; scoring likewise writes the
+scores of cellweave score, for every choice of reference cells."""
 import json
 import os
 import subprocess
@@ -147,9 +148,39 @@ def test_ranks_embed_what_cellweave_embed_does(cellweave, mpi, data, tmp_path, r
     assert len(table) == 2001 and table[1].split("\t")[0] == one.obs_names[0]
 
 
-def test_what_data_parallel_embedding_cannot_do_is_refused(mpi, data, tmp_path):
+def test_what_data_parallel_embed_and_score_cannot_do_is_refused(mpi, data, tmp_path):
     out = tmp_path / "out.h5ad"
     result = mpi(2, "embed", data / "single", data / "sim.h5ad", "-o", out, "--corrected-expression", check=False)
     assert result.returncode != 0 and "not with --corrected-expression" in result.stderr and not out.exists()
     result = mpi(2, "embed", data / "single", data / "missing.h5ad", "-o", out, check=False)
     assert result.returncode != 0 and "missing.h5ad" in result.stderr and not out.exists()
+    result = mpi(2, "score", data / "single", data / "sim.h5ad", "-o", out, "--method", "analytic", check=False)
+    assert result.returncode != 0 and "data-parallel scoring scores with --method model" in result.stderr and not out.exists()
+
+
+SCORES = ["anomaly_score", "anomaly_z", "anomaly_pvalue", "anomaly_qvalue", "anomaly_flag"]
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+@pytest.mark.parametrize("reference", ["held-out", "held-out-elsewhere", "batch", "file"])
+def test_ranks_score_what_cellweave_score_does(cellweave, mpi, data, tmp_path, ranks, reference):
+    # 2,000 cells are two chunks of 1,024: on 3 ranks the first holds none, and still gathers.
+    query, extra = data / "sim.h5ad", []
+    if reference == "held-out-elsewhere":
+        # The held-out cells are read from the training file, each rank those of its share.
+        query = tmp_path / "query.h5ad"
+        cellweave("simulate", "--cells", "1500", "--genes", "300", "--batches", "3", "--seed", "8", "-o", query)
+    elif reference == "batch":
+        extra = ["--reference-batch", "batch1"]
+    elif reference == "file":
+        cellweave("simulate", "--cells", "2500", "--genes", "300", "--batches", "3", "--seed", "5", "-o", tmp_path / "ref.h5ad")
+        extra = ["--reference", tmp_path / "ref.h5ad"]
+    cellweave("score", data / "single", query, "-o", tmp_path / "one.h5ad", "--tsv", tmp_path / "one.tsv", "--threads", "1", *extra)
+    result = mpi(ranks, "score", data / "single", query, "-o", tmp_path / "ranks.h5ad", "--tsv", tmp_path / "ranks.tsv",
+                 "--threads", "1", "--max-memory", "64K", *extra)
+    assert result.stderr.count("scoring ") == 1  # rank 0 alone logs
+    a, b = read_strict(tmp_path / "one.h5ad"), read_strict(tmp_path / "ranks.h5ad")
+    for column in SCORES:
+        np.testing.assert_array_equal(a.obs[column].to_numpy(), b.obs[column].to_numpy())
+    assert (tmp_path / "one.tsv").read_text() == (tmp_path / "ranks.tsv").read_text()
+    assert b.uns["cellweave"]["reference_cells"] == a.uns["cellweave"]["reference_cells"] > 0

@@ -5,6 +5,8 @@ import CellWeaveCore
 /// Reference cells among the query's own (a batch, or the held-out cells when the query is the
 /// training file) take the scores their query rows get; those of another file are streamed too,
 /// only the blocks that hold them read. In memory are the per-cell scores and one block's counts.
+/// In a process group (`cellweave-mpi score`) each process scores its share of the cells, whole
+/// chunks of the model's capacity, and the first gathers the scores and calibrates them.
 public struct StreamedAnomalyScoring {
     /// Cells whose counts arrive block by block.
     public struct Cells {
@@ -39,35 +41,54 @@ public struct StreamedAnomalyScoring {
         self.blockRows = blockRows
     }
 
-    public func run(settings: AnomalyScoring.Settings) throws -> (result: AnomalyScoring.Result, referenceName: String) {
-        let queryScores = try scores(query, settings: settings)
+    /// Nil on every process of `group` but the first.
+    public func run(settings: AnomalyScoring.Settings, processGroup group: (any ProcessGroup)? = nil) throws
+        -> (result: AnomalyScoring.Result, referenceName: String)? {
+        let queryScores = try scores(query, settings: settings, group: group)
+        // Only the first process has every score; the others take part in the gathers alone.
+        let first = group.map { $0.rank == 0 } ?? true
         let referenceScores: [AnomalyScorer.CellScore], name: String, named: Bool
         switch reference {
         case let .batch(batch, categories, queryFile):
             guard let b = categories.firstIndex(of: batch) else {
                 throw AnomalyScoring.ReferenceError(description: "no cells of batch '\(batch)' in the query")
             }
-            referenceScores = query.inference.codes[0].indices.filter { query.inference.codes[0][$0] == Int32(b) }.map { queryScores[$0] }
+            referenceScores = first ? query.inference.codes[0].indices.filter { query.inference.codes[0][$0] == Int32(b) }.map { queryScores[$0] } : []
             (name, named) = (AnomalyScoring.name(ofBatch: batch, in: queryFile), true)
         case let .file(cells, file):
-            referenceScores = try scores(cells, settings: settings)
+            referenceScores = try scores(cells, settings: settings, group: group)
             (name, named) = (AnomalyScoring.name(ofEveryCellOf: file), true)
         case let .heldOut(obsNames, heldOut, cells, file):
             let wanted = Set(heldOut)
             let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
-            referenceScores = try cells.map { try scores($0, rows: rows, settings: settings) } ?? rows.map { queryScores[$0] }
+            referenceScores = try cells.map { try scores($0, rows: rows, settings: settings, group: group) }
+                ?? (first ? rows.map { queryScores[$0] } : [])
             (name, named) = (AnomalyScoring.name(ofHeldOut: rows.count, from: file), false)
         }
+        guard first else { return nil }
         let result = try AnomalyScoring.calibrate(query: queryScores, reference: referenceScores, referenceName: name,
                                                   referenceIsNamed: named, alpha: settings.alpha)
         return (result, name)
     }
 
-    /// Scores of `rows` (sorted; nil: every cell), in order.
-    func scores(_ cells: Cells, rows: [Int]? = nil, settings: AnomalyScoring.Settings) throws -> [AnomalyScorer.CellScore] {
+    /// Scores of `rows` (sorted; nil: every cell), in order; in a group, each process scores those
+    /// of its share and the first gets them all (the others none).
+    func scores(_ cells: Cells, rows: [Int]? = nil, settings: AnomalyScoring.Settings, group: (any ProcessGroup)?) throws -> [AnomalyScorer.CellScore] {
+        guard let group else { return try scores(cells, rows: rows, of: nil, settings: settings) }
+        let n = cells.inference.cells, capacity = cells.inference.model.capacity
+        let shares = (0..<group.size).map { group.heldCells(of: n, inRunsOf: capacity, rank: $0) }, held = shares[group.rank]
+        let local = try scores(cells, rows: rows?.filter(held.contains), of: held, settings: settings)
+        let stride = 2 + 2 * settings.topGenes
+        let counts = shares.map { share in stride * (rows.map { $0.count(where: share.contains) } ?? share.count) }
+        let gathered = try group.gather(Self.packed(local, top: settings.topGenes), counts: counts)
+        return Self.unpacked(gathered, top: settings.topGenes)
+    }
+
+    /// Scores of `rows` (sorted, within `range`; nil: every cell of the range), in order.
+    private func scores(_ cells: Cells, rows: [Int]?, of range: Range<Int>?, settings: AnomalyScoring.Settings) throws -> [AnomalyScorer.CellScore] {
         var out: [AnomalyScorer.CellScore] = []
         var next = 0
-        try cells.inference.forEachBlock(blockRows: blockRows, only: rows, counts: cells.counts) { block, data in
+        try cells.inference.forEachBlock(blockRows: blockRows, of: range, only: rows, counts: cells.counts) { block, data in
             var scorer = AnomalyScorer(model: cells.inference.model, data: data)
             (scorer.statistic, scorer.topGenes, scorer.clip) = (settings.statistic, settings.topGenes, settings.clip)
             guard let rows else { return out += scorer.score() }
@@ -76,5 +97,27 @@ public struct StreamedAnomalyScoring {
             out += scorer.score(local)
         }
         return out
+    }
+
+    /// RNA scores as numbers a gather carries, `2 + 2 top` a cell: score, weight, then each top
+    /// gene's index and residual (-1 and 0 past the cell's last).
+    static func packed(_ scores: [AnomalyScorer.CellScore], top: Int) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(scores.count * (2 + 2 * top))
+        for s in scores {
+            out += [s.rna.score, s.rna.weight]
+            for k in 0..<top { out += k < s.rna.topGenes.count ? [Double(s.rna.topGenes[k].gene), Double(s.rna.topGenes[k].residual)] : [-1, 0] }
+        }
+        return out
+    }
+
+    static func unpacked(_ values: [Double], top: Int) -> [AnomalyScorer.CellScore] {
+        let stride = 2 + 2 * top
+        return Swift.stride(from: 0, to: values.count, by: stride).map { i in
+            let genes = (0..<top).compactMap { k -> (gene: Int, residual: Float)? in
+                values[i + 2 + 2 * k] < 0 ? nil : (Int(values[i + 2 + 2 * k]), Float(values[i + 3 + 2 * k]))
+            }
+            return AnomalyScorer.CellScore(rna: ResidualSummary(score: values[i], weight: values[i + 1], topGenes: genes))
+        }
     }
 }

@@ -9,6 +9,7 @@ public protocol ProcessGroup: AnyObject {
     /// Every process's `values`, concatenated in rank order, on the first process (rank 0); empty
     /// on the others. `counts[r]`: how many values process r sends.
     func gather(_ values: [Float], counts: [Int]) throws -> [Float]
+    func gather(_ values: [Double], counts: [Int]) throws -> [Double]
 }
 
 extension ProcessGroup {
