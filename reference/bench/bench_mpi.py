@@ -4,8 +4,9 @@ on 2 ranks of 1 thread each (and of `cellweave train` with 1 and 2 threads, for 
 the ranks spend summing gradients (allreduce, waiting for the slower rank included), and from the
 measured per-cell cost a projection of the time per epoch at 10 and 100 million cells on N nodes
 under stated network assumptions (written into the JSON; BENCHMARKS.md shows it). Then the
-seconds of `cellweave-mpi embed` on 1 and 2 ranks against `cellweave embed` with 1 and 2 threads,
-with the model of the one-rank run, checking that every run writes the same embedding.
+seconds of `cellweave-mpi embed` and `score` on 1 and 2 ranks against `cellweave embed` and `score`
+with 1 and 2 threads, with the model of the one-rank run, checking that every run writes the same
+embedding, and the same scores.
 
 Usage: CELLWEAVE=.build/release/cellweave CELLWEAVE_MPI=.build/release/cellweave-mpi \
          python reference/bench/bench_mpi.py BENCH_DIR OUT.json [--cells 200000] [--epochs 2]
@@ -86,30 +87,32 @@ def main() -> None:
         # the projection runs), everything but the gradient sums, validation included.
         per_cell = 2 * (two["epoch_s"] - two["phases_s"]["allreduce"]) / (0.9 * a.cells)
         result["projection"] = projection(per_cell, parameters, batch_norms)
-        result["embed"] = embed_runs(cw, mpi, tmp / "mpi_1_rank_1_thread", data, tmp)
+        result["embed"] = stage_runs("embed", cw, mpi, tmp / "mpi_1_rank_1_thread", data, tmp)
+        result["score"] = stage_runs("score", cw, mpi, tmp / "mpi_1_rank_1_thread", data, tmp)
     a.out.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "projection"}, indent=2))
 
 
-def embed_runs(cw, mpi, model, data, tmp):
-    common = ["embed", model, data, "--link-unchanged", "--max-memory", "1G"]
+def stage_runs(stage, cw, mpi, model, data, tmp):
+    """`stage` (embed, or score against the model's held-out cells) on 1 and 2 ranks and 1 and 2 threads."""
+    common = [stage, model, data, "--link-unchanged", "--max-memory", "1G"]
     runs = {
         "mpi_1_rank_1_thread": ["mpirun", "-np", 1, mpi, *common, "--threads", 1],
         "mpi_2_ranks_1_thread": ["mpirun", "-np", 2, mpi, *common, "--threads", 1],
-        "embed_1_thread": [cw, *common, "--threads", 1],
-        "embed_2_threads": [cw, *common, "--threads", 2],
+        f"{stage}_1_thread": [cw, *common, "--threads", 1],
+        f"{stage}_2_threads": [cw, *common, "--threads", 2],
     }
-    out, embeddings = {}, []
+    out, products = {}, []
     for name, cmd in runs.items():
-        print(f"embed {name} ...", flush=True)
-        target = tmp / f"embedded_{name}.h5ad"
+        print(f"{stage} {name} ...", flush=True)
+        target = tmp / f"{stage}_{name}.h5ad"
         wall, rss, _ = timed_once([*cmd, "-o", target])
         out[name] = {"wall_s": wall, "largest_process_rss_mb": rss}
         with h5py.File(target) as f:
-            embeddings.append(f["obsm/X_cellweave"][()])
+            products.append(f["obsm/X_cellweave"][()] if stage == "embed" else f["obs/anomaly_score"][()])
         target.unlink()
         print(f"  {wall:.1f} s wall", flush=True)
-    out["same_embedding"] = all(np.array_equal(embeddings[0], e) for e in embeddings)
+    out["same_result"] = all(np.array_equal(products[0], p) for p in products)
     out["two_over_one_rank"] = out["mpi_2_ranks_1_thread"]["wall_s"] / out["mpi_1_rank_1_thread"]["wall_s"]
     return out
 
