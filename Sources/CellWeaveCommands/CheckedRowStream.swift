@@ -12,12 +12,18 @@ final class CheckedRowStream {
     private var warned = false
 
     /// `matrix`: the counts' HDF5 path (`/X`, `/layers/counts`, `/raw/X`).
-    init(file: String, matrix: String, check: CountsCheck) throws {
-        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): --max-memory streams counts from an .h5ad") }
+    /// `streaming`: what reads the rows, for the errors.
+    init(file: String, matrix: String, check: CountsCheck, streaming: String = "--max-memory") throws {
+        try Self.requireH5ad(file, streaming: streaming)
         self.file = file
         self.matrix = matrix
         self.check = check
         stream = try CSRRowStream(file: file, matrix: matrix)
+    }
+
+    /// Rows are read from .h5ad files alone.
+    static func requireH5ad(_ file: String, streaming: String) throws {
+        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): \(streaming) reads counts from an .h5ad") }
     }
 
     /// The file's obs and var tables (of these counts) describe the matrix's cells and genes.

@@ -20,7 +20,7 @@ struct StreamedInput {
     /// `streaming`: what reads the rows, for the errors (`--max-memory`, data-parallel embedding).
     init(_ file: String, manifest: ModelManifest, source: String, streaming: String = "--max-memory") throws {
         guard manifest.modalities == nil else { throw ValidationError("\(streaming) handles models of RNA alone") }
-        guard try CountMatrixLoader.detect(file) == .h5ad else { throw ValidationError("\(file): \(streaming) reads counts from an .h5ad") }
+        try CheckedRowStream.requireH5ad(file, streaming: streaming)
         self.file = file
         matrix = "/" + source
         (obs, varTable) = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file, counts: source) }

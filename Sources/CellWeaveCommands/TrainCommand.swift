@@ -167,7 +167,7 @@ public struct TrainCommand: ParsableCommand {
     /// that reads rows (RNA alone).
     private func openRows(training: String) throws
         -> (counts: CheckedRowStream, obs: ObsColumns, varTable: DataFrame, columns: [Int]?, codes: [[Int32]], labels: [[String]]) {
-        let counts = try CheckedRowStream(file: input, matrix: "/" + countsSource, check: countsCheck)
+        let counts = try CheckedRowStream(file: input, matrix: "/" + countsSource, check: countsCheck, streaming: training)
         guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
             throw ValidationError("\(training) models RNA alone: not with --modalities or --modality-mask")
         }

@@ -34,6 +34,7 @@ public final class StreamedTrainingCells: TrainingCells {
     }
 
     public var covariateKeys: Int { categoryCounts.count }
+    public var readsAhead: Bool { true }
     public var blocks: Int { (cells + layout.blockRows - 1) / layout.blockRows }
 
     func cells(ofBlock b: Int) -> Range<Int> { b * layout.blockRows..<min((b + 1) * layout.blockRows, cells) }

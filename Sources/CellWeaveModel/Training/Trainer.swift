@@ -126,7 +126,7 @@ public final class Trainer {
         }
         var phases = ["gather": gatherTime, "forward_backward": stepTime, "optimizer": optimizerTime]
         // Time spent waiting for a streamed window's counts (the read-ahead fell behind).
-        if source is StreamedTrainingCells { phases["read_wait"] = waitTime }
+        if source.readsAhead { phases["read_wait"] = waitTime }
         if processGroup != nil {
             // Summing gradients and losses across processes, waiting for the slowest included (the
             // batch norms' sums are in forward_backward).

@@ -18,6 +18,12 @@ public protocol TrainingCells {
     func forEachWindow(_ cells: [Int], _ body: (TrainingData, [Int]) throws -> Void) throws
     /// Initial values that depend on the data (totalVI's empirical protein background prior).
     func initialise(_ model: VariationalAutoencoder<Float>, seed: UInt64)
+    /// Whether windows are read from disk while the trainer steps (its waits for them are timed).
+    var readsAhead: Bool { get }
+}
+
+extension TrainingCells {
+    public var readsAhead: Bool { false }
 }
 
 extension TrainingData: TrainingCells {
