@@ -80,8 +80,9 @@ public final class HDF5Dataset: HDF5Node {
         try read(zero, memType: memType, count: elementCount, memSpace: cw_H5S_ALL(), fileSpace: cw_H5S_ALL(), "read dataset")
     }
 
-    /// Elements `range` of a one-dimensional dataset (a hyperslab: only the chunks it touches are read).
-    private func read<T>(_ zero: T, memType: hid_t, range: Range<Int>) throws -> [T] {
+    /// `body(memSpace, fileSpace)` with elements `range` of a one-dimensional dataset selected (a
+    /// hyperslab: only the chunks it touches are read).
+    private func withElements<R>(_ range: Range<Int>, _ body: (_ memSpace: hid_t, _ fileSpace: hid_t) throws -> R) throws -> R {
         guard shape.count == 1, range.lowerBound >= 0, range.upperBound <= shape[0] else {
             throw error(.value, "elements \(range) of a dataset of shape \(shape)")
         }
@@ -91,7 +92,12 @@ public final class HDF5Dataset: HDF5Node {
         _ = try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "select elements")
         let memSpace = H5Screate_simple(1, &count, nil)
         defer { H5Sclose(memSpace) }
-        return try read(zero, memType: memType, count: range.count, memSpace: memSpace, fileSpace: fileSpace, "read elements \(range)")
+        return try body(memSpace, fileSpace)
+    }
+
+    /// Elements `range` of a one-dimensional dataset.
+    private func read<T>(_ zero: T, memType: hid_t, range: Range<Int>) throws -> [T] {
+        try withElements(range) { try read(zero, memType: memType, count: range.count, memSpace: $0, fileSpace: $1, "read elements \(range)") }
     }
 
     /// `n` numbers of the selection, refused before allocating if they would not fit, read under the watchdog.
@@ -186,19 +192,9 @@ public final class HDF5Dataset: HDF5Node {
         try readStrings(count: elementCount, memSpace: cw_H5S_ALL(), fileSpace: cw_H5S_ALL(), "read strings")
     }
 
-    /// Strings `range` of a one-dimensional dataset (a hyperslab).
+    /// Strings `range` of a one-dimensional dataset.
     public func readStrings(_ range: Range<Int>) throws -> [String] {
-        guard shape.count == 1, range.lowerBound >= 0, range.upperBound <= shape[0] else {
-            throw error(.value, "elements \(range) of a dataset of shape \(shape)")
-        }
-        if range.isEmpty { return [] }
-        let fileSpace = H5Dget_space(id)
-        defer { H5Sclose(fileSpace) }
-        var start = [hsize_t(range.lowerBound)], count = [hsize_t(range.count)]
-        _ = try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "select elements")
-        let memSpace = H5Screate_simple(1, &count, nil)
-        defer { H5Sclose(memSpace) }
-        return try readStrings(count: range.count, memSpace: memSpace, fileSpace: fileSpace, "read strings \(range)")
+        try withElements(range) { try readStrings(count: range.count, memSpace: $0, fileSpace: $1, "read strings \(range)") }
     }
 
     private func readStrings(count n: Int, memSpace: hid_t, fileSpace: hid_t, _ what: String) throws -> [String] {

@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import read_strict
+from conftest import REFERENCES, assert_same_scores, read_strict, score_reference
 
 MPI_ENV = {
     **os.environ,
@@ -158,29 +158,14 @@ def test_what_data_parallel_embed_and_score_cannot_do_is_refused(mpi, data, tmp_
     assert result.returncode != 0 and "data-parallel scoring scores with --method model" in result.stderr and not out.exists()
 
 
-SCORES = ["anomaly_score", "anomaly_z", "anomaly_pvalue", "anomaly_qvalue", "anomaly_flag"]
-
-
 @pytest.mark.parametrize("ranks", [2, 3])
-@pytest.mark.parametrize("reference", ["held-out", "held-out-elsewhere", "batch", "file"])
+@pytest.mark.parametrize("reference", REFERENCES)
 def test_ranks_score_what_cellweave_score_does(cellweave, mpi, data, tmp_path, ranks, reference):
-    # 2,000 cells are two chunks of 1,024: on 3 ranks the first holds none, and still gathers.
-    query, extra = data / "sim.h5ad", []
-    if reference == "held-out-elsewhere":
-        # The held-out cells are read from the training file, each rank those of its share.
-        query = tmp_path / "query.h5ad"
-        cellweave("simulate", "--cells", "1500", "--genes", "300", "--batches", "3", "--seed", "8", "-o", query)
-    elif reference == "batch":
-        extra = ["--reference-batch", "batch1"]
-    elif reference == "file":
-        cellweave("simulate", "--cells", "2500", "--genes", "300", "--batches", "3", "--seed", "5", "-o", tmp_path / "ref.h5ad")
-        extra = ["--reference", tmp_path / "ref.h5ad"]
+    # 2,000 cells are two chunks of 1,024: on 3 ranks the first holds none, and still gathers;
+    # held-out cells in another file are read by each rank for its share of that file.
+    query, extra = score_reference(cellweave, data / "sim.h5ad", tmp_path, reference, batches="3")
     cellweave("score", data / "single", query, "-o", tmp_path / "one.h5ad", "--tsv", tmp_path / "one.tsv", "--threads", "1", *extra)
     result = mpi(ranks, "score", data / "single", query, "-o", tmp_path / "ranks.h5ad", "--tsv", tmp_path / "ranks.tsv",
                  "--threads", "1", "--max-memory", "64K", *extra)
     assert result.stderr.count("scoring ") == 1  # rank 0 alone logs
-    a, b = read_strict(tmp_path / "one.h5ad"), read_strict(tmp_path / "ranks.h5ad")
-    for column in SCORES:
-        np.testing.assert_array_equal(a.obs[column].to_numpy(), b.obs[column].to_numpy())
-    assert (tmp_path / "one.tsv").read_text() == (tmp_path / "ranks.tsv").read_text()
-    assert b.uns["cellweave"]["reference_cells"] == a.uns["cellweave"]["reference_cells"] > 0
+    assert_same_scores(tmp_path / "one.h5ad", tmp_path / "ranks.h5ad", tmp_path / "one.tsv", tmp_path / "ranks.tsv")

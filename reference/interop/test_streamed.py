@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import external_links, read_strict
+from conftest import REFERENCES, assert_same_scores, external_links, read_strict, score_reference
 
 
 @pytest.fixture(scope="module")
@@ -133,33 +133,16 @@ def test_what_streamed_training_cannot_do_is_refused(cellweave, trained, tmp_pat
     assert result.returncode != 0 and "models RNA alone" in result.stderr and not (tmp_path / "m").exists()
 
 
-SCORES = ["anomaly_score", "anomaly_z", "anomaly_pvalue", "anomaly_qvalue", "anomaly_flag"]
-
-
-@pytest.mark.parametrize("reference", ["held-out", "held-out-elsewhere", "batch", "file"])
+@pytest.mark.parametrize("reference", REFERENCES)
 def test_streamed_scores_equal_the_in_memory_ones(cellweave, trained, tmp_path, reference):
-    query = trained / "sim.h5ad"
-    extra = []
-    if reference == "held-out-elsewhere":
-        # Another file of the same batches: the held-out cells are streamed from the training file.
-        query = tmp_path / "query.h5ad"
-        cellweave("simulate", "--cells", "1200", "--genes", "300", "--batches", "2", "--seed", "8", "-o", query)
-    elif reference == "batch":
-        extra = ["--reference-batch", "batch1"]
-    elif reference == "file":
-        cellweave("simulate", "--cells", "900", "--genes", "300", "--batches", "2", "--seed", "5", "-o", tmp_path / "ref.h5ad")
-        extra = ["--reference", tmp_path / "ref.h5ad"]
+    query, extra = score_reference(cellweave, trained / "sim.h5ad", tmp_path, reference, batches="2")
     common = ["--threads", "2", *extra]
     cellweave("score", trained / "model", query, "-o", tmp_path / "whole.h5ad", "--tsv", tmp_path / "whole.tsv", *common)
     result = cellweave("score", trained / "model", query, "-o", tmp_path / "streamed.h5ad", "--tsv", tmp_path / "streamed.tsv",
                        "--max-memory", "64K", *common)
     assert "streaming" in result.stderr
-    a, b = read_strict(tmp_path / "whole.h5ad"), read_strict(tmp_path / "streamed.h5ad")
-    for column in SCORES:
-        np.testing.assert_array_equal(a.obs[column].to_numpy(), b.obs[column].to_numpy())
+    a, b = assert_same_scores(tmp_path / "whole.h5ad", tmp_path / "streamed.h5ad", tmp_path / "whole.tsv", tmp_path / "streamed.tsv")
     assert list(b.obs.columns) == list(a.obs.columns) and (a.X != b.X).nnz == 0
-    assert (tmp_path / "whole.tsv").read_text() == (tmp_path / "streamed.tsv").read_text()
-    assert b.uns["cellweave"]["reference_cells"] == a.uns["cellweave"]["reference_cells"] > 0
     if reference == "held-out":
         # Linked: obs is this file's own group, its input columns linked and the scores added.
         cellweave("score", trained / "model", query, "-o", tmp_path / "linked.h5ad", "--max-memory", "64K", "--link-unchanged", *common)
