@@ -95,12 +95,13 @@ public struct TrainCommand: ParsableCommand {
 
     /// Data-parallel training: this process (one of `processGroup`) reads its share of the cells
     /// and trains with the others; the first process alone writes the model directory and logs.
+    /// Streamed (--max-memory, or chosen as for one process, the processes of a machine together
+    /// holding the counts), each process reads its blocks of each window.
     public func run(processGroup: any ProcessGroup) throws {
-        guard maxMemory == nil else {
-            throw ValidationError("cellweave-mpi train holds each process's share of the cells in memory: not with --max-memory")
-        }
         Log.enabled = processGroup.rank == 0
-        try train(try prepareShare(processGroup), processGroup: processGroup)
+        let budget = try StreamingBudget.choose(maxMemory, file: input, matrix: countsSource, peak: 1.2)
+        let prepared = try budget.map { try prepareStreamed(budget: $0, processGroup: processGroup) } ?? prepareShare(processGroup)
+        try train(prepared, processGroup: processGroup)
     }
 
     private var countsSource: String { ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X" }
@@ -133,18 +134,19 @@ public struct TrainCommand: ParsableCommand {
 
     /// The covariates' obs columns and the var table in memory, the counts read block by block as
     /// training visits them (each block checked as the in-memory counts are).
-    private func prepareStreamed(budget: UInt64) throws -> Prepared {
+    private func prepareStreamed(budget: UInt64, processGroup group: (any ProcessGroup)? = nil) throws -> Prepared {
         let (counts, obs, varTable, columns, codes, labels) = try openRows(training: "streamed training (--max-memory)")
         let stream = counts.stream, matrix = "/" + countsSource
         // 8 bytes a non-zero and one a cell, in the model's genes.
         let bytesPerCell = 8 * (1 + stream.nnz / max(1, stream.rows) * (columns?.count ?? stream.cols) / max(1, stream.cols))
         let layout = StreamLayout.fitting(budget: budget, cells: stream.rows, bytesPerCell: bytesPerCell, batchSize: batchSize)
-        let cells = StreamedTrainingCells(codes: codes, categoryCounts: labels.map(\.count), layout: layout,
-                                          entries: stream.entries) { range in
+        let cells = StreamedTrainingCells(codes: codes, categoryCounts: labels.map(\.count), genes: columns?.count ?? stream.cols, layout: layout,
+                                          process: group.map { ($0.rank, $0.size) } ?? (0, 1), entries: stream.entries) { range in
             try counts.rows(range, columns: columns)
         }
         Log.info("streaming \(stream.rows) cells from \(matrix) within \(MemoryLimit.describe(budget)): blocks of \(layout.blockRows) cells, "
-                 + "\(layout.windowBlocks) blocks in memory at a time\(columns.map { ", \($0.count) highly variable genes" } ?? "")")
+                 + "\(layout.windowBlocks) blocks a window\(group.map { ", each of \($0.size) processes reading its share of them" } ?? "")"
+                 + "\(columns.map { ", \($0.count) highly variable genes" } ?? "")")
         return Prepared(cells: cells, genes: columns?.count ?? stream.cols, labels: labels, varTable: varTable,
                         cellNames: obs.cellNames, streaming: layout)
     }

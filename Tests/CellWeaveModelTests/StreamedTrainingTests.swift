@@ -14,7 +14,7 @@ import Testing
 
     /// Blocks of 16 cells (25 of them), windows of 4 blocks; `reads` records each block read.
     func streamed(reads: Reads? = nil, failAt: Int? = nil) -> StreamedTrainingCells {
-        StreamedTrainingCells(codes: codes, categoryCounts: [3], layout: StreamLayout(blockRows: 16, windowBlocks: 4), entries: entries) { range in
+        StreamedTrainingCells(codes: codes, categoryCounts: [3], genes: data.counts.cols, layout: StreamLayout(blockRows: 16, windowBlocks: 4), entries: entries) { range in
             reads?.append(range)
             if let failAt, range.contains(failAt) { throw CocoaError(.fileReadCorruptFile) }
             return try data.counts.rows(range)
@@ -86,7 +86,7 @@ import Testing
     @Test func aCheckpointOfAnotherLayoutIsRefused() throws {
         let first = try trainer(streamed(), epochs: 1)
         try first.train()
-        let other = StreamedTrainingCells(codes: codes, categoryCounts: [3], layout: StreamLayout(blockRows: 32, windowBlocks: 2), entries: entries) { try data.counts.rows($0) }
+        let other = StreamedTrainingCells(codes: codes, categoryCounts: [3], genes: data.counts.cols, layout: StreamLayout(blockRows: 32, windowBlocks: 2), entries: entries) { try data.counts.rows($0) }
         let t = try trainer(other, epochs: 2)
         #expect(throws: TrainingError.self) { try t.restore(first.checkpoint()) }
     }

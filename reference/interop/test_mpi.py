@@ -2,7 +2,8 @@
 cellweave train does; two ranks, each holding half of the cells and summing batch statistics and
 gradients with the other, train the same weights up to the order of summation (at most 1e-4 of
 each tensor's largest weight after 5 epochs, the issue's bound); reruns are bit-identical, and a
-resumed run continues as if uninterrupted. Rank 0 alone writes and logs; bad input stops every
+resumed run continues as if uninterrupted; streamed (--max-memory), each rank reads its blocks of
+each window and the ranks train what one streamed process trains. Rank 0 alone writes and logs; bad input stops every
 rank with an error and nothing written. Embedding on 1 to 3 ranks, each its share of the cells and
 rank 0 gathering, writes what cellweave embed writes, bit for bit; scoring likewise writes the
 scores of cellweave score, for every choice of reference cells."""
@@ -119,12 +120,34 @@ def test_the_model_embeds_with_cellweave(cellweave, data, two_ranks, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--batch-key", "no_such_column"], "no_such_column"),
-    (["--batch-key", "batch", "--max-memory", "1G"], "--max-memory"),
+    (["--batch-key", "batch", "--layer", "absent"], "absent"),
 ])
 def test_bad_input_stops_every_rank_and_writes_nothing(mpi, data, tmp_path, extra, message):
     result = mpi(2, "train", data / "sim.h5ad", *extra, "--threads", "1", "--max-epochs", "1", "-o", tmp_path / "model", check=False)
     assert result.returncode != 0 and message in result.stderr
     assert not (tmp_path / "model").exists()
+
+
+def test_streamed_ranks_train_what_one_streamed_process_trains(cellweave, mpi, data, tmp_path):
+    # 64K: windows of one 128-cell block, so on 2 ranks each window is one rank's and the other
+    # steps on none of its cells; 4M: windows of several blocks, each rank reading its own.
+    streamed = [*TRAIN, "--max-epochs", "5"]
+    cellweave("train", data / "sim.h5ad", *streamed, "--max-memory", "64K", "-o", tmp_path / "process")
+    mpi(1, "train", data / "sim.h5ad", *streamed, "--max-memory", "64K", "-o", tmp_path / "one")
+    a, b = tensors(tmp_path / "process"), tensors(tmp_path / "one")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    for budget in ("64K", "4M"):
+        cellweave("train", data / "sim.h5ad", *streamed, "--max-memory", budget, "-o", tmp_path / f"process{budget}")
+        result = mpi(2, "train", data / "sim.h5ad", *streamed, "--max-memory", budget, "-o", tmp_path / f"two{budget}")
+        assert "each of 2 processes reading its share" in result.stderr
+        a, b = tensors(tmp_path / f"process{budget}"), tensors(tmp_path / f"two{budget}")
+        for name in a:
+            scale = np.abs(a[name]).max()
+            if scale > 0:
+                assert np.abs(a[name] - b[name]).max() / scale <= 1e-4, (budget, name)
+        configs = [json.loads((m / "config.json").read_text()) for m in (tmp_path / f"process{budget}", tmp_path / f"two{budget}")]
+        assert configs[0]["validation_cells"] == configs[1]["validation_cells"]
+        assert configs[0]["options"]["streaming"] == configs[1]["options"]["streaming"]
 
 
 def test_help_is_printed_once(mpi):
