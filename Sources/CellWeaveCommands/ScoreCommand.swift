@@ -96,7 +96,10 @@ public struct ScoreCommand: ParsableCommand {
 
     private var settings: AnomalyScoring.Settings {
         var settings = AnomalyScoring.Settings()
-        (settings.method, settings.statistic, settings.topGenes, settings.clip, settings.alpha) = (method, statistic, topGenes, clip > 0 ? clip : nil, alpha)
+        // The top genes appear in --tsv and --report alone: without them none are kept, since a
+        // list per cell would be most of the memory of a score of millions of cells.
+        let listed = tsv != nil || report != nil ? topGenes : 0
+        (settings.method, settings.statistic, settings.topGenes, settings.clip, settings.alpha) = (method, statistic, listed, clip > 0 ? clip : nil, alpha)
         return settings
     }
 

@@ -72,6 +72,14 @@ def test_table_and_report(scored):
     assert "<svg" in html and "Most anomalous cells" in html
 
 
+def test_scores_do_not_depend_on_listing_top_genes(cellweave, scored, tmp_path):
+    # Without --tsv or --report no top genes are kept; the scores are the same bits.
+    cellweave("score", scored / "model", scored / "query.h5ad", "-o", tmp_path / "plain.h5ad", "--threads", "2")
+    a, b = read_strict(scored / "model.h5ad").obs, read_strict(tmp_path / "plain.h5ad").obs
+    for column in ["anomaly_score", "anomaly_z", "anomaly_pvalue", "anomaly_qvalue", "anomaly_flag"]:
+        assert np.array_equal(a[column].to_numpy(), b[column].to_numpy()), column
+
+
 def test_bad_references_and_genes(cellweave, scored, tmp_path):
     query = ad.read_h5ad(scored / "query.h5ad")
     query[:10].copy().write_h5ad(tmp_path / "tiny.h5ad")
