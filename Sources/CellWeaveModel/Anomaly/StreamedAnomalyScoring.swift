@@ -87,6 +87,8 @@ public struct StreamedAnomalyScoring {
     /// Scores of `rows` (sorted, within `range`; nil: every cell of the range), in order.
     private func scores(_ cells: Cells, rows: [Int]?, of range: Range<Int>?, settings: AnomalyScoring.Settings) throws -> [AnomalyScorer.CellScore] {
         var out: [AnomalyScorer.CellScore] = []
+        // At its size: grown by appending, a list of millions of scores would hold up to twice that.
+        out.reserveCapacity(rows?.count ?? (range ?? 0..<cells.inference.cells).count)
         var next = 0
         try cells.inference.forEachBlock(blockRows: blockRows, of: range, only: rows, counts: cells.counts) { block, data in
             var scorer = AnomalyScorer(model: cells.inference.model, data: data)
