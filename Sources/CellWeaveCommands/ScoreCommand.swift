@@ -29,7 +29,7 @@ public struct ScoreCommand: ParsableCommand {
     @Option(help: "model (residuals of the trained model) or analytic (model-free analytic Pearson residuals, for comparison).")
     var method: AnomalyScoring.Method = .model
     @Option(help: "Per-cell statistic of the residuals: weighted-mean-squared (squared residuals weighted by 1 / their variance under the model), mean-squared, deviance, or reconstruction.") var statistic: ResidualStatistic = .weightedMeanSquared
-    @Option(help: "Genes with the largest residuals listed per cell.") var topGenes = 10
+    @Option(help: "Genes with the largest residuals listed per cell in --tsv and --report.") var topGenes = 10
     @Option(help: "Clip model-based residuals to +-this value, so one gene cannot dominate a score (0: no clipping).") var clip = 10.0
     @Option(help: "Also write the per-cell table (scores, p, q, flag, top genes) as .tsv.") var tsv: String?
     @Option(help: "Also write an HTML summary.") var report: String?
