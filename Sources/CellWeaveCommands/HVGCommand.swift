@@ -55,9 +55,12 @@ struct HVGCommand: ParsableCommand {
         let file = stage.input
         guard stage.inputOptions.layer == nil, !stage.inputOptions.raw else { throw ValidationError("hvg --max-memory streams X") }
         let counts = try CheckedRowStream(file: file, matrix: "/X", check: countsCheck), stream = counts.stream
-        let tables = try Log.timed("reading the obs and var of \(file)") { try H5adReader.readTables(path: file) }
-        let batches = try batchKey.map { try CovariateColumns.labels(obs: tables.obs, key: $0, file: file).codes }
-        try counts.requireShape(cells: tables.obs.rowCount, genes: tables.varTable.rowCount)
+        // Of obs, the batch column alone, as streamed training reads it.
+        let (obs, varTable) = try Log.timed("reading the obs columns and the var of \(file)") {
+            (try ObsColumns(path: file, reading: batchKey.map { [$0] } ?? []), try H5adReader.readVarTable(path: file))
+        }
+        let batches = try batchKey.map { try CovariateColumns.labels(obs[$0], key: $0, columns: obs.columnNames, file: file).codes }
+        try counts.requireShape(cells: obs.cells, genes: varTable.rowCount)
         let blockRows = stream.blockRows(within: budget)
         Log.info("streaming \(stream.rows) cells from /X in blocks of \(blockRows)")
         let hvg = try Log.timed("highly variable genes of \(stream.rows) cells") {
