@@ -24,9 +24,10 @@ final class MPIProcessGroup: ProcessGroup {
     private func gather<T: BinaryFloatingPoint>(_ values: [T], counts: [Int], _ type: MPI_Datatype) throws -> [T] {
         precondition(counts.count == size && counts[rank] == values.count)
         // MPI counts and displacements are 32-bit.
-        guard counts.reduce(0, +) <= Int(Int32.max) else { throw GatherError(values: counts.reduce(0, +)) }
+        let total = counts.reduce(0, +)
+        guard total <= Int(Int32.max) else { throw GatherError(values: total) }
         let receive = counts.map { Int32($0) }, offsets = receive.indices.map { Int32(counts[..<$0].reduce(0, +)) }
-        var out = [T](repeating: 0, count: rank == 0 ? counts.reduce(0, +) : 0)
+        var out = [T](repeating: 0, count: rank == 0 ? total : 0)
         values.withUnsafeBufferPointer { send in
             out.withUnsafeMutableBufferPointer { o in
                 _ = MPI_Gatherv(send.baseAddress, Int32(values.count), type, o.baseAddress, receive, offsets, type, 0, cw_mpi_comm_world())
