@@ -7,7 +7,8 @@ public final class ExpertModality<T: ModelScalar> {
     public let encoder: Encoder<T>
     public let decoder: AnyModalityDecoder<T>
 
-    public init(configuration c: ModelConfiguration, modality m: ModalityConfiguration, capacity: Int, decoderRows: Int,
+    /// `parts`: threads the decoder's likelihood pass is split into.
+    public init(configuration c: ModelConfiguration, modality m: ModalityConfiguration, capacity: Int, decoderRows: Int, parts: Int = 1,
                 generator: inout SeededGenerator) {
         kind = m.kind
         let prefix = m.kind.rawValue
@@ -15,7 +16,7 @@ public final class ExpertModality<T: ModelScalar> {
         switch m.kind {
         case .protein:
             decoder = .protein(ProteinDecoder(configuration: c, proteins: m.features, batches: c.categoryCounts.first ?? 1,
-                                              capacity: decoderRows, generator: &generator))
+                                              capacity: decoderRows, parts: parts, generator: &generator))
         case .rna, .atac, .other:
             preconditionFailure("no decoder for a further \(m.kind.rawValue) modality (RNA is the model's own; ATAC is not modelled yet)")
         }

@@ -37,7 +37,12 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     private let outputGradients: [Buffer<T>]
     private let hiddenGradient: Buffer<T>
     private let inputGradient: Buffer<T>
+    /// Per part of the rows: the row's counts, dense, and the gradients of the per-protein
+    /// parameters (log theta, then the prior's mean and log scale), summed in part order after
+    /// the pass so that the result depends on the part count only.
     private let counts: Buffer<T>
+    private let partGradients: Buffer<T>
+    public let parts: Int
     private let theta: Buffer<T>
     private let logGammaTheta: Buffer<Double>
     private let digammaTheta: Buffer<Double>
@@ -48,8 +53,10 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     /// totalVI's small push of every protein towards background: 1e-3 * -log sigmoid(mixing logit).
     static var backgroundPreference: T { 1e-3 }
 
-    public init(configuration c: ModelConfiguration, proteins: Int, batches: Int, capacity: Int, generator: inout SeededGenerator) {
+    public init(configuration c: ModelConfiguration, proteins: Int, batches: Int, capacity: Int, parts: Int = 1,
+                generator: inout SeededGenerator) {
         features = proteins
+        self.parts = max(parts, 1)
         latent = c.latent
         hiddenUnits = c.hidden
         let k = c.totalCategories, width = c.hidden + c.latent
@@ -82,7 +89,8 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         outputGradients = (0..<4).map { _ in Buffer(count: capacity * proteins) }
         hiddenGradient = Buffer(count: capacity * c.hidden)
         inputGradient = Buffer(count: capacity * c.latent)
-        counts = Buffer(count: proteins)
+        counts = Buffer(count: self.parts * proteins)
+        partGradients = Buffer(count: self.parts * proteins * (1 + 2 * batches))
         theta = Buffer(count: proteins)
         logGammaTheta = Buffer(count: proteins)
         digammaTheta = Buffer(count: proteins)
@@ -133,19 +141,38 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         batch.categories.withUnsafeBufferPointer { codes in
             let categories = codes.baseAddress!
             forward(z, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
-            for i in 0..<rows {
-                let weight = lossScale.map { $0 * (rowWeights?[i] ?? 1) }
-                (logLikelihood[i], extraKL[i]) = row(i, batch: batch, batchCode: Int(categories[i * keys]), klWeight: klWeight, scale: weight)
+            let pieces = rows >= 4 * parts ? parts : 1, perPart = features * (1 + 2 * priorMean.shape[0])
+            if lossScale != nil { partGradients.pointer.update(repeating: 0, count: pieces * perPart) }
+            ParallelLoop.run(parts: pieces) { part in
+                for i in ParallelLoop.range(part, of: pieces, rows) {
+                    let weight = lossScale.map { $0 * (rowWeights?[i] ?? 1) }
+                    (logLikelihood[i], extraKL[i]) = row(i, batch: batch, batchCode: Int(categories[i * keys]), klWeight: klWeight, scale: weight,
+                                                         counts: counts.pointer + part * features,
+                                                         gradients: partGradients.pointer + part * perPart)
+                }
             }
-            if lossScale != nil { backward(z, rows: rows, categories: categories, keys: keys) }
+            if lossScale != nil {
+                let sums = [logTheta.gradient.pointer, priorMean.gradient.pointer, priorLogScale.gradient.pointer]
+                let sizes = [features, priorMean.count, priorLogScale.count]
+                for part in 0..<pieces {
+                    var source = partGradients.pointer + part * perPart
+                    for (sum, n) in zip(sums, sizes) {
+                        for k in 0..<n { sum[k] += source[k] }
+                        source += n
+                    }
+                }
+                backward(z, rows: rows, categories: categories, keys: keys)
+            }
         }
     }
 
     /// One row's log-likelihood and KL (background plus the preference for background); with a
-    /// scale, the gradients of scale * (-loglik + klWeight * KL) into the output gradients and the
-    /// per-protein parameters.
-    private func row(_ i: Int, batch: SparseBatch<T>, batchCode b: Int, klWeight kw: T, scale: T?) -> (Double, Double) {
+    /// scale, the gradients of scale * (-loglik + klWeight * KL) into the output gradients and into
+    /// `gradients` for the per-protein parameters (log theta, prior mean, prior log scale).
+    private func row(_ i: Int, batch: SparseBatch<T>, batchCode b: Int, klWeight kw: T, scale: T?, counts: UnsafeMutablePointer<T>,
+                     gradients: UnsafeMutablePointer<T>) -> (Double, Double) {
         let p = features, o = i * p
+        let dLogTheta = gradients, dPriorMean = gradients + p, dPriorLogScale = dPriorMean + priorMean.count
         for j in 0..<p { counts[j] = 0 }
         for k in batch.rowStart[i]..<batch.rowStart[i + 1] { counts[Int(batch.genes[k])] = batch.counts[k] }
         let dAlpha = outputGradients[0].pointer + o, dScale = outputGradients[1].pointer + o
@@ -181,11 +208,11 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
             let z2 = deviation / (ps * ps)
             dAlpha[j] = c * (dLogBackground + kw * z2)
             dScale[j] = c * (dLogBackground * e + kw * (beta / (ps * ps) - 1 / beta)) * CountLikelihood.sigmoid(bp)
-            priorMean.gradient[b * p + j] -= c * kw * z2
-            priorLogScale.gradient[b * p + j] += c * kw * (1 - ratio)
+            dPriorMean[b * p + j] -= c * kw * z2
+            dPriorLogScale[b * p + j] += c * kw * (1 - ratio)
             let psi = T(digammaDifference)
             let dTheta1 = lt + 1 - l1 - (t + y) / (t + mu1) + psi, dTheta2 = lt + 1 - l2 - (t + y) / (t + mu2) + psi
-            logTheta.gradient[j] -= c * t * (r1 * dTheta1 + r2 * dTheta2)
+            dLogTheta[j] -= c * t * (r1 * dTheta1 + r2 * dTheta2)
         }
         return (logLikelihood, kl)
     }

@@ -33,6 +33,9 @@ public final class SparseBatch<T: ModelScalar> {
     public let covariateKeys: Int
     /// In data-parallel training, this process's part of the global minibatch (nil: the whole).
     public var share: MinibatchShare?
+    /// Threads a gather from the CSR is split into (by rows; the values do not depend on it).
+    public var parts = 1
+    private static var rowsPerPart: Int { 16 }
 
     public init(covariateKeys: Int) { self.covariateKeys = covariateKeys }
 
@@ -50,7 +53,7 @@ public final class SparseBatch<T: ModelScalar> {
     /// the cell it belongs to (`cells`, parallel to `rows`); rows and cells may repeat.
     public func gather<R: Collection, C: Collection>(_ matrix: CSRMatrix, rows selectedRows: R, cells selected: C, codes: [[Int32]])
     where R.Element == Int, C.Element == Int {
-        let indptr = matrix.indptr, indices = matrix.indices, values = matrix.values
+        let indptr = matrix.indptr
         let keys = covariateKeys
         precondition(selectedRows.count == selected.count)
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
@@ -75,33 +78,21 @@ public final class SparseBatch<T: ModelScalar> {
         Self.resize(&logFactorials, to: nnz, 0)
         Self.resize(&integerCounts, to: nnz, 0)
         Self.resize(&library, to: rows, 0)
-        let log1pTable = CountTables.log1p, logFactorialTable = CountTables.logFactorial
+        let sourceRows = self.sourceRows, rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
         genes.withUnsafeMutableBufferPointer { genes in
             counts.withUnsafeMutableBufferPointer { counts in
                 logCounts.withUnsafeMutableBufferPointer { logCounts in
                     logFactorials.withUnsafeMutableBufferPointer { logFactorials in
                       integerCounts.withUnsafeMutableBufferPointer { integerCounts in
                         library.withUnsafeMutableBufferPointer { library in
-                            var k = 0
-                            for (i, r) in sourceRows.enumerated() {
-                                var total: T = 0
-                                for source in indptr[r]..<indptr[r + 1] {
-                                    let value = values[source], x = T(value)
-                                    genes[k] = indices[source]
-                                    counts[k] = x
-                                    if let t = CountTables.index(value) {
-                                        logCounts[k] = T(log1pTable[t])
-                                        logFactorials[k] = logFactorialTable[t]
-                                        integerCounts[k] = Int32(t)
-                                    } else {
-                                        logCounts[k] = T(CountTables.log1p(value))
-                                        logFactorials[k] = CountTables.logFactorial(value)
-                                        integerCounts[k] = -1
-                                    }
-                                    total += x
-                                    k += 1
+                            let target = Entries(genes: genes.baseAddress!, counts: counts.baseAddress!, logCounts: logCounts.baseAddress!,
+                                                 logFactorials: logFactorials.baseAddress!, integerCounts: integerCounts.baseAddress!,
+                                                 library: library.baseAddress!)
+                            // Rows are independent, so the split changes no value.
+                            ParallelLoop.run(parts: parts) { part in
+                                for i in ParallelLoop.range(part, of: parts, sourceRows.count) {
+                                    Self.fill(row: i, from: sourceRows[i], of: matrix, at: rowStart[i], into: target)
                                 }
-                                library[i] = total
                             }
                         }
                       }
@@ -111,6 +102,85 @@ public final class SparseBatch<T: ModelScalar> {
         }
         features = matrix.cols
         geneViewReady = false
+    }
+
+    /// Gathers rows of another batch, in order (rows may repeat): a decoder's rows, one per ELBO
+    /// term, from its modality's expert batch. Copying the gathered non-zeros costs less than
+    /// gathering them from the CSR again, and gives the same values.
+    public func gather(rowsOf source: SparseBatch<T>, rows selected: [Int]) {
+        precondition(source.covariateKeys == covariateKeys)
+        let keys = covariateKeys
+        rows = selected.count
+        share = nil
+        Self.resize(&rowStart, to: rows + 1, 0)
+        Self.resize(&cells, to: rows, 0)
+        Self.resize(&sourceRows, to: rows, 0)
+        Self.resize(&categories, to: rows * keys, 0)
+        Self.resize(&library, to: rows, 0)
+        var nnz = 0
+        for (i, r) in selected.enumerated() {
+            rowStart[i] = nnz
+            nnz += source.rowStart[r + 1] - source.rowStart[r]
+            cells[i] = source.cells[r]
+            sourceRows[i] = source.sourceRows[r]
+            library[i] = source.library[r]
+            for key in 0..<keys { categories[i * keys + key] = source.categories[r * keys + key] }
+        }
+        rowStart[rows] = nnz
+        Self.copyRows(&genes, from: source.genes, sourceStart: source.rowStart, rows: selected, zero: 0)
+        Self.copyRows(&counts, from: source.counts, sourceStart: source.rowStart, rows: selected, zero: 0)
+        Self.copyRows(&logCounts, from: source.logCounts, sourceStart: source.rowStart, rows: selected, zero: 0)
+        Self.copyRows(&logFactorials, from: source.logFactorials, sourceStart: source.rowStart, rows: selected, zero: 0)
+        Self.copyRows(&integerCounts, from: source.integerCounts, sourceStart: source.rowStart, rows: selected, zero: 0)
+        features = source.features
+        geneViewReady = false
+    }
+
+    /// The entries of the selected rows of a per-non-zero array, concatenated into `target`.
+    private static func copyRows<E>(_ target: inout [E], from source: [E], sourceStart: [Int], rows selected: [Int], zero: E) {
+        var nnz = 0
+        for r in selected { nnz += sourceStart[r + 1] - sourceStart[r] }
+        resize(&target, to: nnz, zero)
+        target.withUnsafeMutableBufferPointer { target in
+            source.withUnsafeBufferPointer { source in
+                var k = 0
+                for r in selected {
+                    let start = sourceStart[r], n = sourceStart[r + 1] - start
+                    (target.baseAddress! + k).update(from: source.baseAddress! + start, count: n)
+                    k += n
+                }
+            }
+        }
+    }
+
+    /// Where a gather writes: the per-non-zero arrays and the library sizes.
+    private struct Entries: @unchecked Sendable {
+        let genes: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<T>, logCounts: UnsafeMutablePointer<T>
+        let logFactorials: UnsafeMutablePointer<Double>, integerCounts: UnsafeMutablePointer<Int32>, library: UnsafeMutablePointer<T>
+    }
+
+    /// Batch row i from matrix row r, its non-zeros from entry k on.
+    private static func fill(row i: Int, from r: Int, of matrix: CSRMatrix, at first: Int, into e: Entries) {
+        let indptr = matrix.indptr, indices = matrix.indices, values = matrix.values
+        let log1pTable = CountTables.log1p, logFactorialTable = CountTables.logFactorial
+        var total: T = 0, k = first
+        for source in indptr[r]..<indptr[r + 1] {
+            let value = values[source], x = T(value)
+            e.genes[k] = indices[source]
+            e.counts[k] = x
+            if let t = CountTables.index(value) {
+                e.logCounts[k] = T(log1pTable[t])
+                e.logFactorials[k] = logFactorialTable[t]
+                e.integerCounts[k] = Int32(t)
+            } else {
+                e.logCounts[k] = T(CountTables.log1p(value))
+                e.logFactorials[k] = CountTables.logFactorial(value)
+                e.integerCounts[k] = -1
+            }
+            total += x
+            k += 1
+        }
+        e.library[i] = total
     }
 
     /// Stored non-zeros over rows x features.
