@@ -1,8 +1,9 @@
 import CellWeaveModel
 import CMPI
 
-/// The ranks of MPI_COMM_WORLD as the trainer's process group: sums are MPI_Allreduce in place,
-/// which for a fixed number of ranks sums in a fixed order, so reruns are bit-identical.
+/// The ranks of MPI_COMM_WORLD as the trainer's process group: sums are MPI_Allreduce in place and
+/// MPI_Reduce_scatter, which for a fixed number of ranks sum in a fixed order, so reruns are
+/// bit-identical; parts are shared with MPI_Allgatherv in place.
 final class MPIProcessGroup: ProcessGroup {
     let rank: Int
     let size: Int
@@ -17,6 +18,16 @@ final class MPIProcessGroup: ProcessGroup {
 
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
+
+    func sumScattered(_ values: UnsafePointer<Float>, counts: [Int], into part: UnsafeMutablePointer<Float>) {
+        let receive = counts.map { Int32($0) }
+        MPI_Reduce_scatter(values, part, receive, cw_mpi_float(), cw_mpi_sum(), cw_mpi_comm_world())
+    }
+
+    func shareParts(_ values: UnsafeMutablePointer<Float>, counts: [Int]) {
+        let receive = counts.map { Int32($0) }, offsets = receive.indices.map { Int32(counts[..<$0].reduce(0, +)) }
+        MPI_Allgatherv(cw_mpi_in_place(), 0, cw_mpi_float(), values, receive, offsets, cw_mpi_float(), cw_mpi_comm_world())
+    }
 
     func gather(_ values: [Float], counts: [Int]) throws -> [Float] { try gather(values, counts: counts, cw_mpi_float()) }
     func gather(_ values: [Double], counts: [Int]) throws -> [Double] { try gather(values, counts: counts, cw_mpi_double()) }
