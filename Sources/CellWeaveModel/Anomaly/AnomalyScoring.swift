@@ -9,8 +9,8 @@ public struct AnomalyScoring {
     /// Where the reference cells come from.
     public enum Reference {
         /// The cells train held out (`heldOut`, by name), found among its training file's cells
-        /// (`obsNames`, the file's obs index).
-        case heldOut(ModelInputs, obsNames: [String], heldOut: [String], file: String)
+        /// (`obsNames`, the file's obs index): that file's inputs, or nil when it is the query.
+        case heldOut(ModelInputs?, obsNames: [String], heldOut: [String], file: String)
         /// Every cell of another file.
         case file(ModelInputs, file: String)
         /// The query's own cells of this batch (a category of the model's batch key); `queryFile`
@@ -81,10 +81,11 @@ public struct AnomalyScoring {
         case let .heldOut(inputs, obsNames, heldOut, file):
             let wanted = Set(heldOut)
             let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
-            set = try ScoringSet(query: query, reference: inputs, referenceRows: rows, modelCategoryCounts: modelCategoryCounts)
+            set = try inputs.map { try ScoringSet(query: query, reference: $0, referenceRows: rows, modelCategoryCounts: modelCategoryCounts) }
+                ?? ScoringSet(query: query, referenceRows: rows)
             referenceName = Self.name(ofHeldOut: rows.count, from: file)
             referenceIsNamed = false
-            referenceCounts = inputs.counts
+            referenceCounts = inputs?.counts
         }
     }
 
@@ -98,7 +99,11 @@ public struct AnomalyScoring {
             scorer.statistic = settings.statistic
             scorer.topGenes = settings.topGenes
             scorer.clip = settings.clip
-            (queryScores, referenceScores) = (scorer.score(set.queryRows), scorer.score(set.referenceRows))
+            queryScores = scorer.score(set.queryRows)
+            // A reference among the query's own cells (held out, one batch) takes its scores from the
+            // query's pass, as the streamed scoring does: scored again in chunks of other cells, their
+            // last bits could differ (a product's kernel depends on the rows of its chunk).
+            referenceScores = referenceCounts == nil ? set.referenceRows.map { queryScores[$0] } : scorer.score(set.referenceRows)
             referenceRNAAlone = scorer.rnaAlone(referenceScores, of: set.referenceRows)
         } else {
             // Each file's residuals from its own totals, as scanpy computes them per dataset.
