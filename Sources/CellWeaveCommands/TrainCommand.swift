@@ -37,8 +37,8 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: "Inverse dispersion per gene, or per gene and batch (gene-batch).") var dispersion: DispersionKind = .gene
     @Option(help: "Normalisation in hidden layers: batch, layer or none.") var normalization: Normalization = .batch
     @Flag(help: "Give the covariates to the encoder as well as the decoder.") var encodeCovariates = false
-    @Flag(inversion: .prefixedNo, help: "With several modalities, each modality's own ELBO term reconstructs every modality the cell has (not its own alone), so a cell lacking one is placed where its type's measured cells are.")
-    var crossModal = true
+    @Option(help: "With several modalities, whose own ELBO terms also reconstruct the cell's other modalities: all, rna (RNA's, so that a cell lacking protein is placed where its type's measured cells are; protein's reconstructs protein) or none.")
+    var crossModal = CrossModalReconstruction.rna
     @Flag(inversion: .prefixedNo, help: "Inject the covariates into the decoder's output layer too (a per-gene batch offset; scVI: no).")
     var covariatesInOutput = true
     @Option(help: "Adam learning rate (scVI: 1e-3, totalVI: 4e-3).") var lr = 2e-3
@@ -291,3 +291,4 @@ extension CountLikelihood: ExpressibleByArgument {}
 extension DispersionKind: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension DecoderKind: ExpressibleByArgument {}
+extension CrossModalReconstruction: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import CellWeaveCore
 @testable import CellWeaveModel
+import Foundation
 import RealModule
 import Testing
 
@@ -77,10 +78,10 @@ import Testing
         let likelihood: CountLikelihood
         let encodeCovariates: Bool
         var training = true
-        var crossModal = true
+        var crossModal = CrossModalReconstruction.all
         var decoder = DecoderKind.nonlinear
         var testDescription: String {
-            "\(likelihood) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")\(crossModal ? "" : " own terms")"
+            "\(likelihood) encodeCovariates=\(encodeCovariates)\(training ? "" : " inference mode")\(crossModal == .all ? "" : " cross-modal \(crossModal)")"
                 + (decoder == .linear ? " linear RNA decoder" : "")
         }
     }
@@ -89,7 +90,8 @@ import Testing
         Case(likelihood: .nb, encodeCovariates: false),
         Case(likelihood: .zinb, encodeCovariates: true),
         Case(likelihood: .nb, encodeCovariates: true, training: false),
-        Case(likelihood: .nb, encodeCovariates: false, crossModal: false),
+        Case(likelihood: .nb, encodeCovariates: false, crossModal: .none),
+        Case(likelihood: .nb, encodeCovariates: false, crossModal: .rna),
         Case(likelihood: .zinb, encodeCovariates: false, decoder: .linear),
     ]
 
@@ -149,19 +151,35 @@ import Testing
         }
     }
 
+    /// Configurations written before the choice of cross-modal terms hold a Bool.
+    @Test func configurationsFromBeforeTheChoiceKeepTheirTerms() throws {
+        var config = ModelConfiguration(genes: 3, categoryCounts: [2])
+        config.crossModalReconstruction = .rna
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self), field = "\"crossModalReconstruction\":"
+        #expect(json.contains(field + "\"rna\""))
+        for (old, expected) in [("true", CrossModalReconstruction.all), ("false", .none)] {
+            let legacy = json.replacingOccurrences(of: field + "\"rna\"", with: field + old)
+            #expect(try JSONDecoder().decode(ModelConfiguration.self, from: Data(legacy.utf8)).crossModal == expected)
+        }
+        let unknown = json.replacingOccurrences(of: field + "\"rna\"", with: field + "\"protein\"")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ModelConfiguration.self, from: Data(unknown.utf8)) }
+    }
+
     /// A cell with protein has its joint term and one per modality; a cell without has one term
     /// counted twice. The decoders' rows follow the terms.
-    @Test(arguments: [false, true])
-    func batchHoldsTheMVAETerms(crossModal: Bool) {
+    @Test(arguments: CrossModalReconstruction.allCases)
+    func batchHoldsTheMVAETerms(crossModal: CrossModalReconstruction) {
         let data = Self.data()
         let batch = ModelBatch<Float>(covariateKeys: 2, extraModalities: 1, crossModal: crossModal)
         batch.gather(data, cells: 0..<data.cells)
         let withProtein = (0..<data.cells).filter { $0 % 3 != 1 }.count
         #expect(batch.terms == data.cells + 2 * withProtein)
         #expect(batch.termWeight.prefix(data.cells).map(Double.init) == (0..<data.cells).map { $0 % 3 != 1 ? 1.0 : 2.0 })
-        // Every cell's joint term reconstructs RNA, and so do RNA's own terms (and protein's, cross-modal).
-        #expect(batch.decoderBatches[0].rows == data.cells + withProtein * (crossModal ? 2 : 1))
-        #expect(batch.decoderBatches[1].rows == withProtein * (crossModal ? 3 : 2))
+        // Every cell's joint term reconstructs RNA, and so do RNA's own terms (and protein's, with
+        // every modality cross-modal); protein is reconstructed by the joint and protein's own
+        // terms (and RNA's, unless none is cross-modal).
+        #expect(batch.decoderBatches[0].rows == data.cells + withProtein * (crossModal == .all ? 2 : 1))
+        #expect(batch.decoderBatches[1].rows == withProtein * (crossModal == .none ? 2 : 3))
         #expect(batch.experts[0].rows == withProtein)
     }
 

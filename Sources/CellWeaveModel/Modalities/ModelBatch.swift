@@ -24,17 +24,17 @@ public final class ModelBatch<T: ModelScalar> {
     public private(set) var termWeight: [T] = []
     /// Per modality (RNA first), the term of each decoder row.
     public private(set) var decoderTerms: [[Int32]]
-    private var scratchRows: [Int] = [], scratchCells: [Int] = [], selectedCells: [Int] = []
+    private var scratchRows: [Int] = [], scratchCells: [Int] = []
 
-    /// Whether a modality's own term reconstructs every modality the cell has (its expert must then
-    /// predict the others, which places cells that lack them where their type's measured cells
-    /// are) or only its own (MVAE's marginal ELBO).
-    public let crossModal: Bool
+    /// Which modalities' own terms also reconstruct the cell's others.
+    public let crossModal: CrossModalReconstruction
 
-    public init(covariateKeys: Int, extraModalities: Int, crossModal: Bool = true) {
+    /// `parts`: threads each gather from the CSR is split into.
+    public init(covariateKeys: Int, extraModalities: Int, crossModal: CrossModalReconstruction = .all, parts: Int = 1) {
         self.crossModal = crossModal
         rna = SparseBatch(covariateKeys: covariateKeys)
         experts = (0..<extraModalities).map { _ in SparseBatch(covariateKeys: covariateKeys) }
+        for b in [rna] + experts { b.parts = parts }
         decoderBatches = extraModalities == 0 ? [] : (0...extraModalities).map { _ in SparseBatch(covariateKeys: covariateKeys) }
         decoderTerms = Array(repeating: [], count: extraModalities == 0 ? 0 : extraModalities + 1)
     }
@@ -80,25 +80,20 @@ public final class ModelBatch<T: ModelScalar> {
             for k in 0..<m where set & (1 << k) != 0 {
                 termCell.append(Int32(i))
                 termExperts.append(1 << k)
-                termReconstructs.append(crossModal ? set : 1 << k)
+                termReconstructs.append(crossModal.reconstructed(byOwnTermOf: k, of: set))
                 termWeight.append(1)
             }
         }
         guard decoders else { return }
-        selectedCells.removeAll(keepingCapacity: true)
-        selectedCells.append(contentsOf: selected)
+        // A decoder row is its term's cell's row in that modality's expert batch, copied.
         for k in 0..<m {
             decoderTerms[k].removeAll(keepingCapacity: true)
             scratchRows.removeAll(keepingCapacity: true)
-            scratchCells.removeAll(keepingCapacity: true)
             for t in 0..<terms where termReconstructs[t] & (1 << k) != 0 {
                 decoderTerms[k].append(Int32(t))
-                let c = selectedCells[Int(termCell[t])]
-                scratchCells.append(c)
-                scratchRows.append(k == 0 ? c : Int(data.modalities[k - 1].rowOfCell[c]))
+                scratchRows.append(Int(expertRow[Int(termCell[t]) * m + k]))
             }
-            decoderBatches[k].gather(k == 0 ? data.counts : data.modalities[k - 1].counts, rows: scratchRows, cells: scratchCells,
-                                     codes: data.categoryCodes)
+            decoderBatches[k].gather(rowsOf: k == 0 ? rna : experts[k - 1], rows: scratchRows)
         }
     }
 }

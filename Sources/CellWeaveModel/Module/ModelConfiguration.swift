@@ -23,9 +23,9 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Modalities beyond RNA, each fused with RNA by a product of experts (nil in models of RNA alone,
     /// as models from before modalities are).
     public var modalities: [ModalityConfiguration]?
-    /// Whether each modality's own ELBO term reconstructs every modality the cell has, not its own
-    /// alone (nil: yes; see `ModelBatch.crossModal`).
-    public var crossModalReconstruction: Bool?
+    /// Which modalities' own ELBO terms also reconstruct the cell's other modalities (nil: every
+    /// modality's, as in models from before the choice).
+    public var crossModalReconstruction: CrossModalReconstruction?
 
     public init(genes: Int, categoryCounts: [Int]) {
         self.genes = genes
@@ -36,5 +36,5 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var dispersionRows: Int { dispersion == .geneBatch ? (categoryCounts.first ?? 1) : 1 }
     public var decoderKind: DecoderKind { decoder ?? .nonlinear }
     public var extraModalities: [ModalityConfiguration] { modalities ?? [] }
-    public var crossModal: Bool { crossModalReconstruction ?? true }
+    public var crossModal: CrossModalReconstruction { crossModalReconstruction ?? .all }
 }

@@ -34,12 +34,12 @@ public final class VariationalAutoencoder<T: ModelScalar> {
         var generator = SeededGenerator(seed: seed)
         let multimodal = !c.extraModalities.isEmpty
         // Decoders see a row per ELBO term that reconstructs them: a cell's joint posterior and each
-        // of its modalities alone (its own, or every one with cross-modal terms).
-        let decoderRows = multimodal ? capacity * (c.crossModal ? c.extraModalities.count + 2 : 2) : capacity
+        // of its modalities alone (its own, or every one it has with cross-modal terms).
+        let decoderRows = multimodal ? capacity * (c.crossModal.decodesAcrossModalities ? c.extraModalities.count + 2 : 2) : capacity
         encoder = Encoder(configuration: c, capacity: capacity, parts: threads, generator: &generator)
         rna = GeneExpressionDecoder(configuration: c, capacity: decoderRows, parts: threads, generator: &generator)
         extras = c.extraModalities.map { m in
-            ExpertModality(configuration: c, modality: m, capacity: capacity, decoderRows: decoderRows, generator: &generator)
+            ExpertModality(configuration: c, modality: m, capacity: capacity, decoderRows: decoderRows, parts: threads, generator: &generator)
         }
         latent = Buffer(count: capacity * c.latent)
         epsilon = Buffer(count: capacity * c.latent)
@@ -64,7 +64,7 @@ public final class VariationalAutoencoder<T: ModelScalar> {
 
     /// A minibatch of this model's shape: its further modalities and kind of terms.
     public func makeBatch(covariateKeys: Int) -> ModelBatch<T> {
-        ModelBatch(covariateKeys: covariateKeys, extraModalities: extras.count, crossModal: configuration.crossModal)
+        ModelBatch(covariateKeys: covariateKeys, extraModalities: extras.count, crossModal: configuration.crossModal, parts: encoder.meanHead.parts)
     }
 
     /// One minibatch of a model of any modalities: the MVAE objective over the batch's terms (the
