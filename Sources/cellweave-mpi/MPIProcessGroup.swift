@@ -20,13 +20,23 @@ final class MPIProcessGroup: ProcessGroup {
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
 
     func sumScattered(_ values: UnsafePointer<Float>, counts: [Int], into part: UnsafeMutablePointer<Float>) {
-        let receive = counts.map { Int32($0) }
-        MPI_Reduce_scatter(values, part, receive, cw_mpi_float(), cw_mpi_sum(), cw_mpi_comm_world())
+        MPI_Reduce_scatter(values, part, partLayout(counts).counts, cw_mpi_float(), cw_mpi_sum(), cw_mpi_comm_world())
     }
 
     func shareParts(_ values: UnsafeMutablePointer<Float>, counts: [Int]) {
-        let receive = counts.map { Int32($0) }, offsets = receive.indices.map { Int32(counts[..<$0].reduce(0, +)) }
-        MPI_Allgatherv(cw_mpi_in_place(), 0, cw_mpi_float(), values, receive, offsets, cw_mpi_float(), cw_mpi_comm_world())
+        let layout = partLayout(counts)
+        MPI_Allgatherv(cw_mpi_in_place(), 0, cw_mpi_float(), values, layout.counts, layout.offsets, cw_mpi_float(), cw_mpi_comm_world())
+    }
+
+    /// MPI's 32-bit counts and displacements of parts, kept for the next call (every training step
+    /// cuts the same parts, and a step allocates nothing).
+    private var parts: (of: [Int], counts: [Int32], offsets: [Int32]) = ([], [], [])
+    private func partLayout(_ counts: [Int]) -> (counts: [Int32], offsets: [Int32]) {
+        if counts != parts.of {
+            let offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
+            parts = (counts, counts.map { Int32($0) }, offsets)
+        }
+        return (parts.counts, parts.offsets)
     }
 
     func gather(_ values: [Float], counts: [Int]) throws -> [Float] { try gather(values, counts: counts, cw_mpi_float()) }

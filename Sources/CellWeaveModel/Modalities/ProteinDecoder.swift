@@ -152,14 +152,11 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
                 }
             }
             if lossScale != nil {
-                let sums = [logTheta.gradient.pointer, priorMean.gradient.pointer, priorLogScale.gradient.pointer]
-                let sizes = [features, priorMean.count, priorLogScale.count]
                 for part in 0..<pieces {
-                    var source = partGradients.pointer + part * perPart
-                    for (sum, n) in zip(sums, sizes) {
-                        for k in 0..<n { sum[k] += source[k] }
-                        source += n
-                    }
+                    let source = partGradients.pointer + part * perPart
+                    for j in 0..<features { logTheta.gradient[j] += source[j] }
+                    for k in 0..<priorMean.count { priorMean.gradient[k] += source[features + k] }
+                    for k in 0..<priorLogScale.count { priorLogScale.gradient[k] += source[features + priorMean.count + k] }
                 }
                 backward(z, rows: rows, categories: categories, keys: keys)
             }

@@ -44,6 +44,16 @@ public final class SparseBatch<T: ModelScalar> {
         if a.count > n { a.removeLast(a.count - n) } else if a.count < n { a.append(contentsOf: repeatElement(zero, count: n - a.count)) }
     }
 
+    /// A batch of n rows: the per-row arrays at their lengths, the share cleared.
+    private func setRows(_ n: Int) {
+        rows = n
+        share = nil
+        Self.resize(&rowStart, to: n + 1, 0)
+        Self.resize(&cells, to: n, 0)
+        Self.resize(&sourceRows, to: n, 0)
+        Self.resize(&categories, to: n * covariateKeys, 0)
+    }
+
     /// Gathers the selected cells of `data`, in order.
     public func gather<C: Collection>(_ data: TrainingData, cells selected: C) where C.Element == Int {
         gather(data.counts, rows: selected, cells: selected, codes: data.categoryCodes)
@@ -57,12 +67,7 @@ public final class SparseBatch<T: ModelScalar> {
         let keys = covariateKeys
         precondition(selectedRows.count == selected.count)
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
-        rows = selected.count
-        share = nil
-        Self.resize(&rowStart, to: rows + 1, 0)
-        Self.resize(&cells, to: rows, 0)
-        Self.resize(&sourceRows, to: rows, 0)
-        Self.resize(&categories, to: rows * keys, 0)
+        setRows(selected.count)
         var nnz = 0
         for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
             rowStart[i] = nnz
@@ -110,12 +115,7 @@ public final class SparseBatch<T: ModelScalar> {
     public func gather(rowsOf source: SparseBatch<T>, rows selected: [Int]) {
         precondition(source.covariateKeys == covariateKeys)
         let keys = covariateKeys
-        rows = selected.count
-        share = nil
-        Self.resize(&rowStart, to: rows + 1, 0)
-        Self.resize(&cells, to: rows, 0)
-        Self.resize(&sourceRows, to: rows, 0)
-        Self.resize(&categories, to: rows * keys, 0)
+        setRows(selected.count)
         Self.resize(&library, to: rows, 0)
         var nnz = 0
         for (i, r) in selected.enumerated() {

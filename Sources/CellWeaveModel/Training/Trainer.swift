@@ -32,7 +32,9 @@ public final class Trainer {
     /// the gradients of its part alone and updates those weights alone (a sharded optimizer), then
     /// every process shares its part of the weights with the others.
     private let optimizerParts: [Range<Int>]
+    private let partCounts: [Int]
     private let partSums: Buffer<Float>
+    private let weights: [Buffer<Float>]
     private var optimizerPart: Range<Int>? { processGroup.map { optimizerParts[$0.rank] } }
 
     public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions,
@@ -55,7 +57,9 @@ public final class Trainer {
         let counts = model.parameters.map(\.count)
         gradientSums = Buffer(count: self.processGroup == nil ? 0 : counts.reduce(0, +))
         optimizerParts = self.processGroup.map { Self.optimizerParts(counts: counts, processes: $0.size) } ?? []
-        partSums = Buffer(count: optimizerParts.map(\.count).max() ?? 0)
+        partCounts = optimizerParts.map(\.count)
+        partSums = Buffer(count: partCounts.max() ?? 0)
+        weights = model.parameters.map(\.value)
     }
 
     /// The concatenation of parameters of these sizes cut into one near-equal part per process,
@@ -223,14 +227,14 @@ public final class Trainer {
             p.gradient.zero()
             offset += p.count
         }
-        processGroup.sumScattered(gradientSums.pointer, counts: optimizerParts.map(\.count), into: partSums.pointer)
+        processGroup.sumScattered(gradientSums.pointer, counts: partCounts, into: partSums.pointer)
         forEachSlice(part) { p, local, flat in
             (optimizer.parameters[p].gradient.pointer + local.lowerBound).update(from: partSums.pointer + flat - part.lowerBound, count: local.count)
         }
     }
 
     /// Every process sends the weights it updated to the others.
-    private func shareWeights() { share(optimizer.parameters.map(\.value)) }
+    private func shareWeights() { share(weights) }
 
     /// Buffers shaped as the parameters (weights, Adam's moments): each process's part of them
     /// goes to every other.
@@ -239,7 +243,7 @@ public final class Trainer {
         forEachSlice(part) { p, local, flat in
             (gradientSums.pointer + flat).update(from: buffers[p].pointer + local.lowerBound, count: local.count)
         }
-        processGroup.shareParts(gradientSums.pointer, counts: optimizerParts.map(\.count))
+        processGroup.shareParts(gradientSums.pointer, counts: partCounts)
         var offset = 0
         for b in buffers {
             b.pointer.update(from: gradientSums.pointer + offset, count: b.count)
