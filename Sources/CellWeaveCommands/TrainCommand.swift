@@ -247,16 +247,11 @@ public struct TrainCommand: ParsableCommand {
         let progress = EpochProgress(total: options.maxEpochs)
         try trainer.train { record in
             progress.show(record)
-            // Every process takes part in a checkpoint (the optimizer's state is spread over them).
-            if record.epoch % max(checkpointEvery, 1) == 0 {
-                let checkpoint = trainer.checkpoint()
-                if writes { try directory.saveCheckpoint(checkpoint) }
-            }
+            if writes && record.epoch % max(checkpointEvery, 1) == 0 { try directory.saveCheckpoint(trainer.checkpoint()) }
         }
         if trainer.history.stoppedEarly { Log.info("early stopping after epoch \(trainer.completedEpochs)") }
-        let finalCheckpoint = trainer.checkpoint()
         guard writes else { return }
-        try directory.saveCheckpoint(finalCheckpoint)
+        try directory.saveCheckpoint(trainer.checkpoint())
 
         let history = trainer.history
         try AtomicFile.write(try ModelDirectory.encoder.encode(history), to: directory.history)

@@ -1,9 +1,8 @@
 import CellWeaveModel
 import CMPI
 
-/// The ranks of MPI_COMM_WORLD as the trainer's process group: sums are MPI_Allreduce in place and
-/// MPI_Reduce_scatter, which for a fixed number of ranks sum in a fixed order, so reruns are
-/// bit-identical; parts are shared with MPI_Allgatherv in place.
+/// The ranks of MPI_COMM_WORLD as the trainer's process group: sums are MPI_Allreduce in place,
+/// which for a fixed number of ranks sums in a fixed order, so reruns are bit-identical.
 final class MPIProcessGroup: ProcessGroup {
     let rank: Int
     let size: Int
@@ -18,26 +17,6 @@ final class MPIProcessGroup: ProcessGroup {
 
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
-
-    func sumScattered(_ values: UnsafePointer<Float>, counts: [Int], into part: UnsafeMutablePointer<Float>) {
-        MPI_Reduce_scatter(values, part, partLayout(counts).counts, cw_mpi_float(), cw_mpi_sum(), cw_mpi_comm_world())
-    }
-
-    func shareParts(_ values: UnsafeMutablePointer<Float>, counts: [Int]) {
-        let layout = partLayout(counts)
-        MPI_Allgatherv(cw_mpi_in_place(), 0, cw_mpi_float(), values, layout.counts, layout.offsets, cw_mpi_float(), cw_mpi_comm_world())
-    }
-
-    /// MPI's 32-bit counts and displacements of parts, kept for the next call (every training step
-    /// cuts the same parts, and a step allocates nothing).
-    private var parts: (of: [Int], counts: [Int32], offsets: [Int32]) = ([], [], [])
-    private func partLayout(_ counts: [Int]) -> (counts: [Int32], offsets: [Int32]) {
-        if counts != parts.of {
-            let offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
-            parts = (counts, counts.map { Int32($0) }, offsets)
-        }
-        return (parts.counts, parts.offsets)
-    }
 
     func gather(_ values: [Float], counts: [Int]) throws -> [Float] { try gather(values, counts: counts, cw_mpi_float()) }
     func gather(_ values: [Double], counts: [Int]) throws -> [Double] { try gather(values, counts: counts, cw_mpi_double()) }

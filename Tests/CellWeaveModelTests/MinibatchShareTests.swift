@@ -57,49 +57,4 @@ import Testing
             #expect(assembled == expected)
         }
     }
-    /// A sharded optimizer: the parameters' concatenation cut in one part per process, on Adam's
-    /// vectors, and each process's step over its part updates it exactly as a whole step does.
-    @Test(arguments: [1, 2, 3, 5])
-    func optimizerPartsStepAsTheWholeStep(processes: Int) {
-        let shapes = [[13, 7], [128], [3], [9, 5], [1]]
-        let parts = Trainer.optimizerParts(counts: shapes.map { $0.reduce(1, *) }, processes: processes)
-        let total = shapes.map { $0.reduce(1, *) }.reduce(0, +)
-        #expect(parts.count == processes && parts.first?.lowerBound == 0 && parts.last?.upperBound == total)
-        #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
-        func model(_ seed: UInt64) -> [Parameter<Float>] {
-            var g = SeededGenerator(seed: seed)
-            return shapes.enumerated().map { k, shape in
-                let p = Parameter<Float>(name: "p\(k)", shape: shape, initial: (0..<shape.reduce(1, *)).map { _ in Float(g.nextGaussian()) })
-                return p
-            }
-        }
-        func setGradients(_ parameters: [Parameter<Float>], step: Int) {
-            var g = SeededGenerator(seed: 100 + UInt64(step))
-            for p in parameters { for k in 0..<p.count { p.gradient[k] = Float(g.nextGaussian()) } }
-        }
-        let whole = model(1), adam = Adam(parameters: whole, learningRate: 0.01)
-        let shards = parts.map { _ in model(1) }, adams = shards.map { Adam(parameters: $0, learningRate: 0.01, parts: 2) }
-        for step in 0..<3 {
-            setGradients(whole, step: step)
-            let norm = zip(adams, parts).map { a, part -> Double in
-                setGradients(a.parameters, step: step)
-                return a.squaredGradientSum(elements: part)
-            }.reduce(0, +).squareRoot()
-            #expect(abs(norm - adam.gradientNorm()) <= 1e-6 * norm)
-            // The same norm for both (its sum's grouping differs in the last bits), clipping active.
-            #expect(norm > 1.5)
-            adam.step(clipNorm: 1.5, norm: norm)
-            for (a, part) in zip(adams, parts) { a.step(clipNorm: 1.5, norm: norm, elements: part) }
-            // Each process's part of the weights, assembled, is the whole step's (then shared, as the trainer does).
-            var offset = 0
-            for (k, p) in whole.enumerated() {
-                for e in 0..<p.count {
-                    let owner = parts.firstIndex { $0.contains(offset + e) }!
-                    #expect(shards[owner][k].value[e] == p.value[e], "\(p.name)[\(e)] at step \(step)")
-                    for other in shards.indices { shards[other][k].value[e] = p.value[e] }
-                }
-                offset += p.count
-            }
-        }
-    }
 }

@@ -26,44 +26,22 @@ public final class Adam<T: ModelScalar> {
     }
 
     /// The L2 norm of all gradients, in Double.
-    public func gradientNorm() -> Double { squaredGradientSum().squareRoot() }
-
-    /// The sum of the squared gradients, of every parameter or of the `elements` of their
-    /// concatenation (see `step`).
-    public func squaredGradientSum(elements: Range<Int>? = nil) -> Double {
+    public func gradientNorm() -> Double {
         var sum = 0.0
-        forEachPart(elements) { p, vectors, tail in
-            let g = parameters[p].gradient.pointer
-            var s = SIMD8<T>.zero, rest: T = 0
-            for v in vectors { let x = Self.load(g + 8 * v); s += x * x }
-            for k in tail { rest += g[k] * g[k] }
-            sum += Double(s.sum() + rest)
+        for p in parameters {
+            let g = p.gradient.pointer
+            var s = SIMD8<T>.zero, tail: T = 0
+            let vectors = p.count / 8
+            for v in 0..<vectors { let x = Self.load(g + 8 * v); s += x * x }
+            for k in (8 * vectors)..<p.count { tail += g[k] * g[k] }
+            sum += Double(s.sum() + tail)
         }
-        return sum
-    }
-
-    /// Per parameter with elements in `elements` (nil: all), its index, the SIMD vectors (of 8
-    /// elements from its start) and the scalar tail it has there.
-    private func forEachPart(_ elements: Range<Int>?, _ body: (Int, Range<Int>, Range<Int>) -> Void) {
-        var offset = 0
-        for (p, parameter) in parameters.enumerated() {
-            let n = parameter.count
-            defer { offset += n }
-            let local = elements.map { (0..<n).clamped(to: ($0.lowerBound - offset)..<($0.upperBound - offset)) } ?? 0..<n
-            guard !local.isEmpty else { continue }
-            precondition(local.lowerBound % 8 == 0 && (local.upperBound % 8 == 0 || local.upperBound == n),
-                         "a part of \(parameter.name) that does not start and end on its vectors")
-            let vectorEnd = local.upperBound == n ? n / 8 : local.upperBound / 8
-            body(p, (local.lowerBound / 8)..<max(vectorEnd, local.lowerBound / 8), local.upperBound == n ? max(8 * (n / 8), local.lowerBound)..<n : n..<n)
-        }
+        return sum.squareRoot()
     }
 
     /// One update; gradients are first scaled so their global norm is at most `clipNorm` when given,
-    /// and are left zero for the next step to accumulate into. With `elements`, only those of the
-    /// parameters' concatenation (in the order of `parameters`) are updated, each exactly as a
-    /// whole step would (a data-parallel process's share of the optimizer); the range must start
-    /// and end on multiples of 8 from a parameter's start, or at its end.
-    public func step(clipNorm: Double? = nil, norm: Double? = nil, elements: Range<Int>? = nil) {
+    /// and are left zero for the next step to accumulate into.
+    public func step(clipNorm: Double? = nil, norm: Double? = nil) {
         steps += 1
         var gradientScale: T = 1
         if let clipNorm {
@@ -73,16 +51,15 @@ public final class Adam<T: ModelScalar> {
         let constants = Constants(scale: gradientScale, beta1: T(beta1), beta2: T(beta2), decay: T(weightDecay), epsilon: T(epsilon),
                                   stepSize: T(learningRate / (1 - Double.pow(beta1, Double(steps)))),
                                   correction2: T((1 - Double.pow(beta2, Double(steps))).squareRoot()))
-        forEachPart(elements) { p, vectors, tail in
-            let parameter = parameters[p]
+        for (p, parameter) in parameters.enumerated() {
             let w = parameter.value.pointer, g = parameter.gradient.pointer
-            let m = firstMoments[p].pointer, v = secondMoments[p].pointer
-            let pieces = 8 * vectors.count >= 32_768 ? parts : 1
+            let m = firstMoments[p].pointer, v = secondMoments[p].pointer, n = parameter.count
+            let pieces = n >= 32_768 ? parts : 1
             ParallelLoop.run(parts: pieces) { part in
-                // Every element takes the vector or the scalar path it takes in a whole step, at any part count.
-                let r = ParallelLoop.range(part, of: pieces, vectors.count), c = constants
+                // Pieces start at multiples of 8 so the vector loop covers the same elements at any part count.
+                let r = ParallelLoop.range(part, of: pieces, n / 8), c = constants
                 for k in r {
-                    let o = 8 * (vectors.lowerBound + k), weight = Self.load(w + o)
+                    let o = 8 * k, weight = Self.load(w + o)
                     let grad = Self.load(g + o) * c.scale + c.decay * weight
                     Self.store(.zero, g + o)
                     let first = c.beta1 * Self.load(m + o) + (1 - c.beta1) * grad
@@ -92,7 +69,7 @@ public final class Adam<T: ModelScalar> {
                     Self.store(weight - c.stepSize * first / (second.squareRoot() / c.correction2 + c.epsilon), w + o)
                 }
                 if part == pieces - 1 {
-                    for k in tail { Self.updateScalar(at: k, w, g, m, v, constants) }
+                    for k in (8 * (n / 8))..<n { Self.updateScalar(at: k, w, g, m, v, constants) }
                 }
             }
         }

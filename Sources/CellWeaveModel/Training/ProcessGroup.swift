@@ -6,13 +6,6 @@ public protocol ProcessGroup: AnyObject {
     /// Element-wise sum over every process, in place; every process gets the same result.
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int)
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int)
-    /// Element-wise sums over every process of `values` (the same length everywhere), cut in
-    /// consecutive parts in rank order (`counts[r]` values for process r): this process receives
-    /// the sums of its own part into `part`.
-    func sumScattered(_ values: UnsafePointer<Float>, counts: [Int], into part: UnsafeMutablePointer<Float>)
-    /// In place: each process's part of `values` (cut as for `sumScattered`) goes to every
-    /// process, so that all hold every part.
-    func shareParts(_ values: UnsafeMutablePointer<Float>, counts: [Int])
     /// Every process's `values`, concatenated in rank order, on the first process (rank 0); empty
     /// on the others. `counts[r]`: how many values process r sends.
     func gather(_ values: [Float], counts: [Int]) throws -> [Float]

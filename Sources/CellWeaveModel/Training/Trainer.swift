@@ -24,18 +24,9 @@ public final class Trainer {
     public let processGroup: (any ProcessGroup)?
     /// The cells of the current minibatch this process holds, and their positions in it.
     private var heldCells: [Int] = [], heldPositions: [Int] = []
-    /// Every gradient in one buffer, summed across the processes in one call; then every weight,
-    /// shared by the processes that updated it.
+    /// Every gradient in one buffer, summed across the processes in one call.
     private let gradientSums: Buffer<Float>
     private let lossSums = Buffer<Double>(count: 3)
-    /// In data-parallel training, each process's part of the parameters' concatenation: it sums
-    /// the gradients of its part alone and updates those weights alone (a sharded optimizer), then
-    /// every process shares its part of the weights with the others.
-    private let optimizerParts: [Range<Int>]
-    private let partCounts: [Int]
-    private let partSums: Buffer<Float>
-    private let weights: [Buffer<Float>]
-    private var optimizerPart: Range<Int>? { processGroup.map { optimizerParts[$0.rank] } }
 
     public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions,
                 processGroup: (any ProcessGroup)? = nil) throws {
@@ -54,32 +45,7 @@ public final class Trainer {
         batch = model.makeBatch(covariateKeys: source.covariateKeys)
         source.initialise(model, seed: options.seed &+ 4)
         for norm in model.batchNorms { norm.processGroup = self.processGroup }
-        let counts = model.parameters.map(\.count)
-        gradientSums = Buffer(count: self.processGroup == nil ? 0 : counts.reduce(0, +))
-        optimizerParts = self.processGroup.map { Self.optimizerParts(counts: counts, processes: $0.size) } ?? []
-        partCounts = optimizerParts.map(\.count)
-        partSums = Buffer(count: partCounts.max() ?? 0)
-        weights = model.parameters.map(\.value)
-    }
-
-    /// The concatenation of parameters of these sizes cut into one near-equal part per process,
-    /// each cut on a multiple of 8 from its parameter's start (Adam's vectors).
-    static func optimizerParts(counts: [Int], processes: Int) -> [Range<Int>] {
-        let total = counts.reduce(0, +)
-        var cuts = [0]
-        for r in 1..<max(processes, 1) {
-            let target = r * total / processes
-            var offset = 0
-            for n in counts {
-                if target < offset + n {
-                    cuts.append(max(offset + (target - offset) / 8 * 8, cuts[cuts.count - 1]))
-                    break
-                }
-                offset += n
-            }
-        }
-        cuts.append(total)
-        return (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
+        gradientSums = Buffer(count: self.processGroup == nil ? 0 : model.parameters.reduce(0) { $0 + $1.count })
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
@@ -147,18 +113,13 @@ public final class Trainer {
                 // The norm costs a pass over every gradient, so it is taken only to clip; a gradient that
                 // overflows without the loss doing so makes the next step's loss non-finite.
                 if let clip = options.gradientClipNorm {
-                    let norm = gradientNorm()
+                    let norm = optimizer.gradientNorm()
                     guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step, what: "the gradient") }
-                    optimizer.step(clipNorm: clip, norm: norm, elements: optimizerPart)
+                    optimizer.step(clipNorm: clip, norm: norm)
                 } else {
-                    optimizer.step(elements: optimizerPart)
+                    optimizer.step()
                 }
                 optimizerTime += -t.timeIntervalSinceNow
-                if processGroup != nil {
-                    t = Date()
-                    shareWeights()
-                    sumTime += -t.timeIntervalSinceNow
-                }
                 total += local
             }
             windowEnd = Date()
@@ -167,8 +128,8 @@ public final class Trainer {
         // Time spent waiting for a streamed window's counts (the read-ahead fell behind).
         if source.readsAhead { phases["read_wait"] = waitTime }
         if processGroup != nil {
-            // Summing gradients and losses across processes and sharing the updated weights, waiting
-            // for the slowest included (the batch norms' sums are in forward_backward).
+            // Summing gradients and losses across processes, waiting for the slowest included (the
+            // batch norms' sums are in forward_backward).
             phases["allreduce"] = sumTime
             total = sum(total)
         }
@@ -216,58 +177,21 @@ public final class Trainer {
         batch.rna.share = MinibatchShare(cells: cells.count, positions: heldPositions)
     }
 
-    /// The gradients of this process's part of the parameters become their sums over the
-    /// processes (each is already scaled by the global minibatch); the others are left zero, as
-    /// Adam leaves those it updates.
+    /// Each gradient becomes its sum over the processes (each is already scaled by the global
+    /// minibatch), through one buffer.
     private func sumGradients() {
-        guard let processGroup, let part = optimizerPart else { return }
+        guard let processGroup else { return }
         var offset = 0
         for p in optimizer.parameters {
             (gradientSums.pointer + offset).update(from: p.gradient.pointer, count: p.count)
-            p.gradient.zero()
             offset += p.count
         }
-        processGroup.sumScattered(gradientSums.pointer, counts: partCounts, into: partSums.pointer)
-        forEachSlice(part) { p, local, flat in
-            (optimizer.parameters[p].gradient.pointer + local.lowerBound).update(from: partSums.pointer + flat - part.lowerBound, count: local.count)
+        processGroup.sum(gradientSums.pointer, count: offset)
+        offset = 0
+        for p in optimizer.parameters {
+            p.gradient.pointer.update(from: gradientSums.pointer + offset, count: p.count)
+            offset += p.count
         }
-    }
-
-    /// Every process sends the weights it updated to the others.
-    private func shareWeights() { share(weights) }
-
-    /// Buffers shaped as the parameters (weights, Adam's moments): each process's part of them
-    /// goes to every other.
-    private func share(_ buffers: [Buffer<Float>]) {
-        guard let processGroup, let part = optimizerPart else { return }
-        forEachSlice(part) { p, local, flat in
-            (gradientSums.pointer + flat).update(from: buffers[p].pointer + local.lowerBound, count: local.count)
-        }
-        processGroup.shareParts(gradientSums.pointer, counts: partCounts)
-        var offset = 0
-        for b in buffers {
-            b.pointer.update(from: gradientSums.pointer + offset, count: b.count)
-            offset += b.count
-        }
-    }
-
-    /// Per parameter holding elements of `range` of the concatenation: its index, the range's
-    /// elements in it, and where they start in the concatenation.
-    private func forEachSlice(_ range: Range<Int>, _ body: (Int, Range<Int>, Int) -> Void) {
-        var offset = 0
-        for (p, parameter) in optimizer.parameters.enumerated() {
-            let local = (0..<parameter.count).clamped(to: (range.lowerBound - offset)..<(range.upperBound - offset))
-            if !local.isEmpty { body(p, local, offset + local.lowerBound) }
-            offset += parameter.count
-        }
-    }
-
-    /// The global gradient norm: over every process's part when the optimizer is sharded.
-    private func gradientNorm() -> Double {
-        guard let processGroup, let part = optimizerPart else { return optimizer.gradientNorm() }
-        lossSums[0] = optimizer.squaredGradientSum(elements: part)
-        processGroup.sum(lossSums.pointer, count: 1)
-        return lossSums[0].squareRoot()
     }
 
     private func sum(_ loss: MinibatchLoss) -> MinibatchLoss {
@@ -295,11 +219,7 @@ public final class Trainer {
         while !isFinished { try afterEpoch(try runEpoch()) }
     }
 
-    /// The weights, Adam's state and the run's state. In data-parallel training every process
-    /// must call it (each shares its part of Adam's moments with the others first).
     public func checkpoint() -> TrainingCheckpoint {
-        share(optimizer.firstMoments)
-        share(optimizer.secondMoments)
         let adam = optimizer.state
         var tensors = model.tensors
         for (p, parameter) in optimizer.parameters.enumerated() {
