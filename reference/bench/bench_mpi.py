@@ -112,7 +112,9 @@ def stage_runs(stage, cw, mpi, model, data, tmp):
             products.append(f["obsm/X_cellweave"][()] if stage == "embed" else f["obs/anomaly_score"][()])
         target.unlink()
         print(f"  {wall:.1f} s wall", flush=True)
-    out["same_result"] = all(np.array_equal(products[0], p) for p in products)
+    # Ranks and one thread give one result bit for bit; another thread count may differ in the last bits.
+    out["same_result"] = all(np.array_equal(products[0], p) for p in products[:3])
+    out["2_threads_same_as_1"] = bool(np.array_equal(products[0], products[3]))
     out["two_over_one_rank"] = out["mpi_2_ranks_1_thread"]["wall_s"] / out["mpi_1_rank_1_thread"]["wall_s"]
     return out
 
