@@ -103,7 +103,7 @@ public struct AnomalyScoring {
             // A reference among the query's own cells (held out, one batch) takes its scores from the
             // query's pass, as the streamed scoring does: scored again in chunks of other cells, their
             // last bits could differ (the first layer takes its dense or sparse path by a chunk's density).
-            referenceScores = referenceCounts == nil ? set.referenceRows.map { queryScores[$0] } : scorer.score(set.referenceRows)
+            referenceScores = set.referenceInQuery ? set.referenceRows.map { queryScores[$0] } : scorer.score(set.referenceRows)
             referenceRNAAlone = scorer.rnaAlone(referenceScores, of: set.referenceRows)
         } else {
             // Each file's residuals from its own totals, as scanpy computes them per dataset.

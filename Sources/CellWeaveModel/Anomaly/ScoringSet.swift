@@ -9,6 +9,8 @@ public struct ScoringSet {
     public let categories: [[String]]
     public let queryRows: [Int]
     public let referenceRows: [Int]
+    /// Whether the reference cells are among the query's (then `referenceRows` index its rows).
+    public let referenceInQuery: Bool
 
     /// The reference among the query's own cells (e.g. one batch of it).
     public init(query: ModelInputs, referenceRows: [Int]) {
@@ -16,6 +18,7 @@ public struct ScoringSet {
         categories = query.categories
         queryRows = Array(0..<query.counts.rows)
         self.referenceRows = referenceRows
+        referenceInQuery = true
     }
 
     /// Reference cells (`referenceRows` of `reference`, whose categories extend the query's) stacked
@@ -29,6 +32,7 @@ public struct ScoringSet {
         let offset = query.counts.rows
         referenceRows = rows.map { $0 + offset }
         queryRows = Array(0..<offset)
+        referenceInQuery = false
         if query.categoryCounts != modelCategoryCounts {
             var pseudo: [Int32: Int32] = [:]
             for r in referenceRows {

@@ -63,7 +63,7 @@ public final class SparseBatch<T: ModelScalar> {
     /// the cell it belongs to (`cells`, parallel to `rows`); rows and cells may repeat.
     public func gather<R: Collection, C: Collection>(_ matrix: CSRMatrix, rows selectedRows: R, cells selected: C, codes: [[Int32]])
     where R.Element == Int, C.Element == Int {
-        let indptr = matrix.indptr
+        let indptr = matrix.indptr, indices = matrix.indices, values = matrix.values
         let keys = covariateKeys
         precondition(selectedRows.count == selected.count)
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
@@ -96,7 +96,8 @@ public final class SparseBatch<T: ModelScalar> {
                             // Rows are independent, so the split changes no value.
                             ParallelLoop.run(parts: parts) { part in
                                 for i in ParallelLoop.range(part, of: parts, sourceRows.count) {
-                                    Self.fill(row: i, from: sourceRows[i], of: matrix, at: rowStart[i], into: target)
+                                    Self.fill(row: i, from: sourceRows[i], indptr: indptr, indices: indices, values: values,
+                                              at: rowStart[i], into: target)
                                 }
                             }
                         }
@@ -127,20 +128,19 @@ public final class SparseBatch<T: ModelScalar> {
             for key in 0..<keys { categories[i * keys + key] = source.categories[r * keys + key] }
         }
         rowStart[rows] = nnz
-        Self.copyRows(&genes, from: source.genes, sourceStart: source.rowStart, rows: selected, zero: 0)
-        Self.copyRows(&counts, from: source.counts, sourceStart: source.rowStart, rows: selected, zero: 0)
-        Self.copyRows(&logCounts, from: source.logCounts, sourceStart: source.rowStart, rows: selected, zero: 0)
-        Self.copyRows(&logFactorials, from: source.logFactorials, sourceStart: source.rowStart, rows: selected, zero: 0)
-        Self.copyRows(&integerCounts, from: source.integerCounts, sourceStart: source.rowStart, rows: selected, zero: 0)
+        Self.copyRows(&genes, from: source.genes, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
+        Self.copyRows(&counts, from: source.counts, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
+        Self.copyRows(&logCounts, from: source.logCounts, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
+        Self.copyRows(&logFactorials, from: source.logFactorials, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
+        Self.copyRows(&integerCounts, from: source.integerCounts, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
         features = source.features
         geneViewReady = false
     }
 
-    /// The entries of the selected rows of a per-non-zero array, concatenated into `target`.
-    private static func copyRows<E>(_ target: inout [E], from source: [E], sourceStart: [Int], rows selected: [Int], zero: E) {
-        var nnz = 0
-        for r in selected { nnz += sourceStart[r + 1] - sourceStart[r] }
-        resize(&target, to: nnz, zero)
+    /// The entries of the selected rows of a per-non-zero array (`entries` in all), concatenated
+    /// into `target`.
+    private static func copyRows<E>(_ target: inout [E], from source: [E], sourceStart: [Int], rows selected: [Int], entries: Int, zero: E) {
+        resize(&target, to: entries, zero)
         target.withUnsafeMutableBufferPointer { target in
             source.withUnsafeBufferPointer { source in
                 var k = 0
@@ -159,9 +159,8 @@ public final class SparseBatch<T: ModelScalar> {
         let logFactorials: UnsafeMutablePointer<Double>, integerCounts: UnsafeMutablePointer<Int32>, library: UnsafeMutablePointer<T>
     }
 
-    /// Batch row i from matrix row r, its non-zeros from entry k on.
-    private static func fill(row i: Int, from r: Int, of matrix: CSRMatrix, at first: Int, into e: Entries) {
-        let indptr = matrix.indptr, indices = matrix.indices, values = matrix.values
+    /// Batch row i from row r of the CSR arrays, its non-zeros from entry `first` on.
+    private static func fill(row i: Int, from r: Int, indptr: [Int], indices: [Int32], values: [Float], at first: Int, into e: Entries) {
         let log1pTable = CountTables.log1p, logFactorialTable = CountTables.logFactorial
         var total: T = 0, k = first
         for source in indptr[r]..<indptr[r + 1] {
