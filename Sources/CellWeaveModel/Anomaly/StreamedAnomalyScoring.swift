@@ -74,31 +74,64 @@ public struct StreamedAnomalyScoring {
     /// Scores of `rows` (sorted; nil: every cell), in order; in a group, each process scores those
     /// of its share and the first gets them all (the others none).
     func scores(_ cells: Cells, rows: [Int]? = nil, settings: AnomalyScoring.Settings, group: (any ProcessGroup)?) throws -> [AnomalyScorer.CellScore] {
-        guard let group else { return try scores(cells, rows: rows, of: nil, settings: settings) }
-        let n = cells.inference.cells, capacity = cells.inference.model.capacity
-        let shares = (0..<group.size).map { group.heldCells(of: n, inRunsOf: capacity, rank: $0) }, held = shares[group.rank]
-        let local = try scores(cells, rows: rows?.filter(held.contains), of: held, settings: settings)
+        guard let group else { return try rows.map { try scores(cells, rows: $0, settings: settings) } ?? scores(cells, of: nil, settings: settings) }
+        // Whole chunks to each process: of the cells, or of the chosen rows, as one process takes them.
+        let capacity = cells.inference.model.capacity
+        let shares = (0..<group.size).map { group.heldCells(of: rows?.count ?? cells.inference.cells, inRunsOf: capacity, rank: $0) }
+        let held = shares[group.rank]
+        let local = try rows.map { try scores(cells, rows: Array($0[held]), settings: settings) } ?? scores(cells, of: held, settings: settings)
         let stride = 2 + 2 * settings.topGenes
-        let counts = shares.map { share in stride * (rows.map { $0.count(where: share.contains) } ?? share.count) }
+        let counts = shares.map { stride * $0.count }
         let gathered = try group.gather(Self.packed(local, top: settings.topGenes), counts: counts)
         return Self.unpacked(gathered, top: settings.topGenes)
     }
 
-    /// Scores of `rows` (sorted, within `range`; nil: every cell of the range), in order.
-    private func scores(_ cells: Cells, rows: [Int]?, of range: Range<Int>?, settings: AnomalyScoring.Settings) throws -> [AnomalyScorer.CellScore] {
+    /// Scores of every cell of `range` (nil: all), in order: the blocks are whole chunks of the
+    /// model's capacity from the range's start, so each cell is scored in the chunk it has in memory.
+    private func scores(_ cells: Cells, of range: Range<Int>?, settings: AnomalyScoring.Settings) throws -> [AnomalyScorer.CellScore] {
         var out: [AnomalyScorer.CellScore] = []
         // At its size: grown by appending, a list of millions of scores would hold up to twice that.
-        out.reserveCapacity(rows?.count ?? (range ?? 0..<cells.inference.cells).count)
-        var next = 0
-        try cells.inference.forEachBlock(blockRows: blockRows, of: range, only: rows, counts: cells.counts) { block, data in
-            var scorer = AnomalyScorer(model: cells.inference.model, data: data)
-            (scorer.statistic, scorer.topGenes, scorer.clip) = (settings.statistic, settings.topGenes, settings.clip)
-            guard let rows else { return out += scorer.score() }
-            var local: [Int] = []
-            while next < rows.count, rows[next] < block.upperBound { local.append(rows[next] - block.lowerBound); next += 1 }
-            out += scorer.score(local)
+        out.reserveCapacity((range ?? 0..<cells.inference.cells).count)
+        try cells.inference.forEachBlock(blockRows: blockRows, of: range, counts: cells.counts) { _, data in
+            out += scorer(cells, data, settings).score()
         }
         return out
+    }
+
+    /// Scores of `rows` (sorted), in order, in chunks of the model's capacity over these rows alone
+    /// as `AnomalyScorer.score(rows)` takes them in memory: the rows of successive blocks are
+    /// collected until a chunk is full. A cell's last bits depend on the chunk it is scored in (the
+    /// matrix products' kernels follow their sizes), so the chunks must not follow the blocks.
+    private func scores(_ cells: Cells, rows: [Int], settings: AnomalyScoring.Settings) throws -> [AnomalyScorer.CellScore] {
+        let inference = cells.inference, capacity = inference.model.capacity
+        var out: [AnomalyScorer.CellScore] = []
+        out.reserveCapacity(rows.count)
+        var pieces: [CSRMatrix] = [], chunk: [Int] = []
+        func scoreChunk() throws {
+            guard !chunk.isEmpty else { return }
+            let counts = try pieces.dropFirst().reduce(pieces[0]) { try ScoringSet.stack($0, $1) }
+            let codes = inference.codes.map { key in chunk.map { key[$0] } }
+            out += scorer(cells, TrainingData(counts: counts, codes: codes, categoryCounts: inference.categoryCounts), settings).score()
+            (pieces, chunk) = ([], [])
+        }
+        var next = 0
+        try inference.forEachBlock(blockRows: blockRows, only: rows, counts: cells.counts) { block, data in
+            while next < rows.count, rows[next] < block.upperBound {
+                let start = next
+                while next < rows.count, rows[next] < block.upperBound, next - start + chunk.count < capacity { next += 1 }
+                pieces.append(try data.counts.selectingRows(rows[start..<next].map { $0 - block.lowerBound }))
+                chunk += rows[start..<next]
+                if chunk.count == capacity { try scoreChunk() }
+            }
+        }
+        try scoreChunk()
+        return out
+    }
+
+    private func scorer(_ cells: Cells, _ data: TrainingData, _ settings: AnomalyScoring.Settings) -> AnomalyScorer {
+        var scorer = AnomalyScorer(model: cells.inference.model, data: data)
+        (scorer.statistic, scorer.topGenes, scorer.clip) = (settings.statistic, settings.topGenes, settings.clip)
+        return scorer
     }
 
     /// RNA scores as numbers a gather carries, `2 + 2 top` a cell: score, weight, then each top
