@@ -102,7 +102,7 @@ public struct AnomalyScoring {
             queryScores = scorer.score(set.queryRows)
             // A reference among the query's own cells (held out, one batch) takes its scores from the
             // query's pass, as the streamed scoring does: scored again in chunks of other cells, their
-            // last bits could differ (the first layer takes its dense or sparse path by a chunk's density).
+            // last bits could differ (the matrix products follow a chunk's sizes, the first layer its density).
             referenceScores = set.referenceInQuery ? set.referenceRows.map { queryScores[$0] } : scorer.score(set.referenceRows)
             referenceRNAAlone = scorer.rnaAlone(referenceScores, of: set.referenceRows)
         } else {
