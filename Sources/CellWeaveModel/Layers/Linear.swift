@@ -65,10 +65,9 @@ public final class Linear<T: ModelScalar> {
         fillBiasAndCovariates(rows: rows, categories: categories, keys: keys, into: y)
         if partialOutputs.count < parts * size { partialOutputs = Buffer(count: parts * size) }
         let w = weight.value.pointer, partial = partialOutputs.pointer
-        forEachEntryByGene(batch) { p, gene, row, v in
-            Self.axpy(v, w + gene * n, partial + p * size + row * n, n)
-        } prepare: { p in
+        forEachGenePart(batch) { p, genes, start, rows, values in
             (partial + p * size).update(repeating: 0, count: size)
+            T.sparseForwardByGene(start: start, rows: rows, values: values, genes: genes, weight: w, into: partial + p * size, width: n)
         }
         for p in 0..<parts {
             let acc = partial + p * size
@@ -76,30 +75,17 @@ public final class Linear<T: ModelScalar> {
         }
     }
 
-    /// y[0..<n] += a x[0..<n], eight lanes at a time whatever the compiler proves about aliasing.
+    /// Calls body(part, its range of genes, the gene view's entry starts, rows and log1p counts)
+    /// for each part, in parallel.
     @inline(__always)
-    static func axpy(_ a: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
-        let vectors = n / 8
-        for v in 0..<vectors {
-            let px = UnsafeRawPointer(x + 8 * v), py = UnsafeMutableRawPointer(y + 8 * v)
-            py.storeBytes(of: py.loadUnaligned(as: SIMD8<T>.self) + a * px.loadUnaligned(as: SIMD8<T>.self), as: SIMD8<T>.self)
-        }
-        for h in (8 * vectors)..<n { y[h] += a * x[h] }
-    }
-
-    /// Calls body(part, gene, row within the batch, log1p count) for every non-zero, each part over
-    /// its range of genes, after prepare(part).
-    @inline(__always)
-    private func forEachEntryByGene(_ batch: SparseBatch<T>, _ body: (Int, Int, Int, T) -> Void, prepare: (Int) -> Void = { _ in }) {
+    private func forEachGenePart(_ batch: SparseBatch<T>,
+                                 _ body: (Int, Range<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<T>) -> Void) {
         let parts = self.parts, genes = inputs
         batch.geneStart.withUnsafeBufferPointer { start in
             batch.entryRow.withUnsafeBufferPointer { rows in
                 batch.entryLogCount.withUnsafeBufferPointer { values in
                     ParallelLoop.run(parts: parts) { p in
-                        prepare(p)
-                        for g in ParallelLoop.range(p, of: parts, genes) {
-                            for k in start[g]..<start[g + 1] { body(p, g, Int(rows[k]), values[k]) }
-                        }
+                        body(p, ParallelLoop.range(p, of: parts, genes), start, rows, values)
                     }
                 }
             }
@@ -148,7 +134,9 @@ public final class Linear<T: ModelScalar> {
             return
         }
         let dw = weight.gradient.pointer, n = outputs
-        forEachEntryByGene(batch) { _, gene, row, v in Self.axpy(v, dy + row * n, dw + gene * n, n) }
+        forEachGenePart(batch) { _, genes, start, rows, values in
+            T.sparseWeightGradientByGene(start: start, rows: rows, values: values, genes: genes, outputGradient: dy, into: dw, width: n)
+        }
         accumulateBiasAndCovariates(dy, rows: batch.rows, categories: categories, keys: keys)
     }
 

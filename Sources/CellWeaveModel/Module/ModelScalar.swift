@@ -16,6 +16,52 @@ public protocol ModelScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable {
     /// y = max(y, 0) in place; and dy = y > 0 ? dy * scale : 0 for a ReLU's output y.
     static func relu(_ y: UnsafeMutablePointer<Self>, count n: Int)
     static func reluBackward(output y: UnsafePointer<Self>, gradient dy: UnsafeMutablePointer<Self>, scale: Self, count n: Int)
+    /// One Adam update of n parameters w in place from gradients g (left zero) and moments m, v.
+    static func adamUpdate(_ w: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>, _ m: UnsafeMutablePointer<Self>,
+                           _ v: UnsafeMutablePointer<Self>, count n: Int, _ c: Adam<Self>.Constants)
+    /// A sparse input's layer over the genes of `genes` (entries start[g]..<start[g + 1] of gene g
+    /// are (row, value), rows of `width`): y[row] += value * w[g], and for the weight gradient
+    /// dw[g] += value * dy[row].
+    static func sparseForwardByGene(start: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Self>, genes: Range<Int>,
+                                    weight w: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, width n: Int)
+    static func sparseWeightGradientByGene(start: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Self>, genes: Range<Int>,
+                                           outputGradient dy: UnsafePointer<Self>, into dw: UnsafeMutablePointer<Self>, width n: Int)
+}
+
+/// The element-wise kernels in Swift, for Double (the gradient checks); Float's are C, built for AVX2
+/// too (Swift code is built for the baseline x86-64, two SSE operations to an 8-lane SIMD one).
+extension ModelScalar {
+    public static func adamUpdate(_ w: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>, _ m: UnsafeMutablePointer<Self>,
+                                  _ v: UnsafeMutablePointer<Self>, count n: Int, _ c: Adam<Self>.Constants) {
+        for k in 0..<n {
+            let grad = g[k] * c.scale + c.decay * w[k]
+            g[k] = 0
+            m[k] = c.beta1 * m[k] + (1 - c.beta1) * grad
+            v[k] = c.beta2 * v[k] + (1 - c.beta2) * grad * grad
+            w[k] -= c.stepSize * m[k] / (v[k].squareRoot() / c.correction2 + c.epsilon)
+        }
+    }
+
+    public static func sparseForwardByGene(start: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Self>, genes: Range<Int>,
+                                           weight w: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, width n: Int) {
+        for g in genes {
+            for k in start[g]..<start[g + 1] {
+                let a = values[k], out = y + Int(rows[k]) * n, row = w + g * n
+                for h in 0..<n { out[h] += a * row[h] }
+            }
+        }
+    }
+
+    public static func sparseWeightGradientByGene(start: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Self>,
+                                                  genes: Range<Int>, outputGradient dy: UnsafePointer<Self>, into dw: UnsafeMutablePointer<Self>,
+                                                  width n: Int) {
+        for g in genes {
+            for k in start[g]..<start[g + 1] {
+                let a = values[k], source = dy + Int(rows[k]) * n, out = dw + g * n
+                for h in 0..<n { out[h] += a * source[h] }
+            }
+        }
+    }
 }
 
 extension Float: ModelScalar {
@@ -34,6 +80,24 @@ extension Float {
     public static func relu(_ y: UnsafeMutablePointer<Float>, count n: Int) { cw_relu(y, n) }
     public static func reluBackward(output y: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>, scale: Float, count n: Int) {
         cw_relu_backward(y, dy, scale, n)
+    }
+
+    public static func adamUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                                  _ v: UnsafeMutablePointer<Float>, count n: Int, _ c: Adam<Float>.Constants) {
+        var constants = cw_adam_constants(scale: c.scale, beta1: c.beta1, beta2: c.beta2, decay: c.decay, epsilon: c.epsilon,
+                                          stepSize: c.stepSize, correction2: c.correction2)
+        cw_adam_update(w, g, m, v, n, &constants)
+    }
+
+    public static func sparseForwardByGene(start: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, genes: Range<Int>,
+                                           weight w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, width n: Int) {
+        cw_sparse_forward_by_gene(start.baseAddress, rows.baseAddress, values.baseAddress, genes.lowerBound, genes.upperBound, w, y, n)
+    }
+
+    public static func sparseWeightGradientByGene(start: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+                                                  genes: Range<Int>, outputGradient dy: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>,
+                                                  width n: Int) {
+        cw_sparse_weight_gradient_by_gene(start.baseAddress, rows.baseAddress, values.baseAddress, genes.lowerBound, genes.upperBound, dy, dw, n)
     }
 }
 

@@ -56,40 +56,19 @@ public final class Adam<T: ModelScalar> {
             let m = firstMoments[p].pointer, v = secondMoments[p].pointer, n = parameter.count
             let pieces = n >= 32_768 ? parts : 1
             ParallelLoop.run(parts: pieces) { part in
-                // Pieces start at multiples of 8 so the vector loop covers the same elements at any part count.
-                let r = ParallelLoop.range(part, of: pieces, n / 8), c = constants
-                for k in r {
-                    let o = 8 * k, weight = Self.load(w + o)
-                    let grad = Self.load(g + o) * c.scale + c.decay * weight
-                    Self.store(.zero, g + o)
-                    let first = c.beta1 * Self.load(m + o) + (1 - c.beta1) * grad
-                    let second = c.beta2 * Self.load(v + o) + (1 - c.beta2) * grad * grad
-                    Self.store(first, m + o)
-                    Self.store(second, v + o)
-                    Self.store(weight - c.stepSize * first / (second.squareRoot() / c.correction2 + c.epsilon), w + o)
-                }
-                if part == pieces - 1 {
-                    for k in (8 * (n / 8))..<n { Self.updateScalar(at: k, w, g, m, v, constants) }
-                }
+                // Pieces start at multiples of 8, as they did when the update was an 8-lane loop.
+                let r = ParallelLoop.range(part, of: pieces, n / 8), end = part == pieces - 1 ? n : 8 * r.upperBound
+                let o = 8 * r.lowerBound
+                T.adamUpdate(w + o, g + o, m + o, v + o, count: end - o, constants)
             }
         }
     }
 
-    struct Constants {
-        let scale, beta1, beta2, decay, epsilon, stepSize, correction2: T
+    public struct Constants {
+        public let scale, beta1, beta2, decay, epsilon, stepSize, correction2: T
     }
 
     static func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
-    static func store(_ x: SIMD8<T>, _ p: UnsafeMutablePointer<T>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<T>.self) }
-
-    private static func updateScalar(at k: Int, _ w: UnsafeMutablePointer<T>, _ g: UnsafeMutablePointer<T>, _ m: UnsafeMutablePointer<T>,
-                                     _ v: UnsafeMutablePointer<T>, _ c: Constants) {
-        let grad = g[k] * c.scale + c.decay * w[k]
-        g[k] = 0
-        m[k] = c.beta1 * m[k] + (1 - c.beta1) * grad
-        v[k] = c.beta2 * v[k] + (1 - c.beta2) * grad * grad
-        w[k] -= c.stepSize * m[k] / (v[k].squareRoot() / c.correction2 + c.epsilon)
-    }
 
     /// Moments and step count, for checkpoints.
     public var state: (steps: Int, first: [[T]], second: [[T]]) {
