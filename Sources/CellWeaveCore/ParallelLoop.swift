@@ -2,9 +2,14 @@ import Dispatch
 
 /// Runs `body(part)` for parts 0..<parts, in parallel when parts > 1. Work is split into fixed
 /// parts (never by whichever thread is free first), so results depend on the part count only.
+/// The parts run on `WorkerPool.shared`'s threads, which wait for work spinning before they sleep:
+/// a training step is dozens of parallel passes of tens of microseconds each, about what waking a
+/// sleeping thread costs. A call made while the pool is busy (from inside a part, or from another
+/// thread) goes to libdispatch instead.
 public enum ParallelLoop {
     public static func run(parts: Int, _ body: (Int) -> Void) {
-        if parts <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+        if parts <= 1 { return body(0) }
+        if !WorkerPool.shared.run(parts: parts, body) { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
     }
 
     /// The p-th of `parts` contiguous pieces of 0..<n.
