@@ -5,7 +5,7 @@ import Dispatch
 /// The parts run on `WorkerPool.shared`'s threads, which wait for work spinning before they sleep:
 /// a training step is dozens of parallel passes of tens of microseconds each, about what waking a
 /// sleeping thread costs. A call made while the pool is busy (from inside a part, or from another
-/// thread) goes to libdispatch instead.
+/// thread), or with more parts than processors, goes to libdispatch instead.
 public enum ParallelLoop {
     public static func run(parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 { return body(0) }

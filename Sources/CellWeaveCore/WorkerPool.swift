@@ -7,8 +7,8 @@ import Synchronization
 /// Threads that run the parts of one parallel pass at a time (`ParallelLoop`). The caller runs part
 /// 0 and each worker k part k; a worker waits for the next pass spinning for about a tenth of a
 /// millisecond, then sleeps until woken. Created on first use, grown to the largest part count asked.
-public final class WorkerPool: @unchecked Sendable {
-    public static let shared = WorkerPool()
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
 
     /// The pass: its number (bits 16 and up) and part count (the low 16 bits), published together
     /// so that a worker never pairs one pass's number with another's count.
