@@ -31,7 +31,7 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // The element-wise kernels of training in C, built for AVX2 and the baseline: exp/log vectorised
-        // into glibc's libmvec, Adam, the sparse layer (no FMA, so both builds give the same bits).
+        // into glibc's libmvec, Adam, the sparse layer, the negative binomial's row pass (no FMA, so both builds give the same bits).
         .target(name: "CVectorMath",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off", "-fveclib=libmvec"], .when(platforms: [.linux]))],
                 linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),

@@ -63,3 +63,122 @@ CW_CLONES void cw_sparse_weight_gradient_by_gene(const long *restrict start, con
         }
     }
 }
+
+// Eight floats as one value: the lanes of Swift's SIMD8, so sums run lane by lane as that code's do.
+// Macros, not functions: a 32-byte vector argument would differ between the clones' ABIs.
+typedef float cw_f8 __attribute__((vector_size(32), aligned(4)));
+typedef int cw_i8 __attribute__((vector_size(32), aligned(4)));
+#define CW_LOAD8(p) (*(const cw_f8 *)(p))
+#define CW_STORE8(v, p) (*(cw_f8 *)(p) = (v))
+#define CW_SPLAT8(x) ((cw_f8){x, x, x, x, x, x, x, x})
+
+// Swift's SIMD8.sum() of lanes stored at p: added in order, from -0.
+static inline float cw_sum8(const float *p) {
+    float s = -0.0f;
+    for (int l = 0; l < 8; l++) s += p[l];
+    return s;
+}
+
+CW_CLONES double cw_nb_row(const struct cw_nb_row_arguments *r) {
+    const long g = r->genes, vectors = g / 8, tail = 8 * vectors;
+    const float *restrict logits = r->logits, *restrict theta = r->theta, *restrict logTheta = r->logTheta;
+    float *restrict rho = r->proportions, *restrict a = r->meanGradient, *restrict scratch = r->scratch;
+    float *restrict lt = r->logThetaPlusMean, *restrict dLogTheta = r->logThetaGradient;
+    const float library = r->library, scale = r->scale;
+
+    // The largest logit. Lane by lane, then across lanes: the same value as a scan in order (a
+    // maximum does not depend on the order, but for the sign of a zero, which changes no result).
+    float top = logits[0];
+    if (vectors > 0) {
+        cw_f8 m = CW_LOAD8(logits);
+        for (long v = 1; v < vectors; v++) {
+            const cw_f8 x = CW_LOAD8(logits + 8 * v);
+            const cw_i8 greater = x > m;
+            m = (cw_f8)(((cw_i8)x & greater) | ((cw_i8)m & ~greater));
+        }
+        float lanes[8];
+        CW_STORE8(m, lanes);
+        for (int l = 0; l < 8; l++) if (lanes[l] > top) top = lanes[l];
+    }
+    for (long j = tail; j < g; j++) if (logits[j] > top) top = logits[j];
+
+    // Softmax and theta + mu.
+    for (long j = 0; j < g; j++) scratch[j] = logits[j] - top;
+    cw_vexpf(scratch, rho, g);
+    cw_f8 sums = CW_SPLAT8(0);
+    float sum = 0;
+    for (long v = 0; v < vectors; v++) sums += CW_LOAD8(rho + 8 * v);
+    for (long j = tail; j < g; j++) sum += rho[j];
+    float lanes[8];
+    CW_STORE8(sums, lanes);
+    sum += cw_sum8(lanes);
+    const float inverseSum = 1 / sum;
+    const float logMeanOffset = logf(library) - top - logf(sum);
+    for (long v = 0; v < vectors; v++) {
+        const cw_f8 p = CW_LOAD8(rho + 8 * v) * inverseSum;
+        CW_STORE8(p, rho + 8 * v);
+        CW_STORE8(CW_LOAD8(theta + 8 * v) + library * p, scratch + 8 * v);
+    }
+    for (long j = tail; j < g; j++) {
+        rho[j] *= inverseSum;
+        scratch[j] = theta[j] + library * rho[j];
+    }
+    cw_vlogf(scratch, lt, g);
+
+    // Every gene as a zero: log p(0) = theta (log theta - log(theta + mu)).
+    float total = 0, weighted = 0;
+    cw_f8 totals = CW_SPLAT8(0), weights = CW_SPLAT8(0);
+    for (long v = 0; v < vectors; v++) {
+        const cw_f8 t = CW_LOAD8(theta + 8 * v), l = CW_LOAD8(lt + 8 * v), lth = CW_LOAD8(logTheta + 8 * v);
+        const cw_f8 ratio = t / CW_LOAD8(scratch + 8 * v);
+        totals += t * (lth - l);
+        CW_STORE8(-ratio, a + 8 * v);
+        weights -= CW_LOAD8(rho + 8 * v) * ratio;
+        if (dLogTheta) CW_STORE8(CW_LOAD8(dLogTheta + 8 * v) + scale * t * (lth + 1 - l - ratio), dLogTheta + 8 * v);
+    }
+    CW_STORE8(totals, lanes);
+    total += cw_sum8(lanes);
+    CW_STORE8(weights, lanes);
+    weighted += cw_sum8(lanes);
+    for (long j = tail; j < g; j++) {
+        const float t = theta[j], l = lt[j], ratio = t / scratch[j];
+        total += t * (logTheta[j] - l);
+        a[j] = -ratio;
+        weighted -= rho[j] * ratio;
+        if (dLogTheta) dLogTheta[j] += scale * t * (logTheta[j] + 1 - l - ratio);
+    }
+
+    // The non-zeros corrected.
+    double gammaTerms = 0;
+    const long tableCounts = r->tableCounts;
+    for (long k = r->first; k < r->last; k++) {
+        const long j = r->geneIndex[k];
+        const float x = r->counts[k], mu = library * rho[j], logMu = logits[j] + logMeanOffset;
+        const float t = theta[j], l = lt[j], inv = 1 / (t + mu);
+        const long n = r->integerCounts[k];
+        float digammaDifference;
+        if (n >= 1 && n <= tableCounts) {
+            const long slot = j * tableCounts + n - 1;
+            gammaTerms += (double)r->gammaTable[slot] - r->logFactorials[k];
+            digammaDifference = r->digammaTable[slot];
+        } else {
+            double logGammaRatio, difference;
+            r->gammaDifferences(x, t, logTheta[j], r->logGammaTheta[j], r->digammaTheta[j], &logGammaRatio, &difference);
+            gammaTerms += logGammaRatio - r->logFactorials[k];
+            digammaDifference = (float)difference;
+        }
+        total += x * (logMu - l);
+        const float thetaTerm = digammaDifference - x * inv, before = a[j];
+        a[j] += x / mu - x * inv;
+        weighted += rho[j] * (a[j] - before);
+        if (dLogTheta) dLogTheta[j] += scale * t * thetaTerm;
+    }
+
+    // Through mu = library * softmax(logits): d/dlogit_j = rho_j (L a_j - sum_h rho_h L a_h).
+    if (r->logitGradient) {
+        float *restrict dz = r->logitGradient;
+        const float k = scale * library;
+        for (long j = 0; j < g; j++) dz[j] = k * rho[j] * (a[j] - weighted);
+    }
+    return (double)total + gammaTerms;
+}

@@ -55,4 +55,44 @@ import Testing
         #expect(zip(dwF, dwD).allSatisfy { abs(Double($0) - $1) < 1e-5 * max(1, abs($1)) })
         #expect(dwD.contains { $0 != 0 })
     }
+
+    /// The negative binomial's row pass, Float (C) against Double (Swift): per-cell log-likelihoods
+    /// and the logit and log theta gradients, on 37 genes (not a multiple of 8), two dispersion rows,
+    /// row weights, and counts inside the gamma tables, beyond them (17...60) and not integers; without
+    /// gradients the log-likelihoods are the same bits.
+    @Test func negativeBinomialRowInFloatIsTheRowInDouble() {
+        let genes = 37, cells = 7
+        var rng = SeededGenerator(seed: 8)
+        var indptr = [0], indices: [Int32] = [], values: [Float] = []
+        for _ in 0..<cells {
+            for j in 0..<genes where rng.nextUniformFloat() < 0.5 {
+                indices.append(Int32(j))
+                let u = rng.nextUniformFloat()
+                values.append(u < 0.6 ? Float(1 + Int(u * 25)) : u < 0.9 ? Float(17 + Int(u * 40)) : 2.5)
+            }
+            indptr.append(indices.count)
+        }
+        let counts = CSRMatrix(uncheckedRows: cells, cols: genes, indptr: indptr, indices: indices, values: values)
+        let data = TrainingData(counts: counts, codes: [(0..<cells).map { Int32($0 % 2) }], categoryCounts: [2])
+        let logits = (0..<(cells * genes)).map { _ in Double(Float(rng.nextGaussian())) }
+        let logTheta = (0..<(2 * genes)).map { _ in Double(Float(rng.nextGaussian())) }
+        let weights = (0..<cells).map { Double(1 + $0 % 2) }
+        func run<T: ModelScalar>(_: T.Type, gradients: Bool) -> (ll: [Double], dz: [T], dt: [T]) {
+            let batch = ModelTestData.batch(data, T.self)
+            let z = Buffer<T>(logits.map { T($0) }), lt = Buffer<T>(logTheta.map { T($0) }), w = Buffer<T>(weights.map { T($0) })
+            let dz = Buffer<T>(count: cells * genes), dt = Buffer<T>(count: 2 * genes), ll = Buffer<Double>(count: cells)
+            CountLikelihood.nb.minibatch(batch, logits: z.pointer, dropoutLogits: nil, logTheta: lt.pointer, dispersion: .geneBatch,
+                                         gradientScale: 0.5, rowWeights: w.pointer, logitGradient: gradients ? dz.pointer : nil,
+                                         dropoutGradient: nil, logThetaGradient: gradients ? dt.pointer : nil, rowLogLikelihood: ll.pointer,
+                                         workspace: LikelihoodWorkspace(genes: genes, dispersionRows: 2, parts: 2))
+            return (ll.array, dz.array, dt.array)
+        }
+        let f = run(Float.self, gradients: true), d = run(Double.self, gradients: true)
+        #expect(values.contains { $0 > 16 } && values.contains { $0 != $0.rounded() })
+        #expect(zip(f.ll, d.ll).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) })
+        #expect(zip(f.dz, d.dz).allSatisfy { abs(Double($0) - $1) < 1e-4 * max(1, abs($1)) })
+        #expect(zip(f.dt, d.dt).allSatisfy { abs(Double($0) - $1) < 1e-4 * max(1, abs($1)) })
+        #expect(d.dt.contains { $0 != 0 } && d.dz.contains { $0 != 0 })
+        #expect(run(Float.self, gradients: false).ll == f.ll)
+    }
 }

@@ -28,4 +28,30 @@ void cw_sparse_forward_by_gene(const long *start, const int *rows, const float *
 void cw_sparse_weight_gradient_by_gene(const long *start, const int *rows, const float *values, long first, long last,
                                        const float *dy, float *dw, long n);
 
+/// One cell of the negative binomial's fused reconstruction pass (CountLikelihood.minibatch, whose
+/// Swift code for Double it follows operation by operation, 8 lanes wide where that code is SIMD8).
+/// Rows of `genes` floats: logits in; proportions, d log p / d mu, log(theta + mu) and a scratch row
+/// out. Non-zeros first..<last of the batch's arrays; a count outside the gamma tables
+/// (1...tableCounts) takes its gamma differences from `gammaDifferences`. The logit and log theta
+/// gradients (scaled by `scale`, log theta's accumulated) are written where not NULL. Returns the
+/// cell's log-likelihood.
+struct cw_nb_row_arguments {
+    const float *logits;
+    float library, scale;
+    long genes;
+    const int *geneIndex;
+    const float *counts;
+    const int *integerCounts;
+    const double *logFactorials;
+    long first, last;
+    const float *theta, *logTheta, *gammaTable, *digammaTable;
+    long tableCounts;
+    const double *logGammaTheta, *digammaTheta;
+    float *logitGradient, *logThetaGradient;
+    float *proportions, *meanGradient, *scratch, *logThetaPlusMean;
+    void (*gammaDifferences)(double x, double theta, double logTheta, double logGammaTheta, double digammaTheta,
+                             double *logGammaRatio, double *digammaDifference);
+};
+double cw_nb_row(const struct cw_nb_row_arguments *row);
+
 #endif

@@ -99,11 +99,17 @@ extension CountLikelihood {
         let logThetaGradient: UnsafeMutablePointer<T>?
     }
 
+    /// One cell's pass. Training's case, the negative binomial in Float, runs the same operations in C.
     private func row<T: ModelScalar>(_ r: Row<T>, genes g: Int, geneIndex: UnsafeBufferPointer<Int32>, counts: UnsafeBufferPointer<T>,
                                      integerCounts: UnsafeBufferPointer<Int32>,
                                      logFactorials: UnsafeBufferPointer<Double>, scale: T,
                                      rho: UnsafeMutablePointer<T>, meanGradient a: UnsafeMutablePointer<T>,
                                      scratch: UnsafeMutablePointer<T>, logThetaPlusMean: UnsafeMutablePointer<T>) -> Double {
+        if self == .nb, T.self == Float.self {
+            return Self.negativeBinomialRowInC(r, genes: g, geneIndex: geneIndex, counts: counts, integerCounts: integerCounts,
+                                               logFactorials: logFactorials, scale: scale, rho: rho, meanGradient: a, scratch: scratch,
+                                               logThetaPlusMean: logThetaPlusMean)
+        }
         typealias V = SIMD8<T>
         let vectors = g / 8, tail = (8 * vectors)..<g
         func load(_ p: UnsafePointer<T>, _ v: Int) -> V { UnsafeRawPointer(p + 8 * v).loadUnaligned(as: V.self) }
