@@ -19,15 +19,7 @@ extension CountLikelihood {
                                           workspace ws: LikelihoodWorkspace<T>,
                                           beforeRows: (Range<Int>) -> Void = { _ in }, afterRows: (Range<Int>) -> Void = { _ in }) {
         let g = ws.genes, rows = batch.rows
-        if hasDispersion, let logTheta {
-            for k in 0..<(ws.dispersionRows * g) {
-                let t = T.exp(logTheta[k])
-                ws.theta[k] = t
-                ws.logGammaTheta[k] = Double.logGamma(Double(t))
-                ws.digammaTheta[k] = SpecialFunctions.digamma(Double(t))
-            }
-            ws.fillGammaTables(logTheta: logTheta)
-        }
+        if hasDispersion, let logTheta { ws.fill(logTheta: logTheta) }
         if logThetaGradient != nil { ws.partialLogThetaGradient.zero() }
         let parts = min(ws.parts, max(rows, 1))
         batch.rowStart.withUnsafeBufferPointer { start in

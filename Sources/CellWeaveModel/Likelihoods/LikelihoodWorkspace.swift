@@ -1,3 +1,6 @@
+import CellWeaveCore
+import RealModule
+
 /// Scratch space of the fused likelihood pass: per part (thread) rows of proportions, of
 /// d log p / d mu, of log(theta + mu) and a scratch row, and its own dispersion-gradient accumulator (summed in part order afterwards, so
 /// the result depends on the part count only); per dispersion row theta, lgamma(theta), digamma(theta).
@@ -41,18 +44,35 @@ public final class LikelihoodWorkspace<T: ModelScalar> {
         tableLog = Buffer(count: dispersionRows * genes)
     }
 
-    /// The tables for the current theta (`theta` already filled from log theta).
-    func fillGammaTables(logTheta: UnsafePointer<T>) {
-        let n = dispersionRows * genes, k = tableCounts
-        let gamma = gammaTable.pointer, digamma = digammaTable.pointer
-        for j in 0..<n {
+    /// theta, lgamma(theta), digamma(theta) and the gamma tables for the current log theta. Once per
+    /// step and a few milliseconds on thousands of genes, so split over the parts, by blocks of 64
+    /// values: the vectorised log then takes the same values in its vector and scalar steps whatever
+    /// the split, and each value is the same bits.
+    func fill(logTheta: UnsafePointer<T>) {
+        let n = dispersionRows * genes, block = 64, blocks = (n + block - 1) / block, pieces = min(parts, blocks)
+        ParallelLoop.run(parts: pieces) { p in
+            let r = ParallelLoop.range(p, of: pieces, blocks), values = (block * r.lowerBound)..<min(n, block * r.upperBound)
+            for k in values {
+                let t = T.exp(logTheta[k])
+                theta[k] = t
+                logGammaTheta[k] = Double.logGamma(Double(t))
+                digammaTheta[k] = SpecialFunctions.digamma(Double(t))
+            }
+            fillGammaTables(logTheta: logTheta, values: values)
+        }
+    }
+
+    /// The tables of the values (dispersion row * genes + gene) of `values`, from `theta`.
+    private func fillGammaTables(logTheta: UnsafePointer<T>, values: Range<Int>) {
+        let k = tableCounts, gamma = gammaTable.pointer, digamma = digammaTable.pointer
+        for j in values {
             gamma[j * k] = logTheta[j]
             digamma[j * k] = 1 / theta[j]
         }
         for x in 1..<k {
-            for j in 0..<n { tableTerm[j] = theta[j] + T(x) }
-            T.log(tableTerm.pointer, into: tableLog.pointer, count: n)
-            for j in 0..<n {
+            for j in values { tableTerm[j] = theta[j] + T(x) }
+            T.log(tableTerm.pointer + values.lowerBound, into: tableLog.pointer + values.lowerBound, count: values.count)
+            for j in values {
                 gamma[j * k + x] = gamma[j * k + x - 1] + tableLog[j]
                 digamma[j * k + x] = digamma[j * k + x - 1] + 1 / tableTerm[j]
             }
