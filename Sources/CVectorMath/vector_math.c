@@ -182,3 +182,36 @@ CW_CLONES double cw_nb_row(const struct cw_nb_row_arguments *r) {
     }
     return (double)total + gammaTerms;
 }
+
+CW_CLONES void cw_gather_rows(const struct cw_gather_arguments *a, long first, long last) {
+    // Locals, restrict: through the struct every store could alias the next load's pointer.
+    const long *restrict indptr = a->indptr, *restrict sourceRows = a->sourceRows, *restrict rowStart = a->rowStart;
+    const int *restrict indices = a->indices;
+    const float *restrict values = a->values, *restrict log1pTable = a->log1pTable;
+    const double *restrict logFactorialTable = a->logFactorialTable;
+    int *restrict genes = a->genes, *restrict integerCounts = a->integerCounts;
+    float *restrict counts = a->counts, *restrict logCounts = a->logCounts, *restrict library = a->library;
+    double *restrict logFactorials = a->logFactorials;
+    const float tableSize = (float)a->tableSize;
+    for (long i = first; i < last; i++) {
+        const long r = sourceRows[i];
+        long k = rowStart[i];
+        float total = 0;
+        for (long source = indptr[r]; source < indptr[r + 1]; source++, k++) {
+            const float x = values[source];
+            genes[k] = indices[source];
+            counts[k] = x;
+            const long n = x >= 0 && x < tableSize ? (long)x : -1;
+            if (n >= 0 && (float)n == x) {
+                logCounts[k] = log1pTable[n];
+                logFactorials[k] = logFactorialTable[n];
+                integerCounts[k] = (int)n;
+            } else {
+                a->otherCount(x, logCounts + k, logFactorials + k);
+                integerCounts[k] = -1;
+            }
+            total += x;
+        }
+        library[i] = total;
+    }
+}

@@ -95,4 +95,26 @@ import Testing
         #expect(d.dt.contains { $0 != 0 } && d.dz.contains { $0 != 0 })
         #expect(run(Float.self, gradients: false).ll == f.ll)
     }
+
+    /// The gather from the CSR, Float (C) against Double (Swift), over two parts, with rows repeated
+    /// and counts in the tables, beyond them (5,000) and not integers.
+    @Test func gatherInFloatIsTheGatherInDouble() {
+        let values: [Float] = [1, 2, 5000, 0.5, 3, 7, 4095, 4096, 2.25, 1, 12, 30, 1, 1, 8, 2, 6, 9.5]
+        let indptr = [0, 3, 5, 9, 12, 15, 18], indices: [Int32] = [0, 2, 4, 1, 3, 0, 1, 2, 4, 2, 3, 4, 0, 1, 2, 1, 3, 4]
+        let counts = CSRMatrix(uncheckedRows: 6, cols: 5, indptr: indptr, indices: indices, values: values)
+        let data = TrainingData(counts: counts, codes: [[0, 1, 0, 1, 0, 1]], categoryCounts: [2])
+        let cells = [5, 0, 2, 2, 4, 1, 3, 0] + Array(repeating: 2, count: 30)
+        func run<T: ModelScalar>(_: T.Type) -> SparseBatch<T> {
+            let batch = SparseBatch<T>(covariateKeys: 1)
+            batch.parts = 2
+            batch.gather(data, cells: cells)
+            return batch
+        }
+        let f = run(Float.self), d = run(Double.self)
+        #expect(f.rowStart == d.rowStart && f.genes == d.genes && f.integerCounts == d.integerCounts && f.logFactorials == d.logFactorials)
+        #expect(f.counts.map(Double.init) == d.counts)
+        #expect(zip(f.logCounts, d.logCounts).allSatisfy { abs(Double($0) - $1) < 1e-6 * max(1, $1) })
+        #expect(zip(f.library, d.library).allSatisfy { abs(Double($0) - $1) < 1e-6 * $1 })
+        #expect(f.integerCounts.contains(-1) && f.integerCounts.contains(4095) && f.rows == cells.count)
+    }
 }

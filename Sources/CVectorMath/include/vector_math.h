@@ -54,4 +54,26 @@ struct cw_nb_row_arguments {
 };
 double cw_nb_row(const struct cw_nb_row_arguments *row);
 
+/// Rows of a CSR matrix into a minibatch's per-non-zero arrays (SparseBatch.gather, Float): batch
+/// rows first..<last, row i from matrix row sourceRows[i], its entries from rowStart[i] on. A count
+/// that is an integer in 0..<tableSize takes log1p and log(x!) from the tables and is written to
+/// integerCounts; any other takes them from `otherCount`, with integer count -1. Writes each row's
+/// library size, summed in order.
+struct cw_gather_arguments {
+    const long *indptr;
+    const int *indices;
+    const float *values;
+    const long *sourceRows, *rowStart;
+    const float *log1pTable;
+    const double *logFactorialTable;
+    long tableSize;
+    int *genes;
+    float *counts, *logCounts;
+    double *logFactorials;
+    int *integerCounts;
+    float *library;
+    void (*otherCount)(float x, float *logCount, double *logFactorial);
+};
+void cw_gather_rows(const struct cw_gather_arguments *arguments, long first, long last);
+
 #endif

@@ -45,7 +45,7 @@ public final class LikelihoodWorkspace<T: ModelScalar> {
     }
 
     /// theta, lgamma(theta), digamma(theta) and the gamma tables for the current log theta. Once per
-    /// step and a few milliseconds on thousands of genes, so split over the parts, by blocks of 64
+    /// step, a serial pass the other cores would wait for, so split over the parts, by blocks of 64
     /// values: the vectorised log then takes the same values in its vector and scalar steps whatever
     /// the split, and each value is the same bits.
     func fill(logTheta: UnsafePointer<T>) {

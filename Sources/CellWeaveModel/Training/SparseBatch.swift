@@ -95,7 +95,13 @@ public final class SparseBatch<T: ModelScalar> {
                                                  library: library.baseAddress!)
                             // Rows are independent, so the split changes no value.
                             ParallelLoop.run(parts: parts) { part in
-                                for i in ParallelLoop.range(part, of: parts, sourceRows.count) {
+                                let range = ParallelLoop.range(part, of: parts, sourceRows.count)
+                                if T.self == Float.self {
+                                    Self.fillInC(rows: range, from: sourceRows, indptr: indptr, indices: indices, values: values,
+                                                 at: rowStart, into: target)
+                                    return
+                                }
+                                for i in range {
                                     Self.fill(row: i, from: sourceRows[i], indptr: indptr, indices: indices, values: values,
                                               at: rowStart[i], into: target)
                                 }
@@ -154,12 +160,13 @@ public final class SparseBatch<T: ModelScalar> {
     }
 
     /// Where a gather writes: the per-non-zero arrays and the library sizes.
-    private struct Entries: @unchecked Sendable {
+    struct Entries: @unchecked Sendable {
         let genes: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<T>, logCounts: UnsafeMutablePointer<T>
         let logFactorials: UnsafeMutablePointer<Double>, integerCounts: UnsafeMutablePointer<Int32>, library: UnsafeMutablePointer<T>
     }
 
-    /// Batch row i from row r of the CSR arrays, its non-zeros from entry `first` on.
+    /// Batch row i from row r of the CSR arrays, its non-zeros from entry `first` on (Double's
+    /// path; Float's is `fillInC`, the same operations).
     private static func fill(row i: Int, from r: Int, indptr: [Int], indices: [Int32], values: [Float], at first: Int, into e: Entries) {
         let log1pTable = CountTables.log1p, logFactorialTable = CountTables.logFactorial
         var total: T = 0, k = first
