@@ -10,16 +10,16 @@ extension CountLikelihood {
                                                       rho: UnsafeMutablePointer<T>, meanGradient: UnsafeMutablePointer<T>,
                                                       scratch: UnsafeMutablePointer<T>, logThetaPlusMean: UnsafeMutablePointer<T>) -> Double {
         precondition(T.self == Float.self)
-        func float(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
-        func float(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+        let float = T.float as (UnsafePointer<T>) -> UnsafePointer<Float>, mutableFloat = T.float as (UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float>
         var arguments = cw_nb_row_arguments(
             logits: float(r.logits), library: Float(r.library), scale: Float(scale), genes: g,
             geneIndex: geneIndex.baseAddress, counts: counts.baseAddress.map(float), integerCounts: integerCounts.baseAddress,
             logFactorials: logFactorials.baseAddress, first: r.nonzeros.lowerBound, last: r.nonzeros.upperBound,
             theta: float(r.theta), logTheta: r.logTheta.map(float), gammaTable: float(r.gammaTable), digammaTable: float(r.digammaTable),
             tableCounts: r.tableCounts, logGammaTheta: r.logGammaTheta, digammaTheta: r.digammaTheta,
-            logitGradient: r.logitGradient.map(float), logThetaGradient: r.logThetaGradient.map(float),
-            proportions: float(rho), meanGradient: float(meanGradient), scratch: float(scratch), logThetaPlusMean: float(logThetaPlusMean),
+            logitGradient: r.logitGradient.map(mutableFloat), logThetaGradient: r.logThetaGradient.map(mutableFloat),
+            proportions: mutableFloat(rho), meanGradient: mutableFloat(meanGradient), scratch: mutableFloat(scratch),
+            logThetaPlusMean: mutableFloat(logThetaPlusMean),
             gammaDifferences: gammaDifferencesForC)
         return cw_nb_row(&arguments)
     }

@@ -150,3 +150,11 @@ extension ModelScalar {
         }
     }
 }
+
+extension ModelScalar {
+    /// Self's memory as Float, for the C kernels that run Float's training passes (Self must be Float).
+    static func float(_ p: UnsafePointer<Self>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+    static func float(_ p: UnsafeMutablePointer<Self>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+}

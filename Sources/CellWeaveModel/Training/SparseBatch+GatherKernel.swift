@@ -7,7 +7,7 @@ extension SparseBatch {
     static func fillInC(rows: Range<Int>, from sourceRows: [Int], indptr: [Int], indices: [Int32], values: [Float], at rowStart: [Int],
                         into e: Entries) {
         precondition(T.self == Float.self)
-        func float(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+        let float = T.float as (UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float>
         sourceRows.withUnsafeBufferPointer { sourceRows in
             rowStart.withUnsafeBufferPointer { rowStart in
                 indptr.withUnsafeBufferPointer { indptr in
