@@ -35,8 +35,9 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     private let headInputs: [Buffer<T>]
     private let headInputGradients: [Buffer<T>]
     private let outputGradients: [Buffer<T>]
-    private let hiddenGradient: Buffer<T>
-    private let inputGradient: Buffer<T>
+    /// Per hidden layer: d loss / d its output, and / d z through it.
+    private let hiddenGradients: [Buffer<T>]
+    private let latentGradients: [Buffer<T>]
     /// Per part of the rows: the row's counts, dense, and the gradients of the per-protein
     /// parameters (log theta, then the prior's mean and log scale), summed in part order after
     /// the pass so that the result depends on the part count only.
@@ -87,8 +88,8 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         headInputs = (0..<3).map { _ in Buffer(count: capacity * width) }
         headInputGradients = (0..<3).map { _ in Buffer(count: capacity * width) }
         outputGradients = (0..<4).map { _ in Buffer(count: capacity * proteins) }
-        hiddenGradient = Buffer(count: capacity * c.hidden)
-        inputGradient = Buffer(count: capacity * c.latent)
+        hiddenGradients = (0..<3).map { _ in Buffer(count: capacity * c.hidden) }
+        latentGradients = (0..<3).map { _ in Buffer(count: capacity * c.latent) }
         counts = Buffer(count: self.parts * proteins)
         partGradients = Buffer(count: self.parts * proteins * (1 + 2 * batches))
         theta = Buffer(count: proteins)
@@ -102,6 +103,19 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     /// Which hidden layer feeds each head.
     private let headGroup = [0, 0, 1, 2]
 
+    /// Runs body(g) for the three groups (a hidden layer and its heads), which share no buffer
+    /// or parameter, in parallel: on two threads the background's (two heads) on one, the
+    /// foreground's and the mixing's on the other. Their gemms are small enough that one thread
+    /// each beats splitting every product. Serially when batch statistics are summed across
+    /// processes (a collective must not be entered from two threads).
+    private func forEachGroup(_ body: (Int) -> Void) {
+        let pieces = hiddenLayers.contains { $0.batchNorm?.processGroup != nil } ? 1 : min(parts, 3)
+        let owner = pieces == 3 ? [0, 1, 2] : pieces == 2 ? [0, 1, 1] : [0, 0, 0]
+        ParallelLoop.run(parts: pieces) { part in
+            for g in 0..<3 where owner[g] == part { body(g) }
+        }
+    }
+
     public var parameters: [Parameter<T>] {
         hiddenLayers.flatMap(\.parameters) + heads.flatMap(\.parameters) + [logTheta, priorMean, priorLogScale]
     }
@@ -112,17 +126,19 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     public func forward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, training: Bool,
                         generator: inout SeededGenerator) {
         let d = latent, h = hiddenUnits, width = h + d
-        for (g, layer) in hiddenLayers.enumerated() {
-            layer.forward(.dense(z), rows: rows, categories: categories, keys: keys, training: training, generator: &generator)
+        forEachGroup { g in
+            // No dropout in these layers: the generator is not drawn from.
+            var unused = SeededGenerator(seed: 0)
+            let layer = hiddenLayers[g]
+            layer.forward(.dense(z), rows: rows, categories: categories, keys: keys, training: training, generator: &unused)
             let input = headInputs[g].pointer, out = layer.output.pointer
             for i in 0..<rows {
                 (input + i * width).update(from: out + i * h, count: h)
                 (input + i * width + h).update(from: z + i * d, count: d)
             }
-        }
-        for (k, head) in heads.enumerated() {
-            head.forward(UnsafePointer(headInputs[headGroup[k]].pointer), rows: rows, categories: categories, keys: keys,
-                         into: headOutputs[k].pointer, parts: 1)
+            for k in heads.indices where headGroup[k] == g {
+                heads[k].forward(UnsafePointer(input), rows: rows, categories: categories, keys: keys, into: headOutputs[k].pointer, parts: 1)
+            }
         }
     }
 
@@ -217,23 +233,26 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     /// The heads' and hidden layers' gradients from the output gradients; d loss / d z into latentGradient.
     private func backward(_ z: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>, keys: Int) {
         let d = latent, h = hiddenUnits, width = h + d
-        for g in 0..<3 { headInputGradients[g].pointer.update(repeating: 0, count: rows * width) }
-        for (k, head) in heads.enumerated() {
-            let g = headGroup[k], input = UnsafePointer(headInputs[g].pointer), dy = UnsafePointer(outputGradients[k].pointer)
-            head.accumulateGradients(dy, input: input, rows: rows, categories: categories, keys: keys)
-            head.inputGradient(dy, rows: rows, into: headInputGradients[g].pointer, accumulate: true, parts: 1)
+        forEachGroup { g in
+            let dInput = headInputGradients[g].pointer, input = UnsafePointer(headInputs[g].pointer)
+            dInput.update(repeating: 0, count: rows * width)
+            for k in heads.indices where headGroup[k] == g {
+                let dy = UnsafePointer(outputGradients[k].pointer)
+                heads[k].accumulateGradients(dy, input: input, rows: rows, categories: categories, keys: keys)
+                heads[k].inputGradient(dy, rows: rows, into: dInput, accumulate: true, parts: 1)
+            }
+            let dHidden = hiddenGradients[g].pointer
+            for i in 0..<rows { (dHidden + i * h).update(from: dInput + i * width, count: h) }
+            hiddenLayers[g].backward(dHidden, input: .dense(z), rows: rows, categories: categories, keys: keys,
+                                     inputGradient: latentGradients[g].pointer)
         }
+        // d loss / d z summed over the groups in their order, the heads' share before the layer's.
         let dz = latentGradient.pointer
         dz.update(repeating: 0, count: rows * d)
-        for (g, layer) in hiddenLayers.enumerated() {
-            let dInput = headInputGradients[g].pointer
-            for i in 0..<rows {
-                (hiddenGradient.pointer + i * h).update(from: dInput + i * width, count: h)
-                for k in 0..<d { dz[i * d + k] += dInput[i * width + h + k] }
-            }
-            layer.backward(hiddenGradient.pointer, input: .dense(z), rows: rows, categories: categories, keys: keys,
-                           inputGradient: inputGradient.pointer)
-            for k in 0..<(rows * d) { dz[k] += inputGradient[k] }
+        for g in 0..<3 {
+            let dInput = headInputGradients[g].pointer, through = latentGradients[g].pointer
+            for i in 0..<rows { for k in 0..<d { dz[i * d + k] += dInput[i * width + h + k] } }
+            for k in 0..<(rows * d) { dz[k] += through[k] }
         }
     }
 
