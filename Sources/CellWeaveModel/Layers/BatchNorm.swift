@@ -1,3 +1,5 @@
+import CellWeaveCore
+
 /// Batch normalisation as torch.nn.BatchNorm1d with scVI's settings (momentum 0.01, eps 1e-3):
 /// batch statistics while training, running statistics (unbiased variance) at inference. In
 /// data-parallel training the batch statistics are those of the global minibatch: the per-feature
@@ -28,8 +30,12 @@ public final class BatchNorm<T: ModelScalar> {
     /// Whether the last forward pass used batch statistics (they are then differentiated through).
     private var trainingMode = true
 
-    public init(name: String, features: Int, capacity: Int) {
+    /// Threads a pass is split into, by features.
+    public let parts: Int
+
+    public init(name: String, features: Int, capacity: Int, parts: Int = 1) {
         self.name = name
+        self.parts = max(parts, 1)
         self.features = features
         scale = Parameter(name: name + ".weight", shape: [features], initial: Array(repeating: 1, count: features))
         shift = Parameter(name: name + ".bias", shape: [features])
@@ -48,34 +54,74 @@ public final class BatchNorm<T: ModelScalar> {
         [(name + ".running_mean", runningMean), (name + ".running_var", runningVariance)]
     }
 
-    /// In place on x (rows x features). Loops run along rows so that the inner loop is over features.
+    /// In place on x (rows x features). Loops run along rows so that the inner loop is over
+    /// features. Every statistic is a feature's own, so without a process group the features are
+    /// split across the threads in one pass (the same values: each feature's sums run over its
+    /// rows in order); with one, the passes meet at the collectives.
     public func forward(_ x: UnsafeMutablePointer<T>, rows: Int, training: Bool) {
-        let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, beta = shift.value.pointer
-        let mean = self.mean.pointer, inv = inverseStd.pointer
+        let n = features
         trainingMode = training
         if training {
             statistics.zero()
-            let sums = statistics.pointer, squares = statistics.pointer + n + 1
-            for i in 0..<rows { let row = x + i * n; for j in 0..<n { sums[j] += Double(row[j]) } }
-            sums[n] = Double(rows)
-            processGroup?.sum(sums, count: n + 1)
-            let count = sums[n]
-            batchRows = count
-            for j in 0..<n { mean[j] = T(sums[j] / count) }
-            for i in 0..<rows { let row = x + i * n; for j in 0..<n { let d = Double(row[j] - mean[j]); squares[j] += d * d } }
-            processGroup?.sum(squares, count: n)
-            for j in 0..<n {
+            statistics[n] = Double(rows)
+            batchRows = Double(rows)
+        }
+        guard let processGroup, training else {
+            forEachFeatureRange(rows: rows) { r in
+                if training {
+                    columnSums(x, rows: rows, r)
+                    columnSquares(x, rows: rows, r)
+                }
+                normalize(x, rows: rows, training: training, r)
+            }
+            return
+        }
+        columnSums(x, rows: rows, 0..<n)
+        processGroup.sum(statistics.pointer, count: n + 1)
+        batchRows = statistics[n]
+        columnSquares(x, rows: rows, 0..<n)
+        processGroup.sum(statistics.pointer + n + 1, count: n)
+        normalize(x, rows: rows, training: true, 0..<n)
+    }
+
+    /// Below this many values a layer's pass stays on one thread.
+    static var parallelAbove: Int { 8_192 }
+
+    private func forEachFeatureRange(rows: Int, _ body: (Range<Int>) -> Void) {
+        let pieces = rows * features >= Self.parallelAbove ? parts : 1
+        ParallelLoop.run(parts: pieces) { p in body(ParallelLoop.range(p, of: pieces, features)) }
+    }
+
+    private func columnSums(_ x: UnsafePointer<T>, rows: Int, _ r: Range<Int>) {
+        let n = features, sums = statistics.pointer
+        for i in 0..<rows { let row = x + i * n; for j in r { sums[j] += Double(row[j]) } }
+    }
+
+    /// The batch means (from the sums) and the squared deviations from them.
+    private func columnSquares(_ x: UnsafePointer<T>, rows: Int, _ r: Range<Int>) {
+        let n = features, sums = statistics.pointer, squares = statistics.pointer + n + 1, mean = self.mean.pointer
+        for j in r { mean[j] = T(sums[j] / batchRows) }
+        for i in 0..<rows { let row = x + i * n; for j in r { let d = Double(row[j] - mean[j]); squares[j] += d * d } }
+    }
+
+    /// The running statistics' update and the inverse standard deviations (batch statistics when
+    /// training, running ones otherwise), then x normalised, scaled and shifted.
+    private func normalize(_ x: UnsafeMutablePointer<T>, rows: Int, training: Bool, _ r: Range<Int>) {
+        let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, beta = shift.value.pointer
+        let mean = self.mean.pointer, inv = inverseStd.pointer, count = batchRows, squares = statistics.pointer + n + 1
+        if training {
+            for j in r {
                 let unbiased = count > 1 ? squares[j] / (count - 1) : squares[j]
                 runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
                 runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * T(unbiased)
                 inv[j] = 1 / (T(squares[j] / count) + epsilon).squareRoot()
             }
         } else {
-            for j in 0..<n { mean[j] = runningMean[j]; inv[j] = 1 / (runningVariance[j] + epsilon).squareRoot() }
+            for j in r { mean[j] = runningMean[j]; inv[j] = 1 / (runningVariance[j] + epsilon).squareRoot() }
         }
         for i in 0..<rows {
             let row = x + i * n, h = xhat + i * n
-            for j in 0..<n {
+            for j in r {
                 h[j] = (row[j] - mean[j]) * inv[j]
                 row[j] = gamma[j] * h[j] + beta[j]
             }
@@ -83,30 +129,48 @@ public final class BatchNorm<T: ModelScalar> {
     }
 
     /// dy (rows x features) becomes dx in place; batch statistics, when the forward pass used
-    /// them, are differentiated through.
+    /// them, are differentiated through. Split by features as the forward pass.
     public func backward(_ dy: UnsafeMutablePointer<T>, rows: Int) {
-        let n = features, xhat = normalized.pointer, gamma = scale.value.pointer
-        let dGamma = scale.gradient.pointer, dBeta = shift.gradient.pointer
-        let sums = statistics.pointer, dots = statistics.pointer + n
+        let n = features
         statistics.zero()
-        for i in 0..<rows {
-            let g = dy + i * n, h = xhat + i * n
-            for j in 0..<n { sums[j] += Double(g[j]); dots[j] += Double(g[j] * h[j]) }
-        }
-        for j in 0..<n { dGamma[j] += T(dots[j]); dBeta[j] += T(sums[j]) }
-        let inv = inverseStd.pointer
-        guard trainingMode else {
-            // Running statistics are constants: the map is affine per feature.
-            for i in 0..<rows { let g = dy + i * n; for j in 0..<n { g[j] *= gamma[j] * inv[j] } }
+        guard let processGroup, trainingMode else {
+            forEachFeatureRange(rows: rows) { r in
+                gradientSums(dy, rows: rows, r)
+                inputGradient(dy, rows: rows, r)
+            }
             return
         }
+        gradientSums(dy, rows: rows, 0..<n)
         // The scale and shift gradients are summed with the others; the statistics' are needed whole here.
-        processGroup?.sum(sums, count: 2 * n)
-        let meanDy = gradientMeans.pointer, meanDot = gradientMeans.pointer + n
-        for j in 0..<n { meanDy[j] = T(sums[j] / batchRows); meanDot[j] = T(dots[j] / batchRows) }
+        processGroup.sum(statistics.pointer, count: 2 * n)
+        inputGradient(dy, rows: rows, 0..<n)
+    }
+
+    /// Per feature, the sums of dy and of dy * xhat over the rows, added to the shift's and the
+    /// scale's gradients.
+    private func gradientSums(_ dy: UnsafePointer<T>, rows: Int, _ r: Range<Int>) {
+        let n = features, xhat = normalized.pointer, sums = statistics.pointer, dots = statistics.pointer + n
+        let dGamma = scale.gradient.pointer, dBeta = shift.gradient.pointer
         for i in 0..<rows {
             let g = dy + i * n, h = xhat + i * n
-            for j in 0..<n { g[j] = gamma[j] * inv[j] * (g[j] - meanDy[j] - h[j] * meanDot[j]) }
+            for j in r { sums[j] += Double(g[j]); dots[j] += Double(g[j] * h[j]) }
+        }
+        for j in r { dGamma[j] += T(dots[j]); dBeta[j] += T(sums[j]) }
+    }
+
+    private func inputGradient(_ dy: UnsafeMutablePointer<T>, rows: Int, _ r: Range<Int>) {
+        let n = features, xhat = normalized.pointer, gamma = scale.value.pointer, inv = inverseStd.pointer
+        guard trainingMode else {
+            // Running statistics are constants: the map is affine per feature.
+            for i in 0..<rows { let g = dy + i * n; for j in r { g[j] *= gamma[j] * inv[j] } }
+            return
+        }
+        let sums = statistics.pointer, dots = statistics.pointer + n
+        let meanDy = gradientMeans.pointer, meanDot = gradientMeans.pointer + n
+        for j in r { meanDy[j] = T(sums[j] / batchRows); meanDot[j] = T(dots[j] / batchRows) }
+        for i in 0..<rows {
+            let g = dy + i * n, h = xhat + i * n
+            for j in r { g[j] = gamma[j] * inv[j] * (g[j] - meanDy[j] - h[j] * meanDot[j]) }
         }
     }
 }

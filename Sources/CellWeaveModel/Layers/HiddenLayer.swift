@@ -15,7 +15,7 @@ public final class HiddenLayer<T: ModelScalar> {
                 dropoutRate: Double, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
         linear = Linear(name: name + ".linear", inputs: inputs, outputs: outputs,
                         covariateCategories: covariateCategories, parts: parts, generator: &generator)
-        batchNorm = normalization == .batch ? BatchNorm(name: name + ".batch_norm", features: outputs, capacity: capacity) : nil
+        batchNorm = normalization == .batch ? BatchNorm(name: name + ".batch_norm", features: outputs, capacity: capacity, parts: parts) : nil
         layerNorm = normalization == .layer ? LayerNorm(features: outputs, capacity: capacity) : nil
         self.dropoutRate = dropoutRate
         output = Buffer(count: capacity * outputs)

@@ -24,7 +24,7 @@ public final class LinearDecoder<T: ModelScalar> {
         func head(_ name: String) -> (Linear<T>, BatchNorm<T>?) {
             (Linear(name: name, inputs: c.latent, outputs: c.genes, covariateCategories: c.totalCategories, bias: !normalized,
                     parts: parts, generator: &generator),
-             normalized ? BatchNorm(name: name + ".batch_norm", features: c.genes, capacity: capacity) : nil)
+             normalized ? BatchNorm(name: name + ".batch_norm", features: c.genes, capacity: capacity, parts: parts) : nil)
         }
         (scaleHead, scaleNorm) = head("decoder.linear")
         if c.likelihood.hasDropout {

@@ -12,11 +12,12 @@ final class ExpertFusion<T: ModelScalar> {
     let latentGradient: Buffer<T>, meanGradient: Buffer<T>, varianceGradient: Buffer<T>
     let decoderLatent: Buffer<T>, decoderWeights: Buffer<T>
     let logLikelihood: Buffer<Double>, extraKL: Buffer<Double>, kl: Buffer<Double>
+    private let noise: GaussianNoise
     let expertMeanGradients: [Buffer<T>], expertVarianceGradients: [Buffer<T>]
     private let meanRows: UnsafeMutablePointer<UnsafePointer<T>>, varianceRows: UnsafeMutablePointer<UnsafePointer<T>>
     private let meanGradientRows: UnsafeMutablePointer<UnsafeMutablePointer<T>>, varianceGradientRows: UnsafeMutablePointer<UnsafeMutablePointer<T>>
 
-    init(configuration c: ModelConfiguration, capacity: Int, decoderRows: Int) {
+    init(configuration c: ModelConfiguration, capacity: Int, decoderRows: Int, parts: Int) {
         modalities = c.extraModalities.count + 1
         latent = c.latent
         // A cell's joint term plus one per modality alone.
@@ -26,6 +27,7 @@ final class ExpertFusion<T: ModelScalar> {
         decoderLatent = Buffer(count: decoderRows * c.latent)
         decoderWeights = Buffer(count: decoderRows)
         (logLikelihood, extraKL, kl) = (Buffer(count: decoderRows), Buffer(count: decoderRows), Buffer(count: terms))
+        noise = GaussianNoise(capacity: n, parts: parts)
         expertMeanGradients = (0..<modalities).map { _ in Buffer(count: capacity * c.latent) }
         expertVarianceGradients = (0..<modalities).map { _ in Buffer(count: capacity * c.latent) }
         meanRows = .allocate(capacity: modalities)
@@ -96,10 +98,8 @@ final class ExpertFusion<T: ModelScalar> {
         if gradients && !gradientsAreZero { for p in model.parameters { p.gradient.zero() } }
         encodeExperts(model, batch, training: training, generator: &generator)
         for t in 0..<terms { fuse(model, batch, term: t) }
-        for k in 0..<(terms * d) {
-            epsilon[k] = T(generator.nextGaussian())
-            z[k] = mean[k] + variance[k].squareRoot() * epsilon[k]
-        }
+        noise.fill(epsilon.pointer, count: terms * d, generator: &generator)
+        for k in 0..<(terms * d) { z[k] = mean[k] + variance[k].squareRoot() * epsilon[k] }
         if gradients { latentGradient.pointer.update(repeating: 0, count: terms * d) }
         var loss = MinibatchLoss()
         let scale = 1 / T(cells)

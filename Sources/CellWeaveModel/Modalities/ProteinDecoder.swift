@@ -32,6 +32,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     public let foregroundPreactivation: Buffer<T>
     public let mixingLogits: Buffer<T>
     private let epsilon: Buffer<T>
+    private let noise: GaussianNoise
     private let headInputs: [Buffer<T>]
     private let headInputGradients: [Buffer<T>]
     private let outputGradients: [Buffer<T>]
@@ -85,6 +86,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         foregroundPreactivation = Buffer(count: capacity * proteins)
         mixingLogits = Buffer(count: capacity * proteins)
         epsilon = Buffer(count: capacity * proteins)
+        noise = GaussianNoise(capacity: capacity * proteins, parts: self.parts)
         headInputs = (0..<3).map { _ in Buffer(count: capacity * width) }
         headInputGradients = (0..<3).map { _ in Buffer(count: capacity * width) }
         outputGradients = (0..<4).map { _ in Buffer(count: capacity * proteins) }
@@ -153,7 +155,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
             logGammaTheta[j] = Double.logGamma(Double(t))
             digammaTheta[j] = SpecialFunctions.digamma(Double(t))
         }
-        for k in 0..<(rows * p) { epsilon[k] = T(generator.nextGaussian()) }
+        noise.fill(epsilon.pointer, count: rows * p, generator: &generator)
         batch.categories.withUnsafeBufferPointer { codes in
             let categories = codes.baseAddress!
             forward(z, rows: rows, categories: categories, keys: keys, training: training, generator: &generator)

@@ -19,6 +19,7 @@ public final class VariationalAutoencoder<T: ModelScalar> {
     /// z of the last step's cells (RNA alone).
     public let latent: Buffer<T>
     private let epsilon: Buffer<T>
+    private let noise: GaussianNoise
     private let meanGradient: Buffer<T>
     private let varianceGradient: Buffer<T>
     private let logLikelihood: Buffer<Double>
@@ -43,12 +44,13 @@ public final class VariationalAutoencoder<T: ModelScalar> {
         }
         latent = Buffer(count: capacity * c.latent)
         epsilon = Buffer(count: capacity * c.latent)
+        noise = GaussianNoise(capacity: capacity * c.latent, parts: threads)
         meanGradient = Buffer(count: capacity * c.latent)
         varianceGradient = Buffer(count: capacity * c.latent)
         logLikelihood = Buffer(count: capacity)
         extraKL = Buffer(count: capacity)
         klPerCell = Buffer(count: capacity)
-        fusion = multimodal ? ExpertFusion(configuration: c, capacity: capacity, decoderRows: decoderRows) : nil
+        fusion = multimodal ? ExpertFusion(configuration: c, capacity: capacity, decoderRows: decoderRows, parts: threads) : nil
     }
 
     /// RNA's decoder network and inverse dispersions.
@@ -99,7 +101,7 @@ public final class VariationalAutoencoder<T: ModelScalar> {
         if let share = batch.share {
             share.gaussians(into: epsilon.pointer, count: c.latent, generator: &generator)
         } else {
-            for k in 0..<n { epsilon[k] = T(generator.nextGaussian()) }
+            noise.fill(epsilon.pointer, count: n, generator: &generator)
         }
         for k in 0..<n { latent[k] = encoder.mean[k] + encoder.variance[k].squareRoot() * epsilon[k] }
         rna.reconstruct(latent.pointer, batch: batch, training: training, lossScale: gradients ? 1 / T(lossCells) : nil, rowWeights: nil,
