@@ -140,17 +140,27 @@ public final class Linear<T: ModelScalar> {
         accumulateBiasAndCovariates(dy, rows: batch.rows, categories: categories, keys: keys)
     }
 
+    /// Split by columns across the threads (each column's sum still runs over the rows in order:
+    /// the same values); the output layer's 128 x 2,000 sums were a serial stretch of each step.
     private func accumulateBiasAndCovariates(_ dy: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int) {
-        let db = bias?.gradient.pointer, n = outputs
-        for i in 0..<rows {
-            let g = dy + i * n
-            if let db { for h in 0..<n { db[h] += g[h] } }
-            if let covariates = covariateWeight?.gradient.pointer, let categories {
-                for k in 0..<keys {
-                    let row = covariates + Int(categories[i * keys + k]) * n
-                    for h in 0..<n { row[h] += g[h] }
+        let db = bias?.gradient.pointer, covariates = covariateWeight?.gradient.pointer, n = outputs
+        guard db != nil || (covariates != nil && categories != nil) else { return }
+        let pieces = rows * n >= Self.parallelAbove ? parts : 1
+        ParallelLoop.run(parts: pieces) { p in
+            let columns = ParallelLoop.range(p, of: pieces, n)
+            for i in 0..<rows {
+                let g = dy + i * n
+                if let db { for h in columns { db[h] += g[h] } }
+                if let covariates, let categories {
+                    for k in 0..<keys {
+                        let row = covariates + Int(categories[i * keys + k]) * n
+                        for h in columns { row[h] += g[h] }
+                    }
                 }
             }
         }
     }
+
+    /// Below this many values an element-wise pass stays on one thread.
+    static var parallelAbove: Int { 8_192 }
 }

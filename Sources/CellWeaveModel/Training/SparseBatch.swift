@@ -77,38 +77,18 @@ public final class SparseBatch<T: ModelScalar> {
             for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
         }
         rowStart[rows] = nnz
-        Self.resize(&genes, to: nnz, 0)
-        Self.resize(&counts, to: nnz, 0)
-        Self.resize(&logCounts, to: nnz, 0)
-        Self.resize(&logFactorials, to: nnz, 0)
-        Self.resize(&integerCounts, to: nnz, 0)
-        Self.resize(&library, to: rows, 0)
+        resizeEntries(nnz)
         let sourceRows = self.sourceRows, rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
-        genes.withUnsafeMutableBufferPointer { genes in
-            counts.withUnsafeMutableBufferPointer { counts in
-                logCounts.withUnsafeMutableBufferPointer { logCounts in
-                    logFactorials.withUnsafeMutableBufferPointer { logFactorials in
-                      integerCounts.withUnsafeMutableBufferPointer { integerCounts in
-                        library.withUnsafeMutableBufferPointer { library in
-                            let target = Entries(genes: genes.baseAddress!, counts: counts.baseAddress!, logCounts: logCounts.baseAddress!,
-                                                 logFactorials: logFactorials.baseAddress!, integerCounts: integerCounts.baseAddress!,
-                                                 library: library.baseAddress!)
-                            // Rows are independent, so the split changes no value.
-                            ParallelLoop.run(parts: parts) { part in
-                                let range = ParallelLoop.range(part, of: parts, sourceRows.count)
-                                if T.self == Float.self {
-                                    Self.fillInC(rows: range, from: sourceRows, indptr: indptr, indices: indices, values: values,
-                                                 at: rowStart, into: target)
-                                    return
-                                }
-                                for i in range {
-                                    Self.fill(row: i, from: sourceRows[i], indptr: indptr, indices: indices, values: values,
-                                              at: rowStart[i], into: target)
-                                }
-                            }
-                        }
-                      }
-                    }
+        withEntries { target in
+            // Rows are independent, so the split changes no value.
+            ParallelLoop.run(parts: parts) { part in
+                let range = ParallelLoop.range(part, of: parts, sourceRows.count)
+                if T.self == Float.self {
+                    Self.fillInC(rows: range, from: sourceRows, indptr: indptr, indices: indices, values: values, at: rowStart, into: target)
+                    return
+                }
+                for i in range {
+                    Self.fill(row: i, from: sourceRows[i], indptr: indptr, indices: indices, values: values, at: rowStart[i], into: target)
                 }
             }
         }
@@ -120,40 +100,59 @@ public final class SparseBatch<T: ModelScalar> {
     /// term, from its modality's expert batch. Copying the gathered non-zeros costs less than
     /// gathering them from the CSR again, and gives the same values.
     public func gather(rowsOf source: SparseBatch<T>, rows selected: [Int]) {
-        precondition(source.covariateKeys == covariateKeys)
+        precondition(source.covariateKeys == covariateKeys && source !== self)
         let keys = covariateKeys
         setRows(selected.count)
-        Self.resize(&library, to: rows, 0)
         var nnz = 0
         for (i, r) in selected.enumerated() {
             rowStart[i] = nnz
             nnz += source.rowStart[r + 1] - source.rowStart[r]
             cells[i] = source.cells[r]
             sourceRows[i] = source.sourceRows[r]
-            library[i] = source.library[r]
             for key in 0..<keys { categories[i * keys + key] = source.categories[r * keys + key] }
         }
         rowStart[rows] = nnz
-        Self.copyRows(&genes, from: source.genes, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
-        Self.copyRows(&counts, from: source.counts, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
-        Self.copyRows(&logCounts, from: source.logCounts, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
-        Self.copyRows(&logFactorials, from: source.logFactorials, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
-        Self.copyRows(&integerCounts, from: source.integerCounts, sourceStart: source.rowStart, rows: selected, entries: nnz, zero: 0)
+        resizeEntries(nnz)
+        let rowStart = self.rowStart, sourceStart = source.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
+        source.withEntries { from in
+            withEntries { to in
+                ParallelLoop.run(parts: parts) { part in
+                    for i in ParallelLoop.range(part, of: parts, selected.count) {
+                        let r = selected[i]
+                        to.library[i] = from.library[r]
+                        to.copy(from: from, entries: sourceStart[r]..<sourceStart[r + 1], to: rowStart[i])
+                    }
+                }
+            }
+        }
         features = source.features
         geneViewReady = false
     }
 
-    /// The entries of the selected rows of a per-non-zero array (`entries` in all), concatenated
-    /// into `target`.
-    private static func copyRows<E>(_ target: inout [E], from source: [E], sourceStart: [Int], rows selected: [Int], entries: Int, zero: E) {
-        resize(&target, to: entries, zero)
-        target.withUnsafeMutableBufferPointer { target in
-            source.withUnsafeBufferPointer { source in
-                var k = 0
-                for r in selected {
-                    let start = sourceStart[r], n = sourceStart[r + 1] - start
-                    (target.baseAddress! + k).update(from: source.baseAddress! + start, count: n)
-                    k += n
+    /// The per-non-zero arrays at `entries` values, the library sizes at one per row.
+    private func resizeEntries(_ entries: Int) {
+        Self.resize(&genes, to: entries, 0)
+        Self.resize(&counts, to: entries, 0)
+        Self.resize(&logCounts, to: entries, 0)
+        Self.resize(&logFactorials, to: entries, 0)
+        Self.resize(&integerCounts, to: entries, 0)
+        Self.resize(&library, to: rows, 0)
+    }
+
+    /// body on pointers to the per-non-zero arrays and the library sizes.
+    private func withEntries(_ body: (Entries) -> Void) {
+        genes.withUnsafeMutableBufferPointer { genes in
+            counts.withUnsafeMutableBufferPointer { counts in
+                logCounts.withUnsafeMutableBufferPointer { logCounts in
+                    logFactorials.withUnsafeMutableBufferPointer { logFactorials in
+                        integerCounts.withUnsafeMutableBufferPointer { integerCounts in
+                            library.withUnsafeMutableBufferPointer { library in
+                                body(Entries(genes: genes.baseAddress!, counts: counts.baseAddress!, logCounts: logCounts.baseAddress!,
+                                             logFactorials: logFactorials.baseAddress!, integerCounts: integerCounts.baseAddress!,
+                                             library: library.baseAddress!))
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -163,6 +162,16 @@ public final class SparseBatch<T: ModelScalar> {
     struct Entries: @unchecked Sendable {
         let genes: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<T>, logCounts: UnsafeMutablePointer<T>
         let logFactorials: UnsafeMutablePointer<Double>, integerCounts: UnsafeMutablePointer<Int32>, library: UnsafeMutablePointer<T>
+
+        /// The non-zeros `entries` of another batch's arrays, from entry `first` on.
+        func copy(from source: Entries, entries: Range<Int>, to first: Int) {
+            let n = entries.count, s = entries.lowerBound
+            (genes + first).update(from: source.genes + s, count: n)
+            (counts + first).update(from: source.counts + s, count: n)
+            (logCounts + first).update(from: source.logCounts + s, count: n)
+            (logFactorials + first).update(from: source.logFactorials + s, count: n)
+            (integerCounts + first).update(from: source.integerCounts + s, count: n)
+        }
     }
 
     /// Batch row i from row r of the CSR arrays, its non-zeros from entry `first` on (Double's
