@@ -10,6 +10,8 @@ public final class HiddenLayer<T: ModelScalar> {
     public let dropoutRate: Double
     public let output: Buffer<T>
     private var keepScale: T = 1
+    /// The last dropout mask's words, two 32-bit uniforms each.
+    private var maskWords: [UInt64] = []
 
     public init(name: String, inputs: Int, outputs: Int, covariateCategories: Int, normalization: Normalization,
                 dropoutRate: Double, capacity: Int, parts: Int = 1, generator: inout SeededGenerator) {
@@ -19,6 +21,7 @@ public final class HiddenLayer<T: ModelScalar> {
         layerNorm = normalization == .layer ? LayerNorm(features: outputs, capacity: capacity) : nil
         self.dropoutRate = dropoutRate
         output = Buffer(count: capacity * outputs)
+        if dropoutRate > 0 { maskWords = Array(repeating: 0, count: (capacity * outputs + 1) / 2) }
     }
 
     public var parameters: [Parameter<T>] {
@@ -41,13 +44,21 @@ public final class HiddenLayer<T: ModelScalar> {
             // Two 32-bit uniforms per draw; the threshold compares integers.
             let threshold = UInt32((dropoutRate * 0x1p32).rounded(.down)), scale = keepScale
             if let share { return share.dropout(y, count: n, threshold: threshold, scale: scale, generator: &generator) }
+            // The mask's words are drawn in order, then applied across the threads (the same mask).
+            let count = rows * n, words = (count + 1) / 2
+            if maskWords.count < words { maskWords = Array(repeating: 0, count: words) }
+            let pieces = count >= 8_192 ? linear.parts : 1
             var g = generator
-            var i = 0, count = rows * n
-            while i < count {
-                let bits = g.next()
-                y[i] *= UInt32(truncatingIfNeeded: bits) < threshold ? 0 : scale
-                if i + 1 < count { y[i + 1] *= UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : scale }
-                i += 2
+            maskWords.withUnsafeMutableBufferPointer { w in
+                for k in 0..<words { w[k] = g.next() }
+                let w = UnsafeBufferPointer(w)
+                ParallelLoop.run(parts: pieces) { p in
+                    for k in ParallelLoop.range(p, of: pieces, words) {
+                        let bits = w[k], i = 2 * k
+                        y[i] *= UInt32(truncatingIfNeeded: bits) < threshold ? 0 : scale
+                        if i + 1 < count { y[i + 1] *= UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : scale }
+                    }
+                }
             }
             generator = g
         }

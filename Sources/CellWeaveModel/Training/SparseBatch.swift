@@ -203,10 +203,19 @@ public final class SparseBatch<T: ModelScalar> {
 
     /// log1p counts as a dense rows x features matrix.
     public func denseLogCounts(into x: UnsafeMutablePointer<T>) {
-        x.update(repeating: 0, count: rows * features)
-        for i in 0..<rows {
-            let row = x + i * features
-            for k in rowStart[i]..<rowStart[i + 1] { row[Int(genes[k])] = logCounts[k] }
+        let rows = self.rows, width = features, pieces = rows >= 2 * Self.rowsPerPart ? parts : 1
+        rowStart.withUnsafeBufferPointer { start in
+            genes.withUnsafeBufferPointer { genes in
+                logCounts.withUnsafeBufferPointer { values in
+                    ParallelLoop.run(parts: pieces) { p in
+                        for i in ParallelLoop.range(p, of: pieces, rows) {
+                            let row = x + i * width
+                            row.update(repeating: 0, count: width)
+                            for k in start[i]..<start[i + 1] { row[Int(genes[k])] = values[k] }
+                        }
+                    }
+                }
+            }
         }
     }
 
