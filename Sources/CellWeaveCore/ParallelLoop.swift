@@ -12,6 +12,10 @@ public enum ParallelLoop {
         if !WorkerPool.shared.run(parts: parts, body) { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
     }
 
+    /// An element-wise pass over fewer values than this runs on one thread: starting a parallel
+    /// pass costs about what a thread does to some thousands of values.
+    public static let elementwiseMinimum = 8_192
+
     /// The p-th of `parts` contiguous pieces of 0..<n.
     public static func range(_ p: Int, of parts: Int, _ n: Int) -> Range<Int> { (n * p / parts)..<(n * (p + 1) / parts) }
 }

@@ -84,11 +84,8 @@ public final class BatchNorm<T: ModelScalar> {
         normalize(x, rows: rows, training: true, 0..<n)
     }
 
-    /// Below this many values a layer's pass stays on one thread.
-    static var parallelAbove: Int { 8_192 }
-
     private func forEachFeatureRange(rows: Int, _ body: (Range<Int>) -> Void) {
-        let pieces = rows * features >= Self.parallelAbove ? parts : 1
+        let pieces = rows * features >= ParallelLoop.elementwiseMinimum ? parts : 1
         ParallelLoop.run(parts: pieces) { p in body(ParallelLoop.range(p, of: pieces, features)) }
     }
 

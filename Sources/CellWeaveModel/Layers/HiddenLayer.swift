@@ -47,7 +47,7 @@ public final class HiddenLayer<T: ModelScalar> {
             // The mask's words are drawn in order, then applied across the threads (the same mask).
             let count = rows * n, words = (count + 1) / 2
             if maskWords.count < words { maskWords = Array(repeating: 0, count: words) }
-            let pieces = count >= 8_192 ? linear.parts : 1
+            let pieces = count >= ParallelLoop.elementwiseMinimum ? linear.parts : 1
             var g = generator
             maskWords.withUnsafeMutableBufferPointer { w in
                 for k in 0..<words { w[k] = g.next() }

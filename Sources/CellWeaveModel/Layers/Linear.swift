@@ -145,7 +145,7 @@ public final class Linear<T: ModelScalar> {
     private func accumulateBiasAndCovariates(_ dy: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int) {
         let db = bias?.gradient.pointer, covariates = covariateWeight?.gradient.pointer, n = outputs
         guard db != nil || (covariates != nil && categories != nil) else { return }
-        let pieces = rows * n >= Self.parallelAbove ? parts : 1
+        let pieces = rows * n >= ParallelLoop.elementwiseMinimum ? parts : 1
         ParallelLoop.run(parts: pieces) { p in
             let columns = ParallelLoop.range(p, of: pieces, n)
             for i in 0..<rows {
@@ -160,7 +160,4 @@ public final class Linear<T: ModelScalar> {
             }
         }
     }
-
-    /// Below this many values an element-wise pass stays on one thread.
-    static var parallelAbove: Int { 8_192 }
 }

@@ -69,14 +69,24 @@ public final class SparseBatch<T: ModelScalar> {
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
         setRows(selected.count)
         var nnz = 0
-        for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
-            rowStart[i] = nnz
-            nnz += indptr[r + 1] - indptr[r]
-            cells[i] = c
-            sourceRows[i] = r
-            for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
+        // Through buffer pointers: a class's array set element by element pays an exclusivity
+        // check each time, most of this loop's cost.
+        self.rowStart.withUnsafeMutableBufferPointer { rowStart in
+            self.cells.withUnsafeMutableBufferPointer { cells in
+                self.sourceRows.withUnsafeMutableBufferPointer { sourceRows in
+                    self.categories.withUnsafeMutableBufferPointer { categories in
+                        for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
+                            rowStart[i] = nnz
+                            nnz += indptr[r + 1] - indptr[r]
+                            cells[i] = c
+                            sourceRows[i] = r
+                            for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
+                        }
+                        rowStart[rows] = nnz
+                    }
+                }
+            }
         }
-        rowStart[rows] = nnz
         resizeEntries(nnz)
         let sourceRows = self.sourceRows, rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
         withEntries { target in
