@@ -114,16 +114,27 @@ public final class SparseBatch<T: ModelScalar> {
         let keys = covariateKeys
         setRows(selected.count)
         var nnz = 0
-        for (i, r) in selected.enumerated() {
-            rowStart[i] = nnz
-            nnz += source.rowStart[r + 1] - source.rowStart[r]
-            cells[i] = source.cells[r]
-            sourceRows[i] = source.sourceRows[r]
-            for key in 0..<keys { categories[i * keys + key] = source.categories[r * keys + key] }
+        let sourceStart = source.rowStart, sourceCells = source.cells, sourceRowsOfSource = source.sourceRows
+        let sourceCategories = source.categories
+        // Through buffer pointers, as the CSR gather's loop.
+        self.rowStart.withUnsafeMutableBufferPointer { rowStart in
+            self.cells.withUnsafeMutableBufferPointer { cells in
+                self.sourceRows.withUnsafeMutableBufferPointer { sourceRows in
+                    self.categories.withUnsafeMutableBufferPointer { categories in
+                        for (i, r) in selected.enumerated() {
+                            rowStart[i] = nnz
+                            nnz += sourceStart[r + 1] - sourceStart[r]
+                            cells[i] = sourceCells[r]
+                            sourceRows[i] = sourceRowsOfSource[r]
+                            for key in 0..<keys { categories[i * keys + key] = sourceCategories[r * keys + key] }
+                        }
+                        rowStart[selected.count] = nnz
+                    }
+                }
+            }
         }
-        rowStart[rows] = nnz
         resizeEntries(nnz)
-        let rowStart = self.rowStart, sourceStart = source.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
+        let rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
         source.withEntries { from in
             withEntries { to in
                 ParallelLoop.run(parts: parts) { part in
