@@ -69,23 +69,15 @@ public final class SparseBatch<T: ModelScalar> {
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
         setRows(selected.count)
         var nnz = 0
-        // Through buffer pointers: a class's array set element by element pays an exclusivity
-        // check each time, most of this loop's cost.
-        self.rowStart.withUnsafeMutableBufferPointer { rowStart in
-            self.cells.withUnsafeMutableBufferPointer { cells in
-                self.sourceRows.withUnsafeMutableBufferPointer { sourceRows in
-                    self.categories.withUnsafeMutableBufferPointer { categories in
-                        for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
-                            rowStart[i] = nnz
-                            nnz += indptr[r + 1] - indptr[r]
-                            cells[i] = c
-                            sourceRows[i] = r
-                            for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
-                        }
-                        rowStart[rows] = nnz
-                    }
-                }
+        withRowArrays { rowStart, cells, sourceRows, categories in
+            for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
+                rowStart[i] = nnz
+                nnz += indptr[r + 1] - indptr[r]
+                cells[i] = c
+                sourceRows[i] = r
+                for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
             }
+            rowStart[selected.count] = nnz
         }
         resizeEntries(nnz)
         let sourceRows = self.sourceRows, rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
@@ -116,22 +108,15 @@ public final class SparseBatch<T: ModelScalar> {
         var nnz = 0
         let sourceStart = source.rowStart, sourceCells = source.cells, sourceRowsOfSource = source.sourceRows
         let sourceCategories = source.categories
-        // Through buffer pointers, as the CSR gather's loop.
-        self.rowStart.withUnsafeMutableBufferPointer { rowStart in
-            self.cells.withUnsafeMutableBufferPointer { cells in
-                self.sourceRows.withUnsafeMutableBufferPointer { sourceRows in
-                    self.categories.withUnsafeMutableBufferPointer { categories in
-                        for (i, r) in selected.enumerated() {
-                            rowStart[i] = nnz
-                            nnz += sourceStart[r + 1] - sourceStart[r]
-                            cells[i] = sourceCells[r]
-                            sourceRows[i] = sourceRowsOfSource[r]
-                            for key in 0..<keys { categories[i * keys + key] = sourceCategories[r * keys + key] }
-                        }
-                        rowStart[selected.count] = nnz
-                    }
-                }
+        withRowArrays { rowStart, cells, sourceRows, categories in
+            for (i, r) in selected.enumerated() {
+                rowStart[i] = nnz
+                nnz += sourceStart[r + 1] - sourceStart[r]
+                cells[i] = sourceCells[r]
+                sourceRows[i] = sourceRowsOfSource[r]
+                for key in 0..<keys { categories[i * keys + key] = sourceCategories[r * keys + key] }
             }
+            rowStart[selected.count] = nnz
         }
         resizeEntries(nnz)
         let rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
@@ -148,6 +133,20 @@ public final class SparseBatch<T: ModelScalar> {
         }
         features = source.features
         geneViewReady = false
+    }
+
+    /// body on the per-row arrays (row starts, cells, source rows, covariate codes) through buffer
+    /// pointers: a class's array set element by element pays an exclusivity check at each store,
+    /// which was most of a gather's per-row loop.
+    private func withRowArrays(_ body: (UnsafeMutableBufferPointer<Int>, UnsafeMutableBufferPointer<Int>, UnsafeMutableBufferPointer<Int>,
+                                        UnsafeMutableBufferPointer<Int32>) -> Void) {
+        rowStart.withUnsafeMutableBufferPointer { rowStart in
+            cells.withUnsafeMutableBufferPointer { cells in
+                sourceRows.withUnsafeMutableBufferPointer { sourceRows in
+                    categories.withUnsafeMutableBufferPointer { categories in body(rowStart, cells, sourceRows, categories) }
+                }
+            }
+        }
     }
 
     /// The per-non-zero arrays at `entries` values, the library sizes at one per row.
