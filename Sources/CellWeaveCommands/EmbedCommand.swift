@@ -32,6 +32,9 @@ public struct EmbedCommand: ParsableCommand {
     @Option(help: "Counts per cell of the corrected expression (scvi-tools' library_size).") var librarySize = 10_000.0
     @Option(help: "protein: add obsm protein_imputed (denoised protein, totalVI's normalised expression, for every cell) and protein_foreground_probability, decoded in --transform-batch.")
     var impute: ImputedModality?
+    @Option(help: "Draws of z from each cell's posterior that --corrected-expression and --impute average their decoded values over (their posterior expectation; scvi-tools' n_samples); 0 decodes at the posterior means.")
+    var samples = 25
+    @Option(help: "Seed of the posterior draws.") var seed: UInt64 = 0
     @Option(help: "Also write the embedding as .npy.") var npy: String?
     @Option(help: "Also write the embedding as .tsv (cells x dimensions, with barcodes).") var tsv: String?
     @Option(help: "Cells per inference chunk.") var chunkSize = 1024
@@ -46,6 +49,7 @@ public struct EmbedCommand: ParsableCommand {
 
     public func validate() throws {
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
+        guard samples >= 0 else { throw ValidationError("--samples must be 0 or more.") }
         try StreamingBudget.validate(maxMemory)
         if maxMemory != nil {
             guard !correctedExpression, impute == nil else { throw ValidationError("--max-memory streams the embedding alone: not with --corrected-expression or --impute.") }
@@ -66,7 +70,10 @@ public struct EmbedCommand: ParsableCommand {
         let data = inputs.trainingData()
         let vae = try mapping.model(manifest, tensors: tensors, categories: inputs.categories, data: data, capacity: chunkSize, threads: threads)
         let inference = LatentInference(model: vae, data: data)
-        let embedding = Log.timed("embedding \(data.cells) cells") { inference.posteriorMeans() }
+        let decodes = correctedExpression || impute != nil
+        var posterior = Log.timed("embedding \(data.cells) cells") { decodes ? inference.posterior() : LatentPosterior(means: inference.posteriorMeans()) }
+        (posterior.draws, posterior.seed) = (samples, seed)
+        let embedding = posterior.mean
         // A linear model's embeddings are written in the axes its loadings are read in; the
         // model's own z is what decodes.
         let loadings = try GeneLoadings(vae, geneNames: manifest.geneNames, varimax: varimax)
@@ -90,7 +97,7 @@ public struct EmbedCommand: ParsableCommand {
             targets = [Int32(b)]
         }
         if impute == .protein {
-            guard let protein = Log.timed("imputing protein", { inference.imputedProtein(embedding, batches: targets) }) else {
+            guard let protein = Log.timed("imputing protein", { inference.imputedProtein(posterior, batches: targets) }) else {
                 throw ValidationError("\(model): --impute protein needs a model trained with protein")
             }
             products += [("protein_imputed", protein.expression), ("protein_foreground_probability", protein.foregroundProbability)]
@@ -109,7 +116,7 @@ public struct EmbedCommand: ParsableCommand {
 
         if correctedExpression {
             let expression = Log.timed("corrected expression") {
-                inference.correctedExpression(embedding, batches: targets, librarySize: Float(librarySize))
+                inference.correctedExpression(posterior, batches: targets, librarySize: Float(librarySize))
             }
             adata = try placeCorrectedExpression(expression, manifest: manifest, in: adata)
         }

@@ -205,7 +205,48 @@ import Testing
         let joint = inference.posteriorMeans(), proteinAlone = inference.posteriorMeans(modality: 1)
         #expect(joint.values.allSatisfy { $0.isFinite })
         #expect((0..<data.cells).allSatisfy { c in (data.modalities[0].rowOfCell[c] < 0) == proteinAlone[c, 0].isNaN })
-        let imputed = try #require(inference.imputedProtein(joint, batches: [0, 1]))
+        let imputed = try #require(inference.imputedProtein(LatentPosterior(means: joint), batches: [0, 1]))
         #expect(imputed.expression.rows == data.cells && imputed.expression.values.allSatisfy { $0 >= 0 && $0.isFinite })
+    }
+
+    /// Decoded values averaged over draws from the posterior: the same seed gives the same values,
+    /// the chunk size does not change them, a posterior of zero width gives the values at its
+    /// means, and the draws spread around the means as the variances say.
+    @Test func posteriorDrawsAreReproducibleAndFreeOfChunks() throws {
+        let data = Self.data(cells: 40, genes: 12, proteins: 5, categoryCounts: [2], seed: 4)
+        let config = Self.configuration(data)
+        func inference(capacity: Int) -> LatentInference {
+            LatentInference(model: VariationalAutoencoder<Float>(configuration: config, capacity: capacity, seed: 3), data: data)
+        }
+        let whole = inference(capacity: 40), chunked = inference(capacity: 7)
+        let posterior = whole.posterior()
+        #expect(posterior.mean.values == whole.posteriorMeans().values && posterior.variance.values.allSatisfy { $0 > 0 })
+        func close(_ a: [Float], _ b: [Float], _ tolerance: Float = 1e-5) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($0)) }
+        }
+        #expect(close(chunked.posterior().variance.values, posterior.variance.values))
+        func imputed(_ i: LatentInference, _ p: LatentPosterior) throws -> [Float] { try #require(i.imputedProtein(p, batches: nil)).expression.values }
+        let drawn = LatentPosterior(mean: posterior.mean, variance: posterior.variance, draws: 6, seed: 9)
+        let once = try imputed(whole, drawn)
+        #expect(try imputed(whole, drawn) == once)
+        #expect(close(try imputed(chunked, drawn), once))
+        #expect(try imputed(whole, LatentPosterior(mean: posterior.mean, variance: posterior.variance, draws: 6, seed: 10)) != once)
+        let atMeans = try imputed(whole, LatentPosterior(means: posterior.mean))
+        #expect(once != atMeans)
+        #expect(close(try imputed(whole, LatentPosterior(mean: posterior.mean, variance: DenseMatrix(rows: data.cells, cols: config.latent), draws: 4)), atMeans))
+        // The corrected expression averaged over draws still sums to the library size.
+        let corrected = whole.correctedExpression(drawn, batches: [0, 1], librarySize: 100)
+        #expect((0..<data.cells).allSatisfy { c in abs((0..<data.genes).map { corrected[c, $0] }.reduce(0, +) - 100) < 1e-3 })
+        // The draws themselves: mean and variance of z over many, against the posterior's.
+        let spread = LatentPosterior(mean: posterior.mean, variance: posterior.variance, draws: 4000, seed: 1)
+        var sum = [Double](repeating: 0, count: posterior.mean.values.count), squares = sum
+        spread.forEachLatent(chunks: [0..<data.cells]) { range, z in
+            for k in 0..<(range.count * config.latent) { sum[k] += Double(z[k]); squares[k] += Double(z[k]) * Double(z[k]) }
+        }
+        for k in sum.indices {
+            let mean = sum[k] / 4000, variance = squares[k] / 4000 - mean * mean, v = Double(posterior.variance.values[k])
+            #expect(abs(mean - Double(posterior.mean.values[k])) < 5 * (v / 4000).squareRoot())
+            #expect(abs(variance / v - 1) < 0.15)
+        }
     }
 }

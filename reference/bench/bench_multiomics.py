@@ -19,8 +19,8 @@ Reported per scenario:
   latent space: batch correction, bio conservation, Total;
 - seconds per epoch of each (CellWeave: history.json; totalVI: a Lightning callback), both on
   --threads threads;
-- imputed protein of the hidden cells (CellWeave: embed --impute protein --transform-batch own;
-  totalVI: get_normalized_expression's protein, n_samples 25, transform_batch the cell's own
+- imputed protein of the hidden cells (CellWeave: embed --impute protein --transform-batch own
+  --samples 25; totalVI: get_normalized_expression's protein, n_samples 25, transform_batch the cell's own
   sample): the mean over proteins of Pearson's r of log1p(imputed) with log1p(measured);
 - cells without protein, in each joint embedding: the share of their 15 nearest neighbours of
   their cell type, and the share of those neighbours that have protein beside the share of cells
@@ -118,7 +118,7 @@ def cellweave_runs(d: Path):
                     "--seed", ARGS.seed, *epochs, *extra], d / f"train_{model.name}.log")
         emb = d / f"emb_{model.name}.h5mu"
         run([ARGS.cellweave, "embed", model, d / "observed.h5mu", "-o", emb, "--threads", ARGS.threads,
-             *([] if extra else ["--impute", "protein", "--transform-batch", "own"])], d / f"embed_{model.name}.log")
+             *([] if extra else ["--impute", "protein", "--transform-batch", "own", "--samples", "25"])], d / f"embed_{model.name}.log")
         history = json.loads((model / "history.json").read_text())["epochs"]
         seconds = sorted(e["seconds"] for e in history[1:])
         e = md.read_h5mu(emb)

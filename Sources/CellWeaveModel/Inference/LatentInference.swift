@@ -19,17 +19,25 @@ public struct LatentInference {
     /// cells x latent posterior means (inference mode: running batch-norm statistics, no dropout):
     /// the joint posterior of every modality a cell has, or with `modality` (0 RNA, k the k-th
     /// further modality) that modality's alone, NaN rows for cells that lack it.
-    public func posteriorMeans(modality: Int? = nil) -> DenseMatrix {
+    public func posteriorMeans(modality: Int? = nil) -> DenseMatrix { posterior(modality: modality, variances: false).mean }
+
+    /// The posterior (means and variances) of every cell, as `posteriorMeans`.
+    public func posterior(modality: Int? = nil) -> LatentPosterior { posterior(modality: modality, variances: true) }
+
+    private func posterior(modality: Int?, variances: Bool) -> LatentPosterior {
         let d = model.configuration.latent
-        var out = DenseMatrix(rows: data.cells, cols: d)
+        var mean = DenseMatrix(rows: data.cells, cols: d), variance = DenseMatrix(rows: variances ? data.cells : 0, cols: d)
         let batch = model.makeBatch(covariateKeys: data.categoryCounts.count)
-        out.values.withUnsafeMutableBufferPointer { values in
-            for range in chunks {
-                batch.gather(data, cells: range, decoders: false)
-                model.posteriorMeans(batch, modality: modality, into: values.baseAddress! + range.lowerBound * d)
+        mean.values.withUnsafeMutableBufferPointer { means in
+            variance.values.withUnsafeMutableBufferPointer { vars in
+                for range in chunks {
+                    batch.gather(data, cells: range, decoders: false)
+                    model.posteriorMeans(batch, modality: modality, into: means.baseAddress! + range.lowerBound * d,
+                                         variances: variances ? vars.baseAddress! + range.lowerBound * d : nil)
+                }
             }
         }
-        return out
+        return variances ? LatentPosterior(mean: mean, variance: variance) : LatentPosterior(means: mean)
     }
 
     /// Covariate codes of the cells of `range` with the first covariate (the batch) set to `b`
@@ -44,21 +52,19 @@ public struct LatentInference {
     /// The batches decoded in turn: the given ones, or each cell's own (nil).
     private func targets(_ batches: [Int32]?) -> [Int32?] { batches.map { $0.map(Optional.some) } ?? [nil] }
 
-    /// cells x genes expression decoded from `latent` (rows of posterior means) with the first
-    /// covariate (the batch) set to each of `batches` in turn and averaged (nil: each cell's own
-    /// batch); the other covariates stay the cell's own. Scaled to `librarySize` counts per cell.
-    public func correctedExpression(_ latent: DenseMatrix, batches: [Int32]?, librarySize: Float) -> DenseMatrix {
-        let g = model.configuration.genes, d = model.configuration.latent, keys = data.categoryCounts.count
+    /// cells x genes expression decoded from `latent` (at its means or averaged over its draws)
+    /// with the first covariate (the batch) set to each of `batches` in turn and averaged (nil:
+    /// each cell's own batch); the other covariates stay the cell's own. Scaled to `librarySize`
+    /// counts per cell.
+    public func correctedExpression(_ latent: LatentPosterior, batches: [Int32]?, librarySize: Float) -> DenseMatrix {
+        let g = model.configuration.genes, keys = data.categoryCounts.count
         var out = DenseMatrix(rows: data.cells, cols: g)
-        let targets = targets(batches), weight = librarySize / Float(targets.count)
+        let targets = targets(batches), weight = librarySize / Float(targets.count * latent.evaluations)
         var codes = [Int32](repeating: 0, count: model.capacity * keys)
-        for range in chunks {
+        latent.forEachLatent(chunks: chunks) { range, z in
             for b in targets {
                 self.codes(range, batch: b, into: &codes)
-                latent.values.withUnsafeBufferPointer { z in
-                    codes.withUnsafeBufferPointer { model.decodeProportions(z.baseAddress! + range.lowerBound * d, rows: range.count,
-                                                                             categories: $0.baseAddress, keys: keys) }
-                }
+                codes.withUnsafeBufferPointer { model.decodeProportions(z, rows: range.count, categories: $0.baseAddress, keys: keys) }
                 for k in 0..<(range.count * g) { out.values[range.lowerBound * g + k] += weight * model.decoder.logits[k] }
             }
         }
@@ -67,24 +73,21 @@ public struct LatentInference {
 
     /// Denoised protein (totalVI's normalised protein expression: the foreground mean times the
     /// probability of foreground) and that probability, cells x proteins, decoded from `latent`
-    /// with the batch set to each of `batches` in turn and averaged (nil: each cell's own); for
-    /// every cell, measured or not.
-    public func imputedProtein(_ latent: DenseMatrix, batches: [Int32]?) -> (expression: DenseMatrix, foregroundProbability: DenseMatrix)? {
+    /// (at its means or averaged over its draws) with the batch set to each of `batches` in turn
+    /// and averaged (nil: each cell's own); for every cell, measured or not.
+    public func imputedProtein(_ latent: LatentPosterior, batches: [Int32]?) -> (expression: DenseMatrix, foregroundProbability: DenseMatrix)? {
         guard let decoder = model.extras.lazy.compactMap({ $0.decoder.protein }).first else { return nil }
-        let p = decoder.features, d = model.configuration.latent, keys = data.categoryCounts.count
+        let p = decoder.features, keys = data.categoryCounts.count
         var expression = DenseMatrix(rows: data.cells, cols: p), probability = DenseMatrix(rows: data.cells, cols: p)
-        let targets = targets(batches), weight = 1 / Float(targets.count)
+        let targets = targets(batches), weight = 1 / Float(targets.count * latent.evaluations)
         var codes = [Int32](repeating: 0, count: model.capacity * keys)
         let rowExpression = Buffer<Float>(count: model.capacity * p), rowProbability = Buffer<Float>(count: model.capacity * p)
         var unused = SeededGenerator(seed: 0)
-        for range in chunks {
+        latent.forEachLatent(chunks: chunks) { range, z in
             for b in targets {
                 self.codes(range, batch: b, into: &codes)
-                latent.values.withUnsafeBufferPointer { z in
-                    codes.withUnsafeBufferPointer {
-                        decoder.forward(z.baseAddress! + range.lowerBound * d, rows: range.count, categories: $0.baseAddress, keys: keys,
-                                        training: false, generator: &unused)
-                    }
+                codes.withUnsafeBufferPointer {
+                    decoder.forward(z, rows: range.count, categories: $0.baseAddress, keys: keys, training: false, generator: &unused)
                 }
                 decoder.foregroundExpression(rows: range.count, into: rowExpression.pointer, probability: rowProbability.pointer)
                 for k in 0..<(range.count * p) {

@@ -73,7 +73,8 @@ final class ExpertFusion<T: ModelScalar> {
     /// Posterior means of the batch's cells into rows of `out` (cells x latent): the joint posterior
     /// of every modality each cell has, or with `modality` (0 RNA, k the k-th further one) that
     /// modality's expert with the prior alone; NaN rows for cells without it.
-    func posteriorMeans(_ model: VariationalAutoencoder<T>, _ batch: ModelBatch<T>, modality: Int?, into out: UnsafeMutablePointer<T>) {
+    func posteriorMeans(_ model: VariationalAutoencoder<T>, _ batch: ModelBatch<T>, modality: Int?, into out: UnsafeMutablePointer<T>,
+                        variances: UnsafeMutablePointer<T>?) {
         var unused = SeededGenerator(seed: 0)
         encodeExperts(model, batch, training: false, generator: &unused)
         let d = latent, m = modalities
@@ -85,9 +86,13 @@ final class ExpertFusion<T: ModelScalar> {
                 varianceRows[q] = UnsafePointer(e.variance.pointer + row * d)
                 q += 1
             }
-            guard q > 0 else { (out + i * d).update(repeating: .nan, count: d); continue }
+            guard q > 0 else {
+                (out + i * d).update(repeating: .nan, count: d)
+                variances.map { ($0 + i * d).update(repeating: .nan, count: d) }
+                continue
+            }
             ProductOfExperts.forward(means: UnsafeBufferPointer(start: meanRows, count: q), variances: UnsafeBufferPointer(start: varianceRows, count: q),
-                                     dimensions: d, mean: out + i * d, variance: variance.pointer)
+                                     dimensions: d, mean: out + i * d, variance: variances.map { $0 + i * d } ?? variance.pointer)
         }
     }
 

@@ -259,14 +259,17 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     }
 
     /// Denoised protein expression of the last forward pass (totalVI's normalized expression):
-    /// the foreground mean at the background's prior-free mean exp(alpha), times the probability
-    /// of foreground; and that probability. Row i, protein j at i * proteins + j.
+    /// the foreground mean, times the probability of foreground; and that probability. Row i,
+    /// protein j at i * proteins + j. The foreground mean is s times the background's, whose log
+    /// is N(alpha, beta^2): exp(alpha + beta^2 / 2), what totalVI's average over samples of the
+    /// background estimates (exp(alpha) alone is its median, low by a factor that varies by cell).
     public func foregroundExpression(rows: Int, into expression: UnsafeMutablePointer<T>, probability: UnsafeMutablePointer<T>) {
         for k in 0..<(rows * features) {
+            let beta = CountLikelihood.softplus(scalePreactivation[k]) + Self.betaFloor
             let s = max(foregroundPreactivation[k], 0) + 1 + Self.betaFloor
             let foreground = 1 - CountLikelihood.sigmoid(mixingLogits[k])
             probability[k] = foreground
-            expression[k] = T.exp(alpha[k]) * s * foreground
+            expression[k] = T.exp(alpha[k] + beta * beta / 2) * s * foreground
         }
     }
 

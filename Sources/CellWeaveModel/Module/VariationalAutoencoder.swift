@@ -146,16 +146,18 @@ public final class VariationalAutoencoder<T: ModelScalar> {
         }
     }
 
-    /// Posterior means of the batch's cells into `out` (cells x latent, inference mode): the joint
-    /// posterior, or that of one modality alone (0 RNA, k the k-th further one), NaN rows where a
-    /// cell lacks it.
-    public func posteriorMeans(_ batch: ModelBatch<T>, modality: Int? = nil, into out: UnsafeMutablePointer<T>) {
+    /// Posterior means of the batch's cells into `out` (cells x latent, inference mode), and their
+    /// variances into `variances` if given: the joint posterior, or that of one modality alone (0
+    /// RNA, k the k-th further one), NaN rows where a cell lacks it.
+    public func posteriorMeans(_ batch: ModelBatch<T>, modality: Int? = nil, into out: UnsafeMutablePointer<T>,
+                               variances: UnsafeMutablePointer<T>? = nil) {
         guard let fusion else {
             encodeMeans(batch.rna)
             out.update(from: encoder.mean.pointer, count: batch.cells * configuration.latent)
+            variances?.update(from: encoder.variance.pointer, count: batch.cells * configuration.latent)
             return
         }
-        fusion.posteriorMeans(self, batch, modality: modality, into: out)
+        fusion.posteriorMeans(self, batch, modality: modality, into: out, variances: variances)
     }
 
     /// Normalised expression rho = softmax(decoder(z, s)) for rows of z with the given covariate
