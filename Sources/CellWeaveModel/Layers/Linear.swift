@@ -43,7 +43,7 @@ public final class Linear<T: ModelScalar> {
     /// Dense input, rows x inputs. `parts` overrides the split (1 inside an already parallel pass).
     public func forward(_ x: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int, into y: UnsafeMutablePointer<T>,
                         parts: Int? = nil) {
-        fillBiasAndCovariates(rows: rows, categories: categories, keys: keys, into: y)
+        fillBiasAndCovariates(rows: rows, categories: categories, keys: keys, into: y, parts: parts ?? self.parts)
         T.gemm(parts: parts ?? self.parts, transposeA: false, transposeB: false, m: rows, n: outputs, k: inputs, alpha: 1,
                x, lda: inputs, weight.value.pointer, ldb: outputs, beta: 1, y, ldc: outputs)
     }
@@ -62,7 +62,7 @@ public final class Linear<T: ModelScalar> {
             return
         }
         batch.prepareGeneView()
-        fillBiasAndCovariates(rows: rows, categories: categories, keys: keys, into: y)
+        fillBiasAndCovariates(rows: rows, categories: categories, keys: keys, into: y, parts: parts)
         if partialOutputs.count < parts * size { partialOutputs = Buffer(count: parts * size) }
         let w = weight.value.pointer, partial = partialOutputs.pointer
         forEachGenePart(batch) { p, genes, start, rows, values in
@@ -92,15 +92,20 @@ public final class Linear<T: ModelScalar> {
         }
     }
 
-    private func fillBiasAndCovariates(rows: Int, categories: UnsafePointer<Int32>?, keys: Int, into y: UnsafeMutablePointer<T>) {
-        let b = bias?.value.pointer, n = outputs
-        for i in 0..<rows {
-            let out = y + i * n
-            if let b { out.update(from: b, count: n) } else { out.update(repeating: 0, count: n) }
-            if let covariates = covariateWeight?.value.pointer, let categories {
-                for k in 0..<keys {
-                    let row = covariates + Int(categories[i * keys + k]) * n
-                    for h in 0..<n { out[h] += row[h] }
+    /// Each output row starts as the bias plus the cell's covariate rows; the rows are split across
+    /// `parts` threads (each row's sum in the same order).
+    private func fillBiasAndCovariates(rows: Int, categories: UnsafePointer<Int32>?, keys: Int, into y: UnsafeMutablePointer<T>, parts: Int) {
+        let b = bias?.value.pointer, n = outputs, covariates = covariateWeight?.value.pointer
+        let pieces = rows * n >= ParallelLoop.elementwiseMinimum ? parts : 1
+        ParallelLoop.run(parts: pieces) { p in
+            for i in ParallelLoop.range(p, of: pieces, rows) {
+                let out = y + i * n
+                if let b { out.update(from: b, count: n) } else { out.update(repeating: 0, count: n) }
+                if let covariates, let categories {
+                    for k in 0..<keys {
+                        let row = covariates + Int(categories[i * keys + k]) * n
+                        for h in 0..<n { out[h] += row[h] }
+                    }
                 }
             }
         }
