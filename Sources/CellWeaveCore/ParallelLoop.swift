@@ -16,6 +16,15 @@ public enum ParallelLoop {
     /// pass costs about what a thread does to some thousands of values.
     public static let elementwiseMinimum = 8_192
 
+    /// body(range) for each of `parts` contiguous pieces of 0..<n, in parallel; on one thread (one
+    /// piece, 0..<n) when the pass touches fewer than `minimum` values. The pieces depend on the
+    /// part count only, as `run`'s do.
+    public static func forEachRange(of n: Int, parts: Int, values: Int, minimum: Int = elementwiseMinimum,
+                                    _ body: (Range<Int>) -> Void) {
+        let pieces = values >= minimum ? parts : 1
+        run(parts: pieces) { p in body(range(p, of: pieces, n)) }
+    }
+
     /// The p-th of `parts` contiguous pieces of 0..<n.
     public static func range(_ p: Int, of parts: Int, _ n: Int) -> Range<Int> { (n * p / parts)..<(n * (p + 1) / parts) }
 }

@@ -85,8 +85,7 @@ public final class BatchNorm<T: ModelScalar> {
     }
 
     private func forEachFeatureRange(rows: Int, _ body: (Range<Int>) -> Void) {
-        let pieces = rows * features >= ParallelLoop.elementwiseMinimum ? parts : 1
-        ParallelLoop.run(parts: pieces) { p in body(ParallelLoop.range(p, of: pieces, features)) }
+        ParallelLoop.forEachRange(of: features, parts: parts, values: rows * features, body)
     }
 
     private func columnSums(_ x: UnsafePointer<T>, rows: Int, _ r: Range<Int>) {

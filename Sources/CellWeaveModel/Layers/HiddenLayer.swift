@@ -47,13 +47,12 @@ public final class HiddenLayer<T: ModelScalar> {
             // The mask's words are drawn in order, then applied across the threads (the same mask).
             let count = rows * n, words = (count + 1) / 2
             if maskWords.count < words { maskWords = Array(repeating: 0, count: words) }
-            let pieces = count >= ParallelLoop.elementwiseMinimum ? linear.parts : 1
             var g = generator
             maskWords.withUnsafeMutableBufferPointer { w in
                 for k in 0..<words { w[k] = g.next() }
                 let w = UnsafeBufferPointer(w)
-                ParallelLoop.run(parts: pieces) { p in
-                    for k in ParallelLoop.range(p, of: pieces, words) {
+                ParallelLoop.forEachRange(of: words, parts: linear.parts, values: count) { range in
+                    for k in range {
                         let bits = w[k], i = 2 * k
                         y[i] *= UInt32(truncatingIfNeeded: bits) < threshold ? 0 : scale
                         if i + 1 < count { y[i + 1] *= UInt32(truncatingIfNeeded: bits >> 32) < threshold ? 0 : scale }

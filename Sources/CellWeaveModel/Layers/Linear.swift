@@ -96,9 +96,8 @@ public final class Linear<T: ModelScalar> {
     /// `parts` threads (each row's sum in the same order).
     private func fillBiasAndCovariates(rows: Int, categories: UnsafePointer<Int32>?, keys: Int, into y: UnsafeMutablePointer<T>, parts: Int) {
         let b = bias?.value.pointer, n = outputs, covariates = covariateWeight?.value.pointer
-        let pieces = rows * n >= ParallelLoop.elementwiseMinimum ? parts : 1
-        ParallelLoop.run(parts: pieces) { p in
-            for i in ParallelLoop.range(p, of: pieces, rows) {
+        ParallelLoop.forEachRange(of: rows, parts: parts, values: rows * n) { range in
+            for i in range {
                 let out = y + i * n
                 if let b { out.update(from: b, count: n) } else { out.update(repeating: 0, count: n) }
                 if let covariates, let categories {
@@ -150,9 +149,7 @@ public final class Linear<T: ModelScalar> {
     private func accumulateBiasAndCovariates(_ dy: UnsafePointer<T>, rows: Int, categories: UnsafePointer<Int32>?, keys: Int) {
         let db = bias?.gradient.pointer, covariates = covariateWeight?.gradient.pointer, n = outputs
         guard db != nil || (covariates != nil && categories != nil) else { return }
-        let pieces = rows * n >= ParallelLoop.elementwiseMinimum ? parts : 1
-        ParallelLoop.run(parts: pieces) { p in
-            let columns = ParallelLoop.range(p, of: pieces, n)
+        ParallelLoop.forEachRange(of: n, parts: parts, values: rows * n) { columns in
             for i in 0..<rows {
                 let g = dy + i * n
                 if let db { for h in columns { db[h] += g[h] } }

@@ -18,12 +18,11 @@ final class GaussianNoise {
 
     func fill<T: ModelScalar>(_ out: UnsafeMutablePointer<T>, count n: Int, generator: inout SeededGenerator) {
         if words.count < 2 * n { words = Array(repeating: 0, count: 2 * n) }
-        let pieces = n >= Self.parallelAbove ? parts : 1
         words.withUnsafeMutableBufferPointer { w in
             for k in 0..<(2 * n) { w[k] = generator.next() }
             let w = UnsafeBufferPointer(w)
-            ParallelLoop.run(parts: pieces) { p in
-                for k in ParallelLoop.range(p, of: pieces, n) { out[k] = T(SeededGenerator.gaussian(w[2 * k], w[2 * k + 1])) }
+            ParallelLoop.forEachRange(of: n, parts: parts, values: n, minimum: Self.parallelAbove) { range in
+                for k in range { out[k] = T(SeededGenerator.gaussian(w[2 * k], w[2 * k + 1])) }
             }
         }
     }
