@@ -29,19 +29,18 @@ public struct LatentPosterior {
     /// `body` gets the chunk's cells and their rows of z. Draw k's normals come from the k-th
     /// stream of the seed, cell after cell, so the values do not depend on the chunks' size.
     func forEachLatent(chunks: [Range<Int>], _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
-        let d = mean.cols
+        let d = mean.cols, capacity = (chunks.map(\.count).max() ?? 0) * d
         var streams = (0..<draws).map { SeededGenerator(seed: seed &+ UInt64($0)) }
-        var z = [Float](repeating: 0, count: (chunks.map(\.count).max() ?? 0) * d)
+        let noise = GaussianNoise(capacity: capacity, parts: 1), epsilon = Buffer<Float>(count: capacity), z = Buffer<Float>(count: capacity)
         mean.values.withUnsafeBufferPointer { m in
             variance.values.withUnsafeBufferPointer { v in
                 for range in chunks {
-                    let offset = range.lowerBound * d
+                    let offset = range.lowerBound * d, n = range.count * d
                     guard draws > 0 else { body(range, m.baseAddress! + offset); continue }
                     for k in 0..<draws {
-                        for j in 0..<(range.count * d) {
-                            z[j] = m[offset + j] + v[offset + j].squareRoot() * Float(streams[k].nextGaussian())
-                        }
-                        z.withUnsafeBufferPointer { body(range, $0.baseAddress!) }
+                        noise.fill(epsilon.pointer, count: n, generator: &streams[k])
+                        for j in 0..<n { z[j] = m[offset + j] + v[offset + j].squareRoot() * epsilon[j] }
+                        body(range, z.pointer)
                     }
                 }
             }
