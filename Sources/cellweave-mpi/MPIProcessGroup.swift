@@ -1,5 +1,6 @@
 import CellWeaveModel
 import CMPI
+import Foundation
 
 /// The ranks of MPI_COMM_WORLD as the trainer's process group: sums are MPI_Allreduce in place,
 /// which for a fixed number of ranks sums in a fixed order, so reruns are bit-identical.
@@ -17,6 +18,15 @@ final class MPIProcessGroup: ProcessGroup {
 
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
+
+    /// CELLWEAVE_MPI_SHARED_MEMORY=off sums whole gradients by MPI_Allreduce instead (where a
+    /// machine's shared memory is restricted); a number N shares among N ranks of a machine at most,
+    /// as if each N were a machine of their own (what tests use for several machines on one).
+    func machineSharedMemory(shared: Int, perProcess: Int) -> (any MachineSharedMemory)? {
+        let setting = ProcessInfo.processInfo.environment["CELLWEAVE_MPI_SHARED_MEMORY"]
+        if setting == "off" { return nil }
+        return MPIMachineMemory(shared: shared, perProcess: perProcess, ranksPerMachine: setting.flatMap { Int32($0) }.flatMap { $0 > 0 ? $0 : nil })
+    }
 
     func gather(_ values: [Float], counts: [Int]) throws -> [Float] { try gather(values, counts: counts, cw_mpi_float()) }
     func gather(_ values: [Double], counts: [Int]) throws -> [Double] { try gather(values, counts: counts, cw_mpi_double()) }

@@ -33,9 +33,9 @@ def mpi():
     if not binary or not Path(binary).exists():
         pytest.fail("set CELLWEAVE_MPI to the cellweave-mpi binary (make test-interop does)")
 
-    def run(ranks, *args, check=True):
+    def run(ranks, *args, check=True, env=None):
         command = ["mpirun", "--oversubscribe", "-np", str(ranks), binary, *map(str, args)]
-        result = subprocess.run(command, capture_output=True, text=True, env=MPI_ENV, timeout=600)
+        result = subprocess.run(command, capture_output=True, text=True, env={**MPI_ENV, **(env or {})}, timeout=600)
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(command)} failed:\n{result.stderr}")
         return result
@@ -49,6 +49,15 @@ def tensors(model):
         f.visititems(lambda name, o: out.__setitem__(name, o[()]) if isinstance(o, h5py.Dataset) and o.dtype.kind == "f" else None)
     assert out
     return out
+
+
+def assert_weights_close(a, b, what=None):
+    """The same tensors, each within 1e-4 of its largest value: the same training up to the order of summation."""
+    assert a.keys() == b.keys()
+    for name in a:
+        scale = np.abs(a[name]).max()
+        if scale > 0:
+            assert np.abs(a[name] - b[name]).max() / scale <= 1e-4, (what, name)
 
 
 TRAIN = ["--batch-key", "batch", "--threads", "1", "--seed", "5"]
@@ -78,11 +87,7 @@ def test_one_rank_trains_what_cellweave_train_does(mpi, data, tmp_path):
 
 def test_two_ranks_train_the_weights_of_one(data, two_ranks):
     a, b = tensors(data / "single"), tensors(two_ranks[0])
-    assert a.keys() == b.keys()
-    for name in a:
-        scale = np.abs(a[name]).max()
-        if scale > 0:
-            assert np.abs(a[name] - b[name]).max() / scale <= 1e-4, name
+    assert_weights_close(a, b)
     # The running statistics of the batch norms are those of the global minibatches too.
     assert any("running_mean" in name for name in a)
     # The same cells are held out and the same losses recorded, up to rounding.
@@ -90,6 +95,25 @@ def test_two_ranks_train_the_weights_of_one(data, two_ranks):
     assert configs[0]["validation_cells"] == configs[1]["validation_cells"]
     histories = [json.loads((m / "history.json").read_text())["epochs"] for m in (data / "single", two_ranks[0])]
     assert np.allclose([e["elbo_validation"] for e in histories[0]], [e["elbo_validation"] for e in histories[1]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("ranks, sharing", [(3, None), (4, "2")])
+def test_ranks_sharing_a_machines_memory_train_the_weights_of_one(mpi, data, tmp_path, ranks, sharing):
+    # The ranks of a machine sum the gradients and split Adam's update through shared memory: on 3
+    # ranks in uneven shards; with CELLWEAVE_MPI_SHARED_MEMORY=2, 4 ranks as two machines of two,
+    # which also sum each shard across machines. Clipping takes the norm over the shards.
+    clipped = [*TRAIN, "--max-epochs", "5", "--gradient-clip", "20"]
+    mpi(1, "train", data / "sim.h5ad", *clipped, "-o", tmp_path / "one")
+    env = {"CELLWEAVE_MPI_SHARED_MEMORY": sharing} if sharing else {}
+    mpi(ranks, "train", data / "sim.h5ad", *clipped, "-o", tmp_path / "ranks", env=env)
+    assert_weights_close(tensors(tmp_path / "one"), tensors(tmp_path / "ranks"))
+
+
+def test_two_ranks_without_shared_memory_train_the_same_bits(mpi, data, two_ranks, tmp_path):
+    # One allreduce of the whole gradient instead: the same two-term sums, so the same weights.
+    mpi(2, "train", data / "sim.h5ad", *TRAIN, "--max-epochs", "5", "-o", tmp_path / "off", env={"CELLWEAVE_MPI_SHARED_MEMORY": "off"})
+    a, b = tensors(two_ranks[0]), tensors(tmp_path / "off")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def test_two_ranks_rerun_bit_for_bit_and_rank_zero_alone_writes(mpi, data, two_ranks, tmp_path):
@@ -140,11 +164,7 @@ def test_streamed_ranks_train_what_one_streamed_process_trains(cellweave, mpi, d
         cellweave("train", data / "sim.h5ad", *streamed, "--max-memory", budget, "-o", tmp_path / f"process{budget}")
         result = mpi(2, "train", data / "sim.h5ad", *streamed, "--max-memory", budget, "-o", tmp_path / f"two{budget}")
         assert "each of 2 processes reading its share" in result.stderr
-        a, b = tensors(tmp_path / f"process{budget}"), tensors(tmp_path / f"two{budget}")
-        for name in a:
-            scale = np.abs(a[name]).max()
-            if scale > 0:
-                assert np.abs(a[name] - b[name]).max() / scale <= 1e-4, (budget, name)
+        assert_weights_close(tensors(tmp_path / f"process{budget}"), tensors(tmp_path / f"two{budget}"), budget)
         configs = [json.loads((m / "config.json").read_text()) for m in (tmp_path / f"process{budget}", tmp_path / f"two{budget}")]
         assert configs[0]["validation_cells"] == configs[1]["validation_cells"]
         assert configs[0]["options"]["streaming"] == configs[1]["options"]["streaming"]

@@ -1,8 +1,11 @@
 /// A fixed-size block of model scalars allocated once: activations, gradients and workspaces
 /// live in these so that a training step allocates nothing.
 public final class Buffer<T: ModelScalar>: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<T>
+    /// Read on every pass, moved at most once (`move(to:)`): not worth an exclusivity check.
+    @exclusivity(unchecked) public private(set) var pointer: UnsafeMutablePointer<T>
     public let count: Int
+    /// False once the values live in storage someone else owns.
+    private var ownsStorage = true
 
     public init(count: Int) {
         self.count = count
@@ -15,7 +18,17 @@ public final class Buffer<T: ModelScalar>: @unchecked Sendable {
         for (i, v) in values.enumerated() { pointer[i] = v }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if ownsStorage { pointer.deallocate() } }
+
+    /// The values move to `storage` (count of them, owned and kept alive by the caller), copied there
+    /// unless `copying` is false (someone else fills it): data-parallel training keeps the weights
+    /// and gradients in memory the processes of a machine share.
+    public func move(to storage: UnsafeMutablePointer<T>, copying: Bool = true) {
+        if copying { storage.update(from: pointer, count: count) }
+        if ownsStorage { pointer.deallocate() }
+        pointer = storage
+        ownsStorage = false
+    }
 
     public subscript(i: Int) -> T {
         get { pointer[i] }

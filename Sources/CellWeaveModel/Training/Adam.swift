@@ -23,25 +23,37 @@ public final class Adam<T: ModelScalar> {
         self.parts = parts
         firstMoments = parameters.map { Buffer(count: $0.count) }
         secondMoments = parameters.map { Buffer(count: $0.count) }
+        allSlices = parameters.indices.map { ($0, 0..<parameters[$0].count) }
     }
 
+    /// Part of the parameters: which one, and the range of its values (`ShardedUpdate`'s shard).
+    public typealias Slice = (parameter: Int, values: Range<Int>)
+
+    /// Every parameter whole.
+    let allSlices: [Slice]
+
     /// The L2 norm of all gradients, in Double.
-    public func gradientNorm() -> Double {
+    public func gradientNorm() -> Double { gradientSquaredSum(allSlices).squareRoot() }
+
+    /// The sum of the squared gradients of `slices`, in Double.
+    public func gradientSquaredSum(_ slices: [Slice]) -> Double {
         var sum = 0.0
-        for p in parameters {
-            let g = p.gradient.pointer
+        for (p, range) in slices {
+            let g = parameters[p].gradient.pointer + range.lowerBound, n = range.count
             var s = SIMD8<T>.zero, tail: T = 0
-            let vectors = p.count / 8
+            let vectors = n / 8
             for v in 0..<vectors { let x = Self.load(g + 8 * v); s += x * x }
-            for k in (8 * vectors)..<p.count { tail += g[k] * g[k] }
+            for k in (8 * vectors)..<n { tail += g[k] * g[k] }
             sum += Double(s.sum() + tail)
         }
-        return sum.squareRoot()
+        return sum
     }
 
     /// One update; gradients are first scaled so their global norm is at most `clipNorm` when given,
-    /// and are left zero for the next step to accumulate into.
-    public func step(clipNorm: Double? = nil, norm: Double? = nil) {
+    /// and are left zero for the next step to accumulate into. `slices`: update those values alone,
+    /// each starting at a multiple of 8 of its parameter (so the kernel's lanes fall as on the whole);
+    /// `norm` must then be given when clipping.
+    public func step(clipNorm: Double? = nil, norm: Double? = nil, slices: [Slice]? = nil) {
         steps += 1
         var gradientScale: T = 1
         if let clipNorm {
@@ -51,9 +63,10 @@ public final class Adam<T: ModelScalar> {
         let constants = Constants(scale: gradientScale, beta1: T(beta1), beta2: T(beta2), decay: T(weightDecay), epsilon: T(epsilon),
                                   stepSize: T(learningRate / (1 - Double.pow(beta1, Double(steps)))),
                                   correction2: T((1 - Double.pow(beta2, Double(steps))).squareRoot()))
-        for (p, parameter) in parameters.enumerated() {
-            let w = parameter.value.pointer, g = parameter.gradient.pointer
-            let m = firstMoments[p].pointer, v = secondMoments[p].pointer, n = parameter.count
+        for (p, range) in slices ?? allSlices {
+            precondition(range.lowerBound % 8 == 0, "a slice of Adam's update starts at a multiple of 8")
+            let start = range.lowerBound, w = parameters[p].value.pointer + start, g = parameters[p].gradient.pointer + start
+            let m = firstMoments[p].pointer + start, v = secondMoments[p].pointer + start, n = range.count
             let pieces = n >= 32_768 ? parts : 1
             ParallelLoop.run(parts: pieces) { part in
                 // Pieces start at multiples of 8, as they did when the update was an 8-lane loop.

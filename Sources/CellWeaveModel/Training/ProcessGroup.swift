@@ -10,9 +10,15 @@ public protocol ProcessGroup: AnyObject {
     /// on the others. `counts[r]`: how many values process r sends.
     func gather(_ values: [Float], counts: [Int]) throws -> [Float]
     func gather(_ values: [Double], counts: [Int]) throws -> [Double]
+    /// Memory the processes of each machine share, when the group can give it: `shared` floats and
+    /// then `perProcess` for each of the machine's processes, in local-rank order. A collective call
+    /// (every process asks at once, for the same counts); nil when it cannot.
+    func machineSharedMemory(shared: Int, perProcess: Int) -> (any MachineSharedMemory)?
 }
 
 extension ProcessGroup {
+    public func machineSharedMemory(shared: Int, perProcess: Int) -> (any MachineSharedMemory)? { nil }
+
     /// The cells `rank` holds of `cells` split into `size` consecutive, near-equal ranges.
     public func heldCells(of cells: Int) -> Range<Int> { heldCells(of: cells, rank: rank) }
 

@@ -24,8 +24,13 @@ public final class Trainer {
     public let processGroup: (any ProcessGroup)?
     /// The cells of the current minibatch this process holds, and their positions in it.
     private var heldCells: [Int] = [], heldPositions: [Int] = []
-    /// Every gradient in one buffer, summed across the processes in one call.
-    private let gradientSums: Buffer<Float>
+    /// Every gradient in one buffer, summed across the processes in one call (when the group
+    /// cannot share memory on a machine).
+    private lazy var gradientSums = Buffer<Float>(count: model.parameters.reduce(0) { $0 + $1.count })
+    /// Gradient sums and Adam's update through memory the processes of a machine share; set up at
+    /// the first step, after a checkpoint's weights are restored.
+    private var sharedUpdate: ShardedUpdate?
+    private var askedForSharedMemory = false
     private let lossSums = Buffer<Double>(count: 3)
 
     public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions,
@@ -45,7 +50,6 @@ public final class Trainer {
         batch = model.makeBatch(covariateKeys: source.covariateKeys)
         source.initialise(model, seed: options.seed &+ 4)
         for norm in model.batchNorms { norm.processGroup = self.processGroup }
-        gradientSums = Buffer(count: self.processGroup == nil ? 0 : model.parameters.reduce(0) { $0 + $1.count })
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
@@ -88,6 +92,10 @@ public final class Trainer {
         var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0, waitTime = 0.0, sumTime = 0.0
         var total = MinibatchLoss()
         var step = 0, windowEnd = Date()
+        if let processGroup, !askedForSharedMemory {
+            sharedUpdate = ShardedUpdate.make(optimizer: optimizer, group: processGroup)
+            askedForSharedMemory = true
+        }
         try source.forEachTrainingWindow(trainCells, generator: &generator) { data, order, generator in
             waitTime += -windowEnd.timeIntervalSinceNow
             for range in minibatches(order.count) {
@@ -113,11 +121,11 @@ public final class Trainer {
                 // The norm costs a pass over every gradient, so it is taken only to clip; a gradient that
                 // overflows without the loss doing so makes the next step's loss non-finite.
                 if let clip = options.gradientClipNorm {
-                    let norm = optimizer.gradientNorm()
+                    let norm = sharedUpdate?.gradientNorm() ?? optimizer.gradientNorm()
                     guard norm.isFinite else { throw TrainingError.nonFinite(epoch: epoch + 1, step: step, what: "the gradient") }
-                    optimizer.step(clipNorm: clip, norm: norm)
+                    if let sharedUpdate { sharedUpdate.step(clipNorm: clip, norm: norm) } else { optimizer.step(clipNorm: clip, norm: norm) }
                 } else {
-                    optimizer.step()
+                    if let sharedUpdate { sharedUpdate.step() } else { optimizer.step() }
                 }
                 optimizerTime += -t.timeIntervalSinceNow
                 total += local
@@ -181,6 +189,7 @@ public final class Trainer {
     /// minibatch), through one buffer.
     private func sumGradients() {
         guard let processGroup else { return }
+        if let sharedUpdate { return sharedUpdate.sumGradients() }
         var offset = 0
         for p in optimizer.parameters {
             (gradientSums.pointer + offset).update(from: p.gradient.pointer, count: p.count)
