@@ -11,3 +11,4 @@ static inline MPI_Op cw_mpi_max(void) { return MPI_MAX; }
 static inline MPI_Info cw_mpi_info_null(void) { return MPI_INFO_NULL; }
 static inline int cw_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline int cw_mpi_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
+static inline MPI_Datatype cw_mpi_byte(void) { return MPI_BYTE; }

@@ -159,7 +159,8 @@ public struct TrainCommand: ParsableCommand {
             try counts.rows(held, columns: columns)
         }
         let data = TrainingData(counts: share, codes: codes.map { Array($0[held]) }, categoryCounts: labels.map(\.count))
-        return Prepared(cells: CellShare(data: data, held: held, cells: cells), genes: share.cols, labels: labels,
+        let shares = (0..<group.size).map { group.heldCells(of: cells, rank: $0) }
+        return Prepared(cells: CellShare(data: data, rank: group.rank, shares: shares), genes: share.cols, labels: labels,
                         varTable: varTable, cellNames: obs.cellNames)
     }
 

@@ -19,6 +19,23 @@ final class MPIProcessGroup: ProcessGroup {
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { allreduce(values, count, cw_mpi_float()) }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduce(values, count, cw_mpi_double()) }
 
+    func send(_ bytes: [UInt8], to: Int) {
+        precondition(bytes.count <= Int(Int32.max))
+        bytes.withUnsafeBytes { b in _ = MPI_Send(b.baseAddress, Int32(b.count), cw_mpi_byte(), Int32(to), Self.tag, cw_mpi_comm_world()) }
+    }
+
+    func receive(from: Int, into bytes: inout [UInt8]) {
+        var status = MPI_Status(), count: Int32 = 0
+        MPI_Probe(Int32(from), Self.tag, cw_mpi_comm_world(), &status)
+        MPI_Get_count(&status, cw_mpi_byte(), &count)
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: repeatElement(0, count: Int(count)))
+        bytes.withUnsafeMutableBytes { b in _ = MPI_Recv(b.baseAddress, count, cw_mpi_byte(), Int32(from), Self.tag, cw_mpi_comm_world(), &status) }
+    }
+
+    /// The tag of `send`'s messages (collectives do not match point-to-point ones).
+    private static let tag: Int32 = 1
+
     /// CELLWEAVE_MPI_SHARED_MEMORY=off sums whole gradients by MPI_Allreduce instead (where a
     /// machine's shared memory is restricted); a number N shares among N ranks of a machine at most,
     /// as if each N were a machine of their own (what tests use for several machines on one).

@@ -42,6 +42,14 @@ public final class ModelBatch<T: ModelScalar> {
     public var modalities: Int { experts.count + 1 }
     public var terms: Int { termCell.count }
 
+    /// Appends cells of RNA alone from outside the window's data (in data-parallel training, those
+    /// another process holds): rows of `matrix`, with their covariate codes.
+    public func appendRNA(_ matrix: CSRMatrix, codes: [[Int32]]) {
+        precondition(experts.isEmpty, "cells from other processes for a model of RNA alone")
+        rna.gather(matrix, rows: 0..<matrix.rows, cells: 0..<matrix.rows, codes: codes, appending: true)
+        cells += matrix.rows
+    }
+
     /// Gathers the selected training cells, in order; the decoders' rows only when `decoders`
     /// (inference needs the experts alone).
     public func gather<C: Collection>(_ data: TrainingData, cells selected: C, decoders: Bool = true) where C.Element == Int {

@@ -10,6 +10,11 @@ public protocol ProcessGroup: AnyObject {
     /// on the others. `counts[r]`: how many values process r sends.
     func gather(_ values: [Float], counts: [Int]) throws -> [Float]
     func gather(_ values: [Double], counts: [Int]) throws -> [Double]
+    /// Sends `bytes` to process `to`, which takes them with `receive(from:)`; a process sends to
+    /// several in rank order, and one receives from several in rank order.
+    func send(_ bytes: [UInt8], to: Int)
+    /// What process `from` sends next, in `bytes` (resized to it).
+    func receive(from: Int, into bytes: inout [UInt8])
     /// Memory the processes of each machine share, when the group can give it: `shared` floats and
     /// then `perProcess` for each of the machine's processes, in local-rank order. A collective call
     /// (every process asks at once, for the same counts); nil when it cannot.

@@ -60,31 +60,35 @@ public final class SparseBatch<T: ModelScalar> {
     }
 
     /// Gathers rows of `counts` (a modality's matrix), in order, each with the covariate codes of
-    /// the cell it belongs to (`cells`, parallel to `rows`); rows and cells may repeat.
-    public func gather<R: Collection, C: Collection>(_ matrix: CSRMatrix, rows selectedRows: R, cells selected: C, codes: [[Int32]])
+    /// the cell it belongs to (`cells`, parallel to `rows`); rows and cells may repeat. `appending`:
+    /// after the rows already gathered (data-parallel training's cells from other processes).
+    public func gather<R: Collection, C: Collection>(_ matrix: CSRMatrix, rows selectedRows: R, cells selected: C, codes: [[Int32]],
+                                                     appending: Bool = false)
     where R.Element == Int, C.Element == Int {
         let indptr = matrix.indptr, indices = matrix.indices, values = matrix.values
         let keys = covariateKeys
-        precondition(selectedRows.count == selected.count)
+        precondition(selectedRows.count == selected.count && (!appending || features == matrix.cols))
         // Per cell first (offsets, covariates), then every non-zero through buffer pointers.
-        setRows(selected.count)
-        var nnz = 0
+        let first = appending ? rows : 0
+        var nnz = appending ? rowStart[rows] : 0
+        setRows(first + selected.count)
         withRowArrays { rowStart, cells, sourceRows, categories in
-            for (i, (r, c)) in zip(selectedRows, selected).enumerated() {
+            for (k, (r, c)) in zip(selectedRows, selected).enumerated() {
+                let i = first + k
                 rowStart[i] = nnz
                 nnz += indptr[r + 1] - indptr[r]
                 cells[i] = c
                 sourceRows[i] = r
                 for key in 0..<keys { categories[i * keys + key] = codes[key][c] }
             }
-            rowStart[selected.count] = nnz
+            rowStart[first + selected.count] = nnz
         }
         resizeEntries(nnz)
-        let sourceRows = self.sourceRows, rowStart = self.rowStart, parts = rows >= 2 * Self.rowsPerPart ? self.parts : 1
+        let sourceRows = self.sourceRows, rowStart = self.rowStart, parts = selected.count >= 2 * Self.rowsPerPart ? self.parts : 1
         withEntries { target in
             // Rows are independent, so the split changes no value.
             ParallelLoop.run(parts: parts) { part in
-                let range = ParallelLoop.range(part, of: parts, sourceRows.count)
+                let local = ParallelLoop.range(part, of: parts, selected.count), range = (first + local.lowerBound)..<(first + local.upperBound)
                 if T.self == Float.self {
                     Self.fillInC(rows: range, from: sourceRows, indptr: indptr, indices: indices, values: values, at: rowStart, into: target)
                     return

@@ -11,8 +11,8 @@ import Foundation
 /// in-memory run: its held-out cells are whole blocks and its minibatches come from one window.
 ///
 /// In data-parallel training each process reads the blocks it holds (block b of every window
-/// is held by process b mod size, so each window splits near evenly) and the others' cells are -1
-/// in the windows' orders; the split, the shuffles and so the global minibatches are those of one
+/// is held by process b mod size, so each window splits near evenly) and a cell process h holds
+/// is -(h + 1) in the windows' orders when h is another; the split, the shuffles and so the global minibatches are those of one
 /// process streaming every block.
 public final class StreamedTrainingCells: TrainingCells {
     public let cells: Int
@@ -53,7 +53,7 @@ public final class StreamedTrainingCells: TrainingCells {
     private func holds(_ block: Int) -> Bool { block % process.size == process.rank }
 
     /// Each cell of the window of `blocks`, in order: its index in this process's part of the
-    /// window, or -1 where another process holds its block.
+    /// window, or -(h + 1) where another process h holds its block.
     private func localIndices(_ blocks: [Int]) -> [Int] {
         var out: [Int] = [], next = 0
         for b in blocks {
@@ -62,7 +62,7 @@ public final class StreamedTrainingCells: TrainingCells {
                 out += next..<(next + n)
                 next += n
             } else {
-                out += repeatElement(-1, count: n)
+                out += repeatElement(-(b % process.size) - 1, count: n)
             }
         }
         return out

@@ -22,8 +22,8 @@ public final class Trainer {
     private var epochsWithoutImprovement = 0
     private let batch: ModelBatch<Float>
     public let processGroup: (any ProcessGroup)?
-    /// The cells of the current minibatch this process holds, and their positions in it.
-    private var heldCells: [Int] = [], heldPositions: [Int] = []
+    /// Which cells of each global minibatch this process computes (data-parallel training).
+    private let balance: MinibatchBalance?
     /// Every gradient in one buffer, summed across the processes in one call (when the group
     /// cannot share memory on a machine).
     private lazy var gradientSums = Buffer<Float>(count: model.parameters.reduce(0) { $0 + $1.count })
@@ -50,6 +50,7 @@ public final class Trainer {
         batch = model.makeBatch(covariateKeys: source.covariateKeys)
         source.initialise(model, seed: options.seed &+ 4)
         for norm in model.batchNorms { norm.processGroup = self.processGroup }
+        balance = self.processGroup.map { MinibatchBalance(group: $0, genes: configuration.genes, covariateKeys: source.covariateKeys) }
     }
 
     /// totalVI's empirical background prior for panels of more than 10 proteins; smaller panels keep
@@ -170,19 +171,15 @@ public final class Trainer {
         return processGroup == nil ? total : sum(total)
     }
 
-    /// Gathers a minibatch: all of it, or in data-parallel training the cells this process holds
-    /// (a negative index is a cell another holds) with their positions in the global minibatch.
+    /// Gathers a minibatch: all of it, or in data-parallel training this process's even part of it
+    /// (`MinibatchBalance`) with their positions in the global minibatch.
     private func gather(_ data: TrainingData, _ cells: ArraySlice<Int>) {
-        guard processGroup != nil else { return batch.gather(data, cells: cells) }
+        guard let balance else { return batch.gather(data, cells: cells) }
         batch.rna.share = nil  // releases the positions' storage, so refilling it allocates nothing
-        heldCells.removeAll(keepingCapacity: true)
-        heldPositions.removeAll(keepingCapacity: true)
-        for (position, cell) in cells.enumerated() where cell >= 0 {
-            heldCells.append(cell)
-            heldPositions.append(position)
-        }
-        batch.gather(data, cells: heldCells)
-        batch.rna.share = MinibatchShare(cells: cells.count, positions: heldPositions)
+        balance.split(cells, data: data)
+        batch.gather(data, cells: balance.kept)
+        if balance.positions.count > balance.kept.count { batch.appendRNA(balance.received, codes: balance.codes) }
+        batch.rna.share = MinibatchShare(cells: cells.count, positions: balance.positions, rowsByPosition: balance.rowsByPosition)
     }
 
     /// Each gradient becomes its sum over the processes (each is already scaled by the global

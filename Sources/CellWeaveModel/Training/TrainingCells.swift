@@ -11,7 +11,7 @@ public protocol TrainingCells {
     func split(trainFraction: Double, seed: UInt64) -> (train: [Int], validation: [Int])
     /// One epoch over the `train` cells: windows in memory, each with its cells (indices into the
     /// window's data) in the order to visit them, shuffled with `generator`, which `body` goes on
-    /// drawing from.
+    /// drawing from. In data-parallel training a cell another process h holds is -(h + 1).
     func forEachTrainingWindow(_ train: [Int], generator: inout SeededGenerator,
                                _ body: (TrainingData, [Int], inout SeededGenerator) throws -> Void) throws
     /// The given cells (the validation cells of the split) in windows, in order.
