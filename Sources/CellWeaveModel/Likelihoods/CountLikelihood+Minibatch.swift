@@ -19,7 +19,7 @@ extension CountLikelihood {
                                           workspace ws: LikelihoodWorkspace<T>,
                                           beforeRows: (Range<Int>) -> Void = { _ in }, afterRows: (Range<Int>) -> Void = { _ in }) {
         let g = ws.genes, rows = batch.rows
-        if hasDispersion, let logTheta { ws.fill(logTheta: logTheta) }
+        if hasDispersion, let logTheta { ws.fill(logTheta: logTheta, batch: batch) }
         if logThetaGradient != nil { ws.partialLogThetaGradient.zero() }
         let parts = min(ws.parts, max(rows, 1))
         batch.rowStart.withUnsafeBufferPointer { start in

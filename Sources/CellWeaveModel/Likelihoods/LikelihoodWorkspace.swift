@@ -25,6 +25,7 @@ public final class LikelihoodWorkspace<T: ModelScalar> {
     let tableCounts = 16
     private let tableTerm: Buffer<T>
     private let tableLog: Buffer<T>
+    private let outsideTables: Buffer<T>
 
     public init(genes: Int, dispersionRows: Int, parts: Int) {
         self.genes = genes
@@ -42,23 +43,41 @@ public final class LikelihoodWorkspace<T: ModelScalar> {
         digammaTable = Buffer(count: dispersionRows * genes * tableCounts)
         tableTerm = Buffer(count: dispersionRows * genes)
         tableLog = Buffer(count: dispersionRows * genes)
+        outsideTables = Buffer(count: genes)
     }
 
     /// theta, lgamma(theta), digamma(theta) and the gamma tables for the current log theta. Once per
     /// step, a serial pass the other cores would wait for, so split over the parts, by blocks of 64
     /// values: the vectorised log then takes the same values in its vector and scalar steps whatever
-    /// the split, and each value is the same bits.
-    func fill(logTheta: UnsafePointer<T>) {
+    /// the split, and each value is the same bits. lgamma(theta) and digamma(theta) are read only
+    /// for counts outside the tables, so they are computed only for the genes with such a count in
+    /// `batch` (at shallow depth a few of them; the others keep stale values no one reads).
+    func fill(logTheta: UnsafePointer<T>, batch: SparseBatch<T>) {
+        markGenesOutsideTables(batch)
         let n = dispersionRows * genes, block = 64, blocks = (n + block - 1) / block, pieces = min(parts, blocks)
+        let outside = outsideTables.pointer, genes = self.genes
         ParallelLoop.run(parts: pieces) { p in
             let r = ParallelLoop.range(p, of: pieces, blocks), values = (block * r.lowerBound)..<min(n, block * r.upperBound)
             for k in values {
                 let t = T.exp(logTheta[k])
                 theta[k] = t
-                logGammaTheta[k] = Double.logGamma(Double(t))
-                digammaTheta[k] = SpecialFunctions.digamma(Double(t))
+                if outside[k % genes] != 0 {
+                    logGammaTheta[k] = Double.logGamma(Double(t))
+                    digammaTheta[k] = SpecialFunctions.digamma(Double(t))
+                }
             }
             fillGammaTables(logTheta: logTheta, values: values)
+        }
+    }
+
+    /// Per gene, 1 when a non-zero of the batch is not a count the tables hold.
+    private func markGenesOutsideTables(_ batch: SparseBatch<T>) {
+        let outside = outsideTables.pointer, k = Int32(tableCounts)
+        outsideTables.zero()
+        batch.integerCounts.withUnsafeBufferPointer { counts in
+            batch.genes.withUnsafeBufferPointer { genes in
+                for e in counts.indices where counts[e] < 1 || counts[e] > k { outside[Int(genes[e])] = 1 }
+            }
         }
     }
 
