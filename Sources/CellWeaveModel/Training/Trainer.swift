@@ -7,9 +7,10 @@ import Foundation
 /// seed, data and thread count give bit-identical weights.
 ///
 /// Data-parallel (a `ProcessGroup`): every process runs this trainer with the same seed over its
-/// share of the cells (`CellShare`), visits the same global minibatches, steps on the cells of
-/// each it holds, and sums batch statistics, gradients and losses with the others, so N
-/// processes train the weights one does, up to the order of summation.
+/// share of the cells (`CellShare`), visits the same global minibatches, steps on an even share of
+/// each (`MinibatchBalance`), and sums batch statistics, gradients and losses with the others
+/// (gradients and Adam's update through a machine's shared memory, `ShardedUpdate`, where the
+/// group has it), so N processes train the weights one does, up to the order of summation.
 public final class Trainer {
     public let source: any TrainingCells
     public let options: TrainingOptions
