@@ -28,10 +28,10 @@ public final class Trainer {
     /// Every gradient in one buffer, summed across the processes in one call (when the group
     /// cannot share memory on a machine).
     private lazy var gradientSums = Buffer<Float>(count: model.parameters.reduce(0) { $0 + $1.count })
-    /// Gradient sums and Adam's update through memory the processes of a machine share; set up at
-    /// the first step, after a checkpoint's weights are restored.
-    private var sharedUpdate: ShardedUpdate?
-    private var askedForSharedMemory = false
+    /// Gradient sums and Adam's update through memory the processes of a machine share, nil where
+    /// the group has none. Set up by the first step's gradient sum (a collective call, which every
+    /// process makes at once), so after a checkpoint's weights are restored.
+    private lazy var sharedUpdate: ShardedUpdate? = processGroup.flatMap { ShardedUpdate.make(optimizer: optimizer, group: $0) }
     private let lossSums = Buffer<Double>(count: 3)
 
     public init(cells source: any TrainingCells, configuration: ModelConfiguration, options: TrainingOptions,
@@ -94,10 +94,6 @@ public final class Trainer {
         var gatherTime = 0.0, stepTime = 0.0, optimizerTime = 0.0, waitTime = 0.0, sumTime = 0.0
         var total = MinibatchLoss()
         var step = 0, windowEnd = Date()
-        if let processGroup, !askedForSharedMemory {
-            sharedUpdate = ShardedUpdate.make(optimizer: optimizer, group: processGroup)
-            askedForSharedMemory = true
-        }
         try source.forEachTrainingWindow(trainCells, generator: &generator) { data, order, generator in
             waitTime += -windowEnd.timeIntervalSinceNow
             for range in minibatches(order.count) {
