@@ -16,6 +16,11 @@ Bad files (into BAD_DIR, default OUT_DIR/../bad), recorded in BAD_DIR/cases.json
   h5mu_obsmap_range.h5mu      obsmap/prot holds a row beyond mod/prot's 24 cells
   h5mu_cells_mismatch.h5mu    mod/prot holds a cell that is not in the root obs, and no obsmap
   h5mu_protein_empty.h5mu     mod/prot has cells but no count at all
+  h5mu_obsmap_float.h5mu      obsmap/prot stored as floats, each row + 0.5 (read as integers they
+                              would truncate: 0.5 taken as absent)
+  h5ad_protein_index.h5ad     protein_df.h5ad with the first two rows of obsm protein_expression's
+                              index swapped (anndata refuses to open it: the rows would be given to
+                              each other's cells)
 
 Usage: python reference/make_h5mu_fixtures.py OUT_DIR [--bad BAD_DIR]
 """
@@ -104,6 +109,23 @@ def main() -> None:
     empty.write(path)
     cases["h5mu_protein_empty"] = {"path": path.name, "file": path.name, "hdf5_path": "/mod/prot/X", "says": "no counts at all",
                                    "error": "mod/prot holds 24 cells and not one non-zero count"}
+    path = bad / "h5mu_obsmap_float.h5mu"
+    mdata.write(path)
+    with h5py.File(path, "r+") as f:
+        m = f["obsmap/prot"][:].astype(np.float64)
+        del f["obsmap/prot"]
+        f["obsmap/prot"] = np.where(m > 0, m + 0.5, 0.5)
+    cases["h5mu_obsmap_float"] = {"path": path.name, "file": path.name, "hdf5_path": "/obsmap/prot", "says": "must hold integers",
+                                  "error": "obsmap/prot holds floats (each row + 0.5, absent cells 0.5): truncated, they would misplace cells"}
+    path = bad / "h5ad_protein_index.h5ad"
+    frame.write_h5ad(path)
+    with h5py.File(path, "r+") as f:
+        index = f["obsm/protein_expression/_index"]
+        first, second = index[0], index[1]
+        index[0], index[1] = second, first
+    cases["h5ad_protein_index"] = {"path": path.name, "file": path.name, "hdf5_path": "/obsm/protein_expression/_index",
+                                   "says": "AAACCTG001-1",
+                                   "error": "obsm protein_expression (a data frame) indexed by the obs names with rows 0 and 1 swapped"}
     record_bad_cases(bad, cases)
     for f in sorted(out.iterdir()):
         print(f)

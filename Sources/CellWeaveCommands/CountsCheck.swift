@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellWeaveCore
+import CellWeaveIO
 
 /// What a stage that models counts does with values that are not raw counts: NaN, infinite and
 /// negative values are refused (no count model can take them, and training would only diverge);
@@ -25,6 +26,16 @@ struct CountsCheck: ParsableArguments {
         if nonInteger == .refuse { throw ValidationError(message + " (use --layer counts or --raw)") }
         if warn { Log.info("warning: " + message) }
         return true
+    }
+}
+
+extension CountsCheck {
+    /// Each further modality's counts, checked as X's are and named by their HDF5 path in `input`.
+    func check(modalities: [(modality: Modality, counts: CSRMatrix)], input: String) throws {
+        let kind = try CountMatrixLoader.detect(input)
+        for (m, counts) in modalities {
+            try check(counts, input: input, location: CountMatrixLoader.countsPath(of: m, in: kind), matrix: "the \(m.name) modality")
+        }
     }
 }
 

@@ -64,9 +64,8 @@ public struct EmbedCommand: ParsableCommand {
                                                    canStream: !correctedExpression && impute == nil && manifest.modalities == nil) {
             return try runStreamed(manifest, tensors: tensors, budget: budget)
         }
-        let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
+        let (loaded, inputs) = try counts.read(input, manifest: manifest)
         var adata = loaded.adata
-        let inputs = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: counts.source(default: manifest.countsSource))
         let data = inputs.trainingData()
         let vae = try mapping.model(manifest, tensors: tensors, categories: inputs.categories, data: data, capacity: chunkSize, threads: threads)
         let inference = LatentInference(model: vae, data: data)

@@ -20,8 +20,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Modalities to keep, comma-separated (rna, protein, atac; default: every one the input has).")
     var modalities: String?
 
-    @Option(parsing: .singleValue, help: "KIND=COLUMN: cells whose boolean obs column is false lack that modality (e.g. protein=has_protein).")
-    var modalityMask: [String] = []
+    @OptionGroup var mask: ModalityMaskOption
 
     @Flag(help: "Make var names unique as anndata's var_names_make_unique does (A, A-1, A-2).")
     var varNamesMakeUnique = false
@@ -29,7 +28,7 @@ struct InputOptions: ParsableArguments {
     func validate() throws {
         if layer != nil && raw { throw ValidationError("--layer and --raw exclude each other.") }
         if allFeatures && modality != nil { throw ValidationError("--all-features and --modality exclude each other.") }
-        if (allFeatures || modality != nil) && (modalities != nil || !modalityMask.isEmpty) {
+        if (allFeatures || modality != nil) && (modalities != nil || !mask.modalityMask.isEmpty) {
             throw ValidationError("--modalities and --modality-mask choose among modalities; --all-features and --modality put one feature set in X.")
         }
         _ = try parsedModalities()
@@ -42,19 +41,9 @@ struct InputOptions: ParsableArguments {
     }
 
     private func parsedModalities() throws -> CountMatrixLoader.ModalityOptions {
-        func kind(_ text: Substring, _ option: String) throws -> ModalityKind {
-            guard let k = ModalityKind(modalityName: String(text)) else {
-                throw ValidationError("\(option): unknown modality '\(text)' (rna, protein, atac)")
-            }
-            return k
-        }
         var o = CountMatrixLoader.ModalityOptions()
-        o.kinds = try modalities.map { try $0.split(separator: ",").map { try kind($0.trimmingCharacters(in: .whitespaces)[...], "--modalities") } }
-        o.masks = try modalityMask.map { entry in
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[1].isEmpty else { throw ValidationError("--modality-mask: expected KIND=COLUMN, found '\(entry)'") }
-            return (try kind(parts[0], "--modality-mask"), String(parts[1]))
-        }
+        o.kinds = try modalities.map { try $0.split(separator: ",").map { try ModalityMaskOption.kind($0.trimmingCharacters(in: .whitespaces)[...], "--modalities") } }
+        o.masks = try mask.masks()
         return o
     }
 

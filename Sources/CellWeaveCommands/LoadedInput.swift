@@ -8,11 +8,13 @@ struct LoadedInput {
     let whole: MuData?
 
     /// Reads `path`; with --modality or --all-features (one feature set in X) as one matrix.
+    /// `modalities`: how to take the modalities, where not from `options` (a model's stages).
     /// `needsCounts`: the stage reads X, so a file without X (anndata's X = None) is refused unless
     /// --layer or --raw names the counts.
-    static func read(_ path: String, options: InputOptions? = nil, needsCounts: Bool = true) throws -> LoadedInput {
+    static func read(_ path: String, options: InputOptions? = nil, modalities chosen: CountMatrixLoader.ModalityOptions? = nil,
+                     needsCounts: Bool = true) throws -> LoadedInput {
         let loader = options?.loaderOptions ?? CountMatrixLoader.Options()
-        let modalities = options == nil ? CountMatrixLoader.ModalityOptions() : options!.modalityOptions
+        let modalities = chosen ?? (options == nil ? CountMatrixLoader.ModalityOptions() : options!.modalityOptions)
         let input: LoadedInput
         if let modalities {
             let whole = try CountMatrixLoader.loadMuData(path, options: loader, modalities: modalities)

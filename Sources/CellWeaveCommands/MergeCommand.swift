@@ -15,12 +15,15 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "obs column that names each cell's sample.") var batchKey = "sample"
     @Option(help: "inner: genes shared by all samples; outer: all genes, zeros where a sample lacks one.")
     var join: JoinChoice = .inner
+    @OptionGroup var mask: ModalityMaskOption
     @OptionGroup var compression: CompressionOption
 
     func run() throws {
         var samples: [(name: String, data: MuData)] = []
         for path in inputs {
-            let mdata = try CountMatrixLoader.loadMuData(path)
+            var modalities = CountMatrixLoader.ModalityOptions()
+            modalities.masks = try mask.masks()
+            let mdata = try CountMatrixLoader.loadMuData(path, modalities: modalities)
             if let m = mdata.modalities.first(where: { !$0.data.hasX }) {
                 throw InputError(.missingObject, file: path, .hdf5Path(mdata.modalities.count > 1 ? "/mod/\(m.name)/X" : "/X"),
                                  "no X (anndata's X = None): merge joins counts; convert the sample with --layer NAME or --raw first")

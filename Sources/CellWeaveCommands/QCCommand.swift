@@ -1,6 +1,7 @@
 import ArgumentParser
 import CellWeaveCore
 import CellWeaveIO
+import CellWeaveModel
 import CellWeavePreprocess
 import CellWeaveReport
 import Foundation
@@ -47,6 +48,7 @@ struct QCCommand: ParsableCommand {
         var adata = input.adata, whole = input.whole
         let counts = adata.x.toCSR()
         try countsCheck.check(counts, input: stage.input)
+        try countsCheck.check(modalities: whole.map { ModalityCounts.modelled(in: $0).map { ($0.modality, $0.counts.counts) } } ?? [], input: stage.input)
 
         let variables = [QCVariable(name: "mt", prefixes: mtPrefix), QCVariable(name: "ribo", prefixes: riboPrefix)]
         let qc = QCMetrics(counts: counts, geneNames: adata.varTable.index, variables: variables)

@@ -60,9 +60,8 @@ public struct ScoreCommand: ParsableCommand {
                                                    canStream: method == .model && manifest.modalities == nil) {
             return try runStreamed(manifest, tensors: tensors, budget: budget)
         }
-        let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input) }
+        let (loaded, query) = try counts.read(input, manifest: manifest)
         var adata = loaded.adata
-        let query = try ModelInputs(adata, whole: loaded.whole, file: input, manifest: manifest, source: source)
 
         // The reference: its own file (then stacked under the query's rows) or some of the query's cells.
         let choice: AnomalyScoring.Reference
@@ -74,9 +73,7 @@ public struct ScoreCommand: ParsableCommand {
                 // The held-out cells are the query's own: scored once, in the query's pass (as streamed).
                 choice = .heldOut(nil, obsNames: adata.obs.index, heldOut: manifest.validationCells, file: file)
             } else {
-                let refData = try Log.timed("reading \(file)") { try LoadedInput.read(file) }
-                let inputs = try ModelInputs(refData.adata, whole: refData.whole, file: file, manifest: manifest, source: source,
-                                             knownCategories: query.categories)
+                let (refData, inputs) = try counts.read(file, manifest: manifest, knownCategories: query.categories)
                 choice = reference != nil ? .file(inputs, file: file)
                     : .heldOut(inputs, obsNames: refData.adata.obs.index, heldOut: manifest.validationCells, file: file)
             }

@@ -106,6 +106,13 @@ public struct TrainCommand: ParsableCommand {
 
     private var countsSource: String { ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X" }
     private var keys: [String] { [batchKey] + covariateKeys }
+    /// The masks asked for, by kind, for the manifest (nil: none).
+    private var modelMasks: [String: String]? {
+        get throws {
+            let masks = try inputOptions.mask.masks()
+            return masks.isEmpty ? nil : Dictionary(masks.map { ($0.kind.rawValue, $0.column) }) { $1 }
+        }
+    }
 
     private func prepareInMemory() throws -> Prepared {
         let loaded = try Log.timed("reading \(input)") { try LoadedInput.read(input, options: inputOptions) }
@@ -120,10 +127,8 @@ public struct TrainCommand: ParsableCommand {
         let coded = try keys.map { try CovariateColumns.labels(adata, key: $0, file: input) }
         var data = TrainingData(counts: counts, codes: coded.map { $0.codes.map(Int32.init) }, categoryCounts: coded.map(\.labels.count))
         let modalities = loaded.whole.map(ModalityCounts.modelled) ?? []
-        let kind = try CountMatrixLoader.detect(input)
-        for (m, c) in modalities {
-            let path = kind == .h5mu ? "/mod/\(m.name)/X" : kind == .h5ad ? "/obsm/\(CountMatrixLoader.proteinExpressionKey)" : nil
-            try countsCheck.check(c.counts, input: input, location: path, matrix: "the \(m.name) modality")
+        try countsCheck.check(modalities: modalities.map { ($0.modality, $0.counts.counts) }, input: input)
+        for (m, _) in modalities {
             Log.info("\(m.name): \(m.data.nVars) \(m.kind.rawValue) features in \(m.cells.count) of \(adata.nObs) cells")
         }
         data.modalities = modalities.map(\.counts)
@@ -171,7 +176,7 @@ public struct TrainCommand: ParsableCommand {
     private func openRows(training: String) throws
         -> (counts: CheckedRowStream, obs: ObsColumns, varTable: DataFrame, columns: [Int]?, codes: [[Int32]], labels: [[String]]) {
         let counts = try CheckedRowStream(file: input, matrix: "/" + countsSource, check: countsCheck, streaming: training)
-        guard inputOptions.modalities == nil, inputOptions.modalityMask.isEmpty else {
+        guard inputOptions.modalities == nil, inputOptions.mask.modalityMask.isEmpty else {
             throw ValidationError("\(training) models RNA alone: not with --modalities or --modality-mask")
         }
         if try HDF5File.open(input).contains("obsm/\(CountMatrixLoader.proteinExpressionKey)") {
@@ -277,7 +282,8 @@ public struct TrainCommand: ParsableCommand {
             countsSource: ModelInputs.sourceName(layer: inputOptions.layer, raw: inputOptions.raw) ?? "X",
             trainingFile: URL(fileURLWithPath: input).standardizedFileURL.path, trainingCells: trainer.trainCells.count,
             validationCells: try prepared.cellNames(trainer.validationCells),
-            modalities: modalities.isEmpty ? nil : modalities.map { .init(kind: $0.modality.kind, name: $0.modality.name, features: $0.modality.data.varTable.index) })
+            modalities: modalities.isEmpty ? nil : modalities.map { .init(kind: $0.modality.kind, name: $0.modality.name, features: $0.modality.data.varTable.index) },
+            modalityMasks: try modelMasks)
         try directory.save(manifest, tensors: trainer.model.tensors)
         Log.info("model written to \(output)")
     }

@@ -7,6 +7,9 @@ extension CountMatrixLoader {
         public var kinds: [ModalityKind]?
         /// Per kind, an obs boolean column: cells where it is false lack that modality.
         public var masks: [(kind: ModalityKind, column: String)] = []
+        /// Masks a model was trained with: applied where the file has the column (a query file
+        /// with the training file's column), unless `masks` names the kind.
+        public var modelMasks: [(kind: ModalityKind, column: String)] = []
         public init() {}
     }
 
@@ -36,17 +39,19 @@ extension CountMatrixLoader {
             mdata = try MuData(adata)
             if kind == .h5ad { try takeProteinExpression(&mdata, file: path) }
         }
+        var masks = modalities.masks
+        if kind == .h5ad { masks += try recordedMasks(path).filter { r in !masks.contains { $0.kind == r.kind } } }
+        masks += modalities.modelMasks.filter { m in !masks.contains { $0.kind == m.kind } && maskColumn(mdata, m.column, in: kind) != nil }
+        for (modality, column) in masks { try applyMask(&mdata, kind: modality, column: column, file: path, in: kind) }
         func hasCounts(_ m: Modality) -> Bool { m.data.nVars > 0 && (!m.data.hasX || m.data.x.storedValues.contains { $0 != 0 }) }
         guard mdata.nObs > 0, mdata.modalities.contains(where: hasCounts) else {
             throw InputError(.empty, file: path, "the count matrix is empty (\(mdata.nObs) cells, no non-zero value)")
         }
+        // After the masks: counts only in cells that lack the modality are none.
         for m in mdata.modalities where !m.cells.isEmpty && !hasCounts(m) {
-            throw InputError(.empty, file: path, .hdf5Path(kind == .h5mu ? "/mod/\(m.name)/X" : m.name),
+            throw InputError(.empty, file: path, .hdf5Path(countsPath(of: m, in: kind) ?? m.name),
                              "the \(m.name) modality has no counts at all (\(m.cells.count) cells x \(m.data.nVars) features, no non-zero value)")
         }
-        var masks = modalities.masks
-        if kind == .h5ad { masks += try recordedMasks(path).filter { r in !masks.contains { $0.kind == r.kind } } }
-        for (kind, column) in masks { try applyMask(&mdata, kind: kind, column: column, file: path) }
         if let kinds = modalities.kinds {
             for k in kinds where mdata.modality(k) == nil {
                 throw InputError(.missingObject, file: path, "no \(k.rawValue) modality (modalities: \(mdata.modalities.map(\.name).joined(separator: ", ")))")
@@ -67,6 +72,12 @@ extension CountMatrixLoader {
         } else if let i = mdata.passthrough.firstIndex(where: { $0.destinationPath == "obsm/" + key }) {
             let f = try HDF5File.open(path)
             let frame = try H5adReader.readDataFrame(try f.group("obsm"), key)
+            // anndata requires a data frame in obsm to be indexed by the obs names: rows in
+            // another order would give cells each other's protein.
+            if frame.index.count == mdata.nObs, let row = frame.index.indices.first(where: { frame.index[$0] != mdata.obs.index[$0] }) {
+                throw InputError(.mismatch, file: path, .hdf5Path("/obsm/\(key)/\(frame.indexName)"),
+                                 "row \(row) is '\(frame.index[row])' where obs has cell '\(mdata.obs.index[row])': the protein data frame's index must be the obs names")
+            }
             var columns: [[Double]] = []
             for (name, column) in frame.columns {
                 guard case let .numeric(v) = column else {
@@ -109,20 +120,34 @@ extension CountMatrixLoader {
         }
     }
 
+    /// The HDF5 path of a modality's counts in a file of `kind` (nil for the 10x formats, whose
+    /// feature types share one matrix).
+    public static func countsPath(of m: Modality, in kind: InputKind) -> String? {
+        switch kind {
+        case .h5mu: "/mod/\(m.name)/X"
+        case .h5ad: m.kind == .protein ? "/obsm/\(proteinExpressionKey)" : "/X"
+        default: nil
+        }
+    }
+
+    /// A mask's obs column and its HDF5 path: the whole's obs first, then the RNA modality's.
+    static func maskColumn(_ mdata: MuData, _ column: String, in kind: InputKind) -> (values: ColumnValues, path: String)? {
+        if let v = mdata.obs[column] { return (v, "/obs/\(column)") }
+        if let rna = mdata.modality(.rna), rna.cells.count == mdata.nObs, let v = rna.data.obs[column] {
+            return (v, kind == .h5mu ? "/mod/\(rna.name)/obs/\(column)" : "/obs/\(column)")
+        }
+        return nil
+    }
+
     /// Removes from a modality the cells whose obs column (the whole's obs first, then the RNA
     /// modality's) is false.
-    static func applyMask(_ mdata: inout MuData, kind: ModalityKind, column: String, file: String) throws {
+    static func applyMask(_ mdata: inout MuData, kind: ModalityKind, column: String, file: String, in fileKind: InputKind) throws {
         guard let m = mdata.modalityIndex(kind) else { return }
-        let values: ColumnValues
-        if let v = mdata.obs[column] {
-            values = v
-        } else if let rna = mdata.modality(.rna), rna.cells.count == mdata.nObs, let v = rna.data.obs[column] {
-            values = v
-        } else {
-            throw InputError(.missingObject, file: file, .hdf5Path("/obs/\(column)"), "no obs column '\(column)' for the \(kind.rawValue) mask")
+        guard let (values, columnPath) = maskColumn(mdata, column, in: fileKind) else {
+            throw InputError(.missingObject, file: file, .hdf5Path("/obs/\(column)"), "no obs column '\(column)' for the \(kind.rawValue) mask (looked in /obs, then in the RNA modality's obs)")
         }
         guard case let .booleans(has) = values else {
-            throw InputError(.value, file: file, .hdf5Path("/obs/\(column)"),
+            throw InputError(.value, file: file, .hdf5Path(columnPath),
                              "the \(kind.rawValue) mask column must be boolean (True: the cell has \(kind.rawValue)), found \(values.kindName)")
         }
         let modality = mdata.modalities[m]

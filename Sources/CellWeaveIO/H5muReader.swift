@@ -74,6 +74,10 @@ public enum H5muReader {
             }
         }
         let ds = try file.dataset(mapPath)
+        // Read as integers, floats would be truncated (0.5 taken as absent).
+        guard ds.elementClass == .integer else {
+            throw InputError(.value, file: file.file, .hdf5Path("/" + mapPath), "the obsmap must hold integers (0 absent, else a 1-based row of mod/\(name)), found \(ds.elementClass)")
+        }
         let map = try ds.readInt64s()
         guard map.count == obs.rowCount else {
             throw InputError(.mismatch, file: file.file, .hdf5Path("/" + mapPath), "\(map.count) entries for \(obs.rowCount) cells")

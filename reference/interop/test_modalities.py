@@ -5,6 +5,7 @@ import json
 import warnings
 
 import anndata as ad
+import h5py
 import mudata as md
 import numpy as np
 import pandas as pd
@@ -175,3 +176,72 @@ def test_mask_column_must_be_boolean(cellweave, tmp_path):
     assert r.returncode != 0
     assert "protein_df.h5ad" in r.stderr and "[/obs/sample]" in r.stderr and "boolean" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mask_column_in_the_rna_obs_is_named_there(cellweave, tmp_path):
+    r = cellweave("convert", H5MU / "citeseq.h5mu", "-o", tmp_path / "out.h5mu", "--modality-mask", "protein=cell_type", check=False)
+    assert r.returncode != 0 and "[/mod/rna/obs/cell_type]" in r.stderr and "boolean" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_applies_its_mask_to_the_files_it_embeds_and_scores(cellweave, tmp_path):
+    # scvi-tools' layout: protein for every cell (zeros where unmeasured), obs has_protein, no uns record of it.
+    cellweave("simulate", "-o", tmp_path / "sim.h5ad", "--cells", 300, "--genes", 100, "--proteins", 6, "--batches", 2,
+              "--protein-missing-batches", 1, "--seed", 3)
+    with h5py.File(tmp_path / "sim.h5ad", "r+") as f:
+        del f["uns/modality_masks"]
+        f.move("obs/protein_measured", "obs/has_protein")
+        f["obs"].attrs["column-order"] = [c if c != "protein_measured" else "has_protein" for c in f["obs"].attrs["column-order"]]
+    src = read_strict(tmp_path / "sim.h5ad")
+    has = src.obs["has_protein"].to_numpy()
+    assert 0 < has.sum() < src.n_obs
+    cellweave("train", tmp_path / "sim.h5ad", "--batch-key", "batch", "-o", tmp_path / "model", "--max-epochs", "3",
+              "--modality-mask", "protein=has_protein")
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["modality_masks"] == {"protein": "has_protein"}
+    cellweave("embed", tmp_path / "model", tmp_path / "sim.h5ad", "-o", tmp_path / "emb.h5ad")
+    own = read_strict(tmp_path / "emb.h5ad").obsm["X_cellweave_protein"]
+    assert np.isnan(own[~has]).all() and np.isfinite(own[has]).all()
+    cellweave("score", tmp_path / "model", tmp_path / "sim.h5ad", "-o", tmp_path / "scored.h5ad", "--reference-batch", "batch0")
+    used = read_strict(tmp_path / "scored.h5ad").obs["anomaly_modalities"].astype(str).to_numpy()
+    assert set(used[~has]) == {"RNA"} and set(used[has]) == {"RNA + protein"}
+    # Asked for on the command line, a mask wins over the model's (here: every cell measured).
+    src.obs["everyone"] = True
+    src.write_h5ad(tmp_path / "all.h5ad")
+    cellweave("embed", tmp_path / "model", tmp_path / "all.h5ad", "-o", tmp_path / "all_emb.h5ad", "--modality-mask", "protein=everyone")
+    assert np.isfinite(read_strict(tmp_path / "all_emb.h5ad").obsm["X_cellweave_protein"]).all()
+
+
+def test_merge_takes_a_mask(cellweave, tmp_path):
+    cellweave("merge", H5MU / "protein_df.h5ad", "-o", tmp_path / "m.h5mu", "--modality-mask", "protein=has_protein")
+    assert read_mudata(tmp_path / "m.h5mu")["prot"].n_obs == 24
+
+
+def test_protein_only_in_masked_cells_is_no_protein(cellweave, tmp_path):
+    src = ad.read_h5ad(H5MU / "protein_df.h5ad")
+    has = src.obs["has_protein"].to_numpy()
+    protein = src.obsm["protein_expression"].copy()
+    protein.loc[has] = 0
+    protein.loc[~has] = 4.0
+    src.obsm["protein_expression"] = protein
+    src.write_h5ad(tmp_path / "in.h5ad")
+    r = cellweave("train", tmp_path / "in.h5ad", "--batch-key", "sample", "-o", tmp_path / "model", "--max-epochs", "1",
+                  "--modality-mask", "protein=has_protein", check=False)
+    assert r.returncode != 0 and "[/obsm/protein_expression]" in r.stderr and "no counts at all" in r.stderr
+    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize("stage", ["qc", "embed", "score"])
+def test_stages_check_protein_counts(cellweave, tmp_path, stage):
+    m = source_mudata()
+    x = dense(m["prot"].X).copy()
+    x[2, 1] = np.nan
+    m.mod["prot"] = ad.AnnData(x, obs=m["prot"].obs, var=m["prot"].var)
+    m.write(tmp_path / "nan.h5mu")
+    if stage == "qc":
+        args = ["qc", tmp_path / "nan.h5mu", "--sample", "s"]
+    else:
+        cellweave("train", H5MU / "citeseq.h5mu", "--batch-key", "sample", "-o", tmp_path / "model", "--max-epochs", "2")
+        args = [stage, tmp_path / "model", tmp_path / "nan.h5mu"] + (["--reference-batch", "s1"] if stage == "score" else [])
+    r = cellweave(*args, "-o", tmp_path / "out.h5mu", check=False)
+    assert r.returncode != 0 and "nan.h5mu [/mod/prot/X]" in r.stderr and "finite and non-negative" in r.stderr
+    assert not (tmp_path / "out.h5mu").exists()

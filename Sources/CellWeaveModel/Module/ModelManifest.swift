@@ -32,10 +32,13 @@ public struct ModelManifest: Codable, Sendable {
     public var validationCells: [String]
     /// Modalities beyond RNA (nil for models of RNA alone).
     public var modalities: [Modality]?
+    /// The obs columns (by modality kind) that said which training cells lacked a modality: files
+    /// the model is applied to are read with the same masks where they have those columns.
+    public var modalityMasks: [String: String]?
 
     public init(version: String, configuration: ModelConfiguration, options: TrainingOptions, geneIDs: [String], geneNames: [String],
                 covariates: [Covariate], countsSource: String, trainingFile: String, trainingCells: Int, validationCells: [String],
-                modalities: [Modality]? = nil) {
+                modalities: [Modality]? = nil, modalityMasks: [String: String]? = nil) {
         self.version = version
         self.configuration = configuration
         self.options = options
@@ -47,6 +50,7 @@ public struct ModelManifest: Codable, Sendable {
         self.trainingCells = trainingCells
         self.validationCells = validationCells
         self.modalities = modalities
+        self.modalityMasks = modalityMasks
     }
 
     enum CodingKeys: String, CodingKey {
@@ -59,5 +63,6 @@ public struct ModelManifest: Codable, Sendable {
         case trainingCells = "training_cells"
         case validationCells = "validation_cells"
         case modalities
+        case modalityMasks = "modality_masks"
     }
 }
