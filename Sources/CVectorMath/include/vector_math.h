@@ -76,4 +76,26 @@ struct cw_gather_arguments {
 };
 void cw_gather_rows(const struct cw_gather_arguments *arguments, long first, long last);
 
+/// One cell of totalVI's protein mixture (ProteinDecoder.row, whose Swift code for Double it
+/// computes, not operation by operation: loops over the proteins vectorised into libmvec). Rows of
+/// `proteins` floats: the dense counts, the heads' outputs (alpha, the background scale's and the
+/// foreground scale's preactivations, the mixing logits) and the background's standard normals;
+/// per protein theta, log theta, the gamma terms of the counts (lgamma(y + theta) - lgamma(theta)
+/// - log y! and digamma(y + theta) - digamma(theta), 0 at y = 0) and the cell's batch row of the
+/// background prior (mean, log scale). The gradients of scale * (-loglik + klWeight * KL) go into
+/// the row's output gradients and are added to the per-protein ones (0 at scale 0, where they are
+/// still written). `scratch` holds 2 * proteins floats. Returns the log-likelihood; the KL into *kl.
+struct cw_protein_row_arguments {
+    long proteins;
+    const float *counts, *alpha, *scalePreactivation, *foregroundPreactivation, *mixingLogits, *epsilon;
+    const float *theta, *logTheta, *digammaDifferences, *priorMean, *priorLogScale;
+    const double *gammaTerms;
+    float betaFloor, backgroundPreference, klWeight, scale;
+    float *dAlpha, *dScale, *dForeground, *dMixing;
+    float *dLogTheta, *dPriorMean, *dPriorLogScale;
+    float *scratch;
+    double *kl;
+};
+double cw_protein_row(const struct cw_protein_row_arguments *row);
+
 #endif

@@ -1,3 +1,4 @@
+import CVectorMath
 import CellWeaveCore
 import RealModule
 
@@ -44,6 +45,9 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     /// the pass so that the result depends on the part count only.
     private let counts: Buffer<T>
     private let partGradients: Buffer<T>
+    /// Per part, for the C kernel: the row's gamma terms, then digamma differences and scratch.
+    private let gammaTerms: Buffer<Double>
+    private let kernelScratch: Buffer<T>
     public let parts: Int
     private let theta: Buffer<T>
     private let logGammaTheta: Buffer<Double>
@@ -93,6 +97,8 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         hiddenGradients = (0..<3).map { _ in Buffer(count: capacity * c.hidden) }
         latentGradients = (0..<3).map { _ in Buffer(count: capacity * c.latent) }
         counts = Buffer(count: self.parts * proteins)
+        gammaTerms = Buffer(count: self.parts * proteins)
+        kernelScratch = Buffer(count: self.parts * 3 * proteins)
         partGradients = Buffer(count: self.parts * proteins * (1 + 2 * batches))
         theta = Buffer(count: proteins)
         logGammaTheta = Buffer(count: proteins)
@@ -165,8 +171,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
                 for i in ParallelLoop.range(part, of: pieces, rows) {
                     let weight = lossScale.map { $0 * (rowWeights?[i] ?? 1) }
                     (logLikelihood[i], extraKL[i]) = row(i, batch: batch, batchCode: Int(categories[i * keys]), klWeight: klWeight, scale: weight,
-                                                         counts: counts.pointer + part * features,
-                                                         gradients: partGradients.pointer + part * perPart)
+                                                         part: part, gradients: partGradients.pointer + part * perPart)
                 }
             }
             if lossScale != nil {
@@ -184,12 +189,37 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     /// One row's log-likelihood and KL (background plus the preference for background); with a
     /// scale, the gradients of scale * (-loglik + klWeight * KL) into the output gradients and into
     /// `gradients` for the per-protein parameters (log theta, prior mean, prior log scale).
-    private func row(_ i: Int, batch: SparseBatch<T>, batchCode b: Int, klWeight kw: T, scale: T?, counts: UnsafeMutablePointer<T>,
+    /// Float goes through the C kernel (`cw_protein_row`), Double (the gradient checks) through Swift.
+    private func row(_ i: Int, batch: SparseBatch<T>, batchCode b: Int, klWeight kw: T, scale: T?, part: Int,
                      gradients: UnsafeMutablePointer<T>) -> (Double, Double) {
-        let p = features, o = i * p
+        let p = features, o = i * p, counts = counts.pointer + part * p
         let dLogTheta = gradients, dPriorMean = gradients + p, dPriorLogScale = dPriorMean + priorMean.count
         for j in 0..<p { counts[j] = 0 }
         for k in batch.rowStart[i]..<batch.rowStart[i + 1] { counts[Int(batch.genes[k])] = batch.counts[k] }
+        if T.self == Float.self {
+            let terms = gammaTerms.pointer + part * p, psi = kernelScratch.pointer + part * 3 * p
+            for j in 0..<p {
+                let y = counts[j]
+                guard y != 0 else { (terms[j], psi[j]) = (0, 0); continue }
+                let (ratio, difference) = CountLikelihood.gammaDifferences(Double(y), theta: Double(theta[j]), logTheta: Double(logTheta.value[j]),
+                                                                           logGammaTheta: logGammaTheta[j], digammaTheta: digammaTheta[j])
+                (terms[j], psi[j]) = (ratio - CountTables.logFactorial(Float(y)), T(difference))
+            }
+            let f = T.float as (UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float>
+            var kl = 0.0
+            return withUnsafeMutablePointer(to: &kl) { kl in
+            var arguments = cw_protein_row_arguments(
+                proteins: p, counts: f(counts), alpha: f(alpha.pointer + o), scalePreactivation: f(scalePreactivation.pointer + o),
+                foregroundPreactivation: f(foregroundPreactivation.pointer + o), mixingLogits: f(mixingLogits.pointer + o),
+                epsilon: f(epsilon.pointer + o), theta: f(theta.pointer), logTheta: f(logTheta.value.pointer), digammaDifferences: f(psi),
+                priorMean: f(priorMean.value.pointer + b * p), priorLogScale: f(priorLogScale.value.pointer + b * p), gammaTerms: terms,
+                betaFloor: Float(Self.betaFloor), backgroundPreference: Float(Self.backgroundPreference), klWeight: Float(kw),
+                scale: Float(scale ?? 0), dAlpha: f(outputGradients[0].pointer + o), dScale: f(outputGradients[1].pointer + o),
+                dForeground: f(outputGradients[2].pointer + o), dMixing: f(outputGradients[3].pointer + o), dLogTheta: f(dLogTheta),
+                dPriorMean: f(dPriorMean + b * p), dPriorLogScale: f(dPriorLogScale + b * p), scratch: f(psi + p), kl: kl)
+            return (cw_protein_row(&arguments), kl.pointee)
+            }
+        }
         let dAlpha = outputGradients[0].pointer + o, dScale = outputGradients[1].pointer + o
         let dForeground = outputGradients[2].pointer + o, dMixing = outputGradients[3].pointer + o
         var logLikelihood = 0.0, kl = 0.0
