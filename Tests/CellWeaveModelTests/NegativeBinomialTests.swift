@@ -7,8 +7,10 @@ import Testing
     struct Golden: Decodable {
         struct NB: Decodable { let x: Double; let mu: Double; let theta: Double; let logpmf: Double }
         struct Point: Decodable { let x: Double; let value: Double }
+        struct GammaPoint: Decodable { let x: Double; let value: Double; let digamma: Double }
         let nb: [NB]
         let digamma: [Point]
+        let logGamma: [GammaPoint]
     }
 
     /// Values from scipy (reference/golden/make_nb_golden.py).
@@ -27,6 +29,15 @@ import Testing
 
     @Test func digammaEqualsScipy() {
         for p in golden.digamma { #expect(abs(SpecialFunctions.digamma(p.x) - p.value) < 1e-12, "x \(p.x)") }
+    }
+
+    /// Both from one logarithm: log Gamma to 1e-14 of its size, psi the bits `digamma` gives.
+    @Test func logGammaAndDigammaEqualScipy() {
+        for p in golden.logGamma {
+            let (logGamma, digamma) = SpecialFunctions.logGammaAndDigamma(p.x)
+            #expect(abs(logGamma - p.value) <= 1e-14 * max(1, abs(p.value)), "x \(p.x): \(logGamma) vs \(p.value)")
+            #expect(abs(digamma - p.digamma) < 1e-12 && digamma == SpecialFunctions.digamma(p.x), "x \(p.x)")
+        }
     }
 
     @Test func gradientMatchesFiniteDifferences() {

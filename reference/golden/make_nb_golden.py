@@ -1,9 +1,9 @@
-"""Golden negative binomial log-probabilities and digamma values from scipy, for the Swift tests
+"""Golden negative binomial log-probabilities, digamma and log-gamma values from scipy, for the Swift tests
 of CellWeaveModel. Usage: python reference/golden/make_nb_golden.py OUT.json"""
 import json
 import sys
 
-from scipy.special import digamma
+from scipy.special import digamma, gammaln
 from scipy.stats import nbinom
 
 cases = []
@@ -13,4 +13,7 @@ for x in (0, 1, 3, 17, 250):
             # scipy's nbinom(n, p): n = theta, p = theta / (theta + mu) gives mean mu.
             cases.append({"x": x, "mu": mu, "theta": theta, "logpmf": float(nbinom.logpmf(x, theta, theta / (theta + mu)))})
 points = [0.05, 0.5, 1.0, 2.5, 6.0, 10.0, 123.4]
-json.dump({"nb": cases, "digamma": [{"x": x, "value": float(digamma(x))} for x in points]}, open(sys.argv[1], "w"))
+# Where the likelihoods take log Gamma: a count plus theta, theta alone (small to large).
+gamma_points = points + [1e-4, 9.5, 17.3, 2500.7, 1e5 + 0.25]
+json.dump({"nb": cases, "digamma": [{"x": x, "value": float(digamma(x))} for x in points],
+           "logGamma": [{"x": x, "value": float(gammaln(x)), "digamma": float(digamma(x))} for x in gamma_points]}, open(sys.argv[1], "w"))

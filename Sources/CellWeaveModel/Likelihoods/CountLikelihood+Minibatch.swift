@@ -238,7 +238,8 @@ extension CountLikelihood {
             for _ in 1..<Int(x) { z += 1; logs += Double.log(z); reciprocals += 1 / z }
             return (logs, reciprocals)
         }
-        return (Double.logGamma(x + theta) - logGammaTheta, SpecialFunctions.digamma(x + theta) - digammaTheta)
+        let (logGamma, digamma) = SpecialFunctions.logGammaAndDigamma(x + theta)
+        return (logGamma - logGammaTheta, digamma - digammaTheta)
     }
 
     static func sigmoid<T: ModelScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
