@@ -45,7 +45,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
     /// the pass so that the result depends on the part count only.
     private let counts: Buffer<T>
     private let partGradients: Buffer<T>
-    /// Per part, for the C kernel: the row's gamma terms, then digamma differences and scratch.
+    /// Per part, for the C kernel: the row's gamma terms and its KL; digamma differences and scratch.
     private let gammaTerms: Buffer<Double>
     private let kernelScratch: Buffer<T>
     public let parts: Int
@@ -97,7 +97,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         hiddenGradients = (0..<3).map { _ in Buffer(count: capacity * c.hidden) }
         latentGradients = (0..<3).map { _ in Buffer(count: capacity * c.latent) }
         counts = Buffer(count: self.parts * proteins)
-        gammaTerms = Buffer(count: self.parts * proteins)
+        gammaTerms = Buffer(count: self.parts * (proteins + 1))
         kernelScratch = Buffer(count: self.parts * 3 * proteins)
         partGradients = Buffer(count: self.parts * proteins * (1 + 2 * batches))
         theta = Buffer(count: proteins)
@@ -197,7 +197,7 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
         for j in 0..<p { counts[j] = 0 }
         for k in batch.rowStart[i]..<batch.rowStart[i + 1] { counts[Int(batch.genes[k])] = batch.counts[k] }
         if T.self == Float.self {
-            let terms = gammaTerms.pointer + part * p, psi = kernelScratch.pointer + part * 3 * p
+            let terms = gammaTerms.pointer + part * (p + 1), psi = kernelScratch.pointer + part * 3 * p
             for j in 0..<p {
                 let y = counts[j]
                 guard y != 0 else { (terms[j], psi[j]) = (0, 0); continue }
@@ -206,8 +206,6 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
                 (terms[j], psi[j]) = (ratio - CountTables.logFactorial(Float(y)), T(difference))
             }
             let f = T.float as (UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float>
-            var kl = 0.0
-            return withUnsafeMutablePointer(to: &kl) { kl in
             var arguments = cw_protein_row_arguments(
                 proteins: p, counts: f(counts), alpha: f(alpha.pointer + o), scalePreactivation: f(scalePreactivation.pointer + o),
                 foregroundPreactivation: f(foregroundPreactivation.pointer + o), mixingLogits: f(mixingLogits.pointer + o),
@@ -216,9 +214,8 @@ public final class ProteinDecoder<T: ModelScalar>: ModalityDecoder {
                 betaFloor: Float(Self.betaFloor), backgroundPreference: Float(Self.backgroundPreference), klWeight: Float(kw),
                 scale: Float(scale ?? 0), dAlpha: f(outputGradients[0].pointer + o), dScale: f(outputGradients[1].pointer + o),
                 dForeground: f(outputGradients[2].pointer + o), dMixing: f(outputGradients[3].pointer + o), dLogTheta: f(dLogTheta),
-                dPriorMean: f(dPriorMean + b * p), dPriorLogScale: f(dPriorLogScale + b * p), scratch: f(psi + p), kl: kl)
-            return (cw_protein_row(&arguments), kl.pointee)
-            }
+                dPriorMean: f(dPriorMean + b * p), dPriorLogScale: f(dPriorLogScale + b * p), scratch: f(psi + p), kl: terms + p)
+            return (cw_protein_row(&arguments), terms[p])
         }
         let dAlpha = outputGradients[0].pointer + o, dScale = outputGradients[1].pointer + o
         let dForeground = outputGradients[2].pointer + o, dMixing = outputGradients[3].pointer + o
