@@ -79,6 +79,9 @@ struct QCCommand: ParsableCommand {
             throw ValidationError("\(stage.input): no cell passes QC (\(reasons)); loosen the thresholds")
         }
         guard !keptGenes.isEmpty else { throw ValidationError("\(stage.input): no gene is detected in \(minCellsPerGene) cells") }
+        for lost in adata.carriedElementsLost(selecting: keptCells, genes: keptGenes) {
+            Log.info("warning: \(lost) of \(stage.input) is not carried into \(stage.output): it cannot be subset to the cells and genes QC keeps")
+        }
         var filtered = try adata.selecting(cells: keptCells, genes: keptGenes)
         Provenance.record(&filtered, parameters: [("qc_verdict", .string(summary.verdict))])
 

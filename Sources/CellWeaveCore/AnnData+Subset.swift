@@ -23,9 +23,13 @@ extension AnnMatrix {
 
 extension AnnData {
     /// A subset of cells and genes. Cell-aligned parts (obs, obsm, raw) follow the cells, gene-
-    /// aligned parts (var, varm, layers) the genes; carried pairwise matrices (obsp, varp) and
-    /// varm no longer fit and are dropped, uns is kept.
+    /// aligned parts (var, varm, layers) the genes, uns is kept. Elements carried from the file
+    /// unread (obsp, varp, varm, raw/varm, data frames in obsm) are kept where their axes are
+    /// untouched and dropped otherwise (`carriedElementsLost` names them). Every cell and gene
+    /// gives the data as it is, each element still copied bit for bit from where it was read.
     public func selecting(cells: [Int], genes: [Int]) throws -> AnnData {
+        let everyCell = cells.elementsEqual(0..<nObs), everyGene = genes.elementsEqual(0..<nVars)
+        if everyCell && everyGene { return self }
         var out = try AnnData(x: try x.selecting(rows: cells, cols: genes), obs: obs.selectingRows(cells),
                               varTable: varTable.selectingRows(genes))
         out.layers = try layers.map { ($0.name, try $0.matrix.selecting(rows: cells, cols: genes)) }
@@ -36,17 +40,27 @@ extension AnnData {
         out.varm = try varm.map { ($0.name, try $0.matrix.selecting(rows: genes, cols: Array(0..<$0.matrix.cols))) }
         out.uns = uns
         out.hasX = hasX
-        out.passthrough = passthrough.filter { $0.destinationPath == "uns" }
+        out.passthrough = passthrough.filter { Self.carriedElementFits($0, everyCell: everyCell, everyGene: everyGene) }
         return out
     }
-}
 
-extension AnnData {
-    /// A subset of cells with every gene: gene-aligned elements carried from the file (varm, varp)
-    /// still fit and are kept, as is uns.
-    public func selecting(cells: [Int]) throws -> AnnData {
-        var out = try selecting(cells: cells, genes: Array(0..<nVars))
-        out.passthrough = passthrough.filter { ["uns", "varm", "varp", "raw/varm"].contains($0.destinationPath) }
-        return out
+    /// A subset of cells with every gene.
+    public func selecting(cells: [Int]) throws -> AnnData { try selecting(cells: cells, genes: Array(0..<nVars)) }
+
+    /// The destinations of the elements carried from the file that `selecting(cells:genes:)` drops.
+    public func carriedElementsLost(selecting cells: [Int], genes: [Int]) -> [String] {
+        let everyCell = cells.elementsEqual(0..<nObs), everyGene = genes.elementsEqual(0..<nVars)
+        return passthrough.filter { !Self.carriedElementFits($0, everyCell: everyCell, everyGene: everyGene) }.map(\.destinationPath)
+    }
+
+    /// Whether a carried element still fits: uns always; cell-aligned ones (obsm, obsp) with every
+    /// cell, gene-aligned ones (varm, varp; raw/varm has raw's genes) with every gene.
+    private static func carriedElementFits(_ e: PassthroughElement, everyCell: Bool, everyGene: Bool) -> Bool {
+        let d = e.destinationPath
+        if d == "uns" { return true }
+        if d == "obsp" || d.hasPrefix("obsm/") { return everyCell }
+        if d == "raw/varm" { return true }
+        if d == "varm" || d == "varp" { return everyGene }
+        return false
     }
 }

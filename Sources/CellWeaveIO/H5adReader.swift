@@ -55,6 +55,8 @@ public enum H5adReader {
         var passthrough: [PassthroughElement] = []
         // Passthrough paths are relative to the file's root; destinations to the AnnData's.
         func carry(_ p: String) { passthrough.append(PassthroughElement(sourceFile: path, sourcePath: String(file.childPath(p).dropFirst()), destinationPath: p)) }
+        // anndata writes varm, obsp and varp even when empty: nothing to carry (or to lose).
+        func holdsSomething(_ p: String) -> Bool { file.contains(p) && (!file.isGroup(p) || !((try? file.group(p).childNames())?.isEmpty ?? false)) }
 
         var layers: [(name: String, matrix: AnnMatrix)] = []
         if file.contains("layers") {
@@ -70,14 +72,18 @@ public enum H5adReader {
         if file.contains("obsm") {
             let g = try file.group("obsm")
             for name in try g.childNames() {
-                if g.isDataset(name) { obsm.append((name, try readMatrix(g, name))) } else { carry("obsm/" + name) }
+                // Sparse ones are read (a stage that drops cells subsets them); data frames are carried.
+                if try g.isDataset(name) || ["csr_matrix", "csc_matrix"].contains(g.group(name).encodingType) {
+                    obsm.append((name, try readMatrix(g, name)))
+                } else {
+                    carry("obsm/" + name)
+                }
             }
         }
 
         switch source {
         case .x:
-            for p in ["uns", "varm", "obsp", "varp"] where file.contains(p) { carry(p) }
-            if file.contains("raw/varm") { carry("raw/varm") }
+            for p in ["uns", "varm", "obsp", "varp", "raw/varm"] where holdsSomething(p) { carry(p) }
         case let .layer(name):
             guard let layer = layers.first(where: { $0.name == name }) else {
                 let known = layers.map(\.name).joined(separator: ", ")
@@ -85,7 +91,7 @@ public enum H5adReader {
                                  "no layer '\(name)' (layers: \(known.isEmpty ? "none" : known))")
             }
             x = layer.matrix
-            for p in ["uns", "varm", "obsp", "varp"] where file.contains(p) { carry(p) }
+            for p in ["uns", "varm", "obsp", "varp", "raw/varm"] where holdsSomething(p) { carry(p) }
         case .raw:
             guard let r = raw else { throw InputError(.missingObject, file: path, .hdf5Path(file.childPath("raw")), "the file has no raw matrix") }
             // raw has its own genes: elements shaped like the processed var no longer fit.
@@ -93,7 +99,7 @@ public enum H5adReader {
             varTable = r.varTable
             raw = nil
             layers = []
-            for p in ["uns", "obsp"] where file.contains(p) { carry(p) }
+            for p in ["uns", "obsp"] where holdsSomething(p) { carry(p) }
         }
         do {
             var adata = try AnnData(x: x, obs: obs, varTable: varTable)

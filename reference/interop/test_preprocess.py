@@ -272,3 +272,44 @@ def test_pca_of_a_residual_layer_equals_pca_of_counts(cellweave, filtered, tmp_p
     cellweave("pca", tmp_path / "b.h5ad", "-o", tmp_path / "c.h5ad", "--n-comps", "5")
     c = read_strict(tmp_path / "c.h5ad")
     assert c.obsm["X_pca"].shape[1] == 5 and c.varm["PCs"].shape[1] == 5 and len(c.uns["pca"]["variance"]) == 5
+
+
+def annotated_h5ad(path):
+    """40 cells x 30 genes with what analysed files carry beside X: a dense and a sparse obsm, a data
+    frame in obsm, varm, obsp and varp; cells 0-19 hold 20 genes, the rest 5."""
+    rng = np.random.default_rng(4)
+    x = np.zeros((40, 30), dtype=np.float32)
+    for i in range(40):
+        x[i, rng.choice(30, 20 if i < 20 else 5, replace=False)] = rng.integers(1, 9, 20 if i < 20 else 5)
+    a = ad.AnnData(sp.csr_matrix(x), obs=pd.DataFrame(index=[f"c{i}" for i in range(40)]),
+                   var=pd.DataFrame(index=[f"g{j}" for j in range(30)]))
+    a.obsm["X_pca"] = rng.normal(size=(40, 3))
+    a.obsm["protein"] = sp.csr_matrix(rng.integers(0, 4, size=(40, 5)).astype(np.float64))
+    a.obsm["frame"] = pd.DataFrame({"u": rng.normal(size=40)}, index=a.obs_names)
+    a.varm["PCs"] = rng.normal(size=(30, 3))
+    a.obsp["connectivities"] = sp.random(40, 40, density=0.1, random_state=1, format="csr")
+    a.varp["genes"] = sp.random(30, 30, density=0.1, random_state=2, format="csr")
+    a.write_h5ad(path)
+    return a
+
+
+def test_qc_keeps_what_it_does_not_subset(cellweave, tmp_path):
+    src = annotated_h5ad(tmp_path / "in.h5ad")
+    # Nothing filtered: every element as it was, float64 bits too.
+    r = cellweave("qc", tmp_path / "in.h5ad", "--sample", "s", "-o", tmp_path / "all.h5ad", "--no-outliers")
+    assert "warning" not in r.stderr
+    out = read_strict(tmp_path / "all.h5ad")
+    np.testing.assert_array_equal(out.obsm["X_pca"], src.obsm["X_pca"])
+    np.testing.assert_array_equal(out.obsm["protein"].toarray(), src.obsm["protein"].toarray())
+    pd.testing.assert_frame_equal(out.obsm["frame"], src.obsm["frame"])
+    np.testing.assert_array_equal(out.varm["PCs"], src.varm["PCs"])
+    assert (out.obsp["connectivities"] != src.obsp["connectivities"]).nnz == 0 and (out.varp["genes"] != src.varp["genes"]).nnz == 0
+    # Cells dropped: sparse obsm subset with them, gene-aligned elements kept; what cannot be subset is named.
+    r = cellweave("qc", tmp_path / "in.h5ad", "--sample", "s", "-o", tmp_path / "some.h5ad", "--no-outliers", "--min-genes", "20")
+    out = read_strict(tmp_path / "some.h5ad")
+    kept = src.obs_names.isin(out.obs_names)
+    assert kept.sum() == 20
+    np.testing.assert_array_equal(out.obsm["protein"].toarray(), src.obsm["protein"][kept].toarray())
+    np.testing.assert_array_equal(out.varm["PCs"], src.varm["PCs"])
+    assert "genes" in out.varp and "frame" not in out.obsm and "connectivities" not in out.obsp
+    assert "obsm/frame" in r.stderr and "obsp" in r.stderr and "not carried" in r.stderr
