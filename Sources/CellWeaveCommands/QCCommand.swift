@@ -28,7 +28,7 @@ struct QCCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Gene-name prefixes of ribosomal genes.")
     var riboPrefix: [String] = QCVariable.ribosomal.prefixes
 
-    @Option(help: "Per-cell annotations to add to obs as categorical columns: a .tsv (or .csv) with a header, barcodes first.")
+    @Option(help: "Per-cell annotations to add to obs as categorical columns: a .tsv (or .csv) with a header, barcodes first, quoted as pandas and R write them (empty or bare NA: missing).")
     var annotations: String?
     @Option(help: "Remove cells with fewer counts.") var minCounts: Double?
     @Option(help: "Remove cells with more counts.") var maxCounts: Double?
@@ -133,7 +133,8 @@ extension QCCommand {
         let barcodes = adata.obs.index
         let listed = barcodes.filter { table.rows[$0] != nil }.count
         guard listed > 0 else {
-            throw ValidationError("\(annotations!): none of its barcodes is a cell of \(stage.input) (e.g. '\(barcodes.first ?? "")')")
+            throw ValidationError("\(annotations!): none of its barcodes is a cell of \(stage.input) (its first: '\(table.rows.keys.min() ?? "")'; "
+                                  + "the file's: '\(barcodes.first ?? "")')")
         }
         for (c, name) in table.columns.enumerated() {
             try adata.obs.setColumn(name, .categorical(labels: barcodes.map { table.rows[$0]?[c] ?? "" }))

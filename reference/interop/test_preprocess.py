@@ -313,3 +313,30 @@ def test_qc_keeps_what_it_does_not_subset(cellweave, tmp_path):
     np.testing.assert_array_equal(out.varm["PCs"], src.varm["PCs"])
     assert "genes" in out.varp and "frame" not in out.obsm and "connectivities" not in out.obsp
     assert "obsm/frame" in r.stderr and "obsp" in r.stderr and "not carried" in r.stderr
+
+
+@pytest.mark.parametrize("writer", ["pandas", "r"])
+def test_qc_annotations_from_pandas_and_r(cellweave, tmp_path, writer):
+    src = annotated_h5ad(tmp_path / "in.h5ad")
+    cells = list(src.obs_names[:6])
+    types = ["CD4+ T, naive", 'B "memory"', "NK", None, "Mono\nclassical", "NK"]
+    if writer == "pandas":
+        pd.DataFrame({"cell_type": types}, index=pd.Index(cells, name="barcode")).to_csv(tmp_path / "a.csv")
+    else:  # R's write.csv: every string quoted, missing as a bare NA, the header's first field empty
+        def q(v):
+            return "NA" if v is None else '"' + v.replace('"', '""') + '"'
+        (tmp_path / "a.csv").write_text('"","cell_type"\r\n' + "".join(f'"{c}",{q(t)}\r\n' for c, t in zip(cells, types)))
+    cellweave("qc", tmp_path / "in.h5ad", "--sample", "s", "-o", tmp_path / "q.h5ad", "--annotations", tmp_path / "a.csv")
+    got = read_strict(tmp_path / "q.h5ad").obs["cell_type"]
+    expected = pd.read_csv(tmp_path / "a.csv", index_col=0)["cell_type"]
+    for c in src.obs_names:
+        want = expected.get(c, np.nan) if c in expected.index else np.nan
+        assert (pd.isna(got[c]) and pd.isna(want)) or got[c] == want, f"{c}: {got[c]!r} vs {want!r}"
+
+
+def test_qc_annotations_unclosed_quote_names_the_line(cellweave, tmp_path):
+    annotated_h5ad(tmp_path / "in.h5ad")
+    (tmp_path / "a.csv").write_text('barcode,cell_type\nc0,T\nc1,"B cell\nc2,NK\n')
+    r = cellweave("qc", tmp_path / "in.h5ad", "--sample", "s", "-o", tmp_path / "q.h5ad", "--annotations", tmp_path / "a.csv", check=False)
+    assert r.returncode != 0 and "a.csv:3" in r.stderr and "not closed" in r.stderr
+    assert not (tmp_path / "q.h5ad").exists()
