@@ -95,8 +95,9 @@ public enum H5adWriter {
             try parent.createExternalLink(name, to: origin.file, path: origin.path)
             return
         }
-        // An unchanged float64 element is copied as stored: its float32 working copy would lose precision.
-        if let origin = m.origin, m.scalarType == .float64 {
+        // An unchanged element of a type wider than float32 is copied as stored: its float32 working
+        // copy could lose digits (float64 values, integer counts of 2^24 or more).
+        if let origin = m.origin, !m.scalarType.fitsFloat32 {
             try parent.copy(from: try HDF5File.open(origin.file), path: origin.path, to: name)
             if parent.isGroup(name) {
                 try addMissingEncodings(try parent.group(name))

@@ -253,3 +253,22 @@ def test_text_file_is_not_an_input(cellweave, tmp_path):
     source.write_text("a,b\n1,2\n")
     result = cellweave("inspect", source, check=False)
     assert result.returncode != 0 and "counts.csv" in result.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32, np.float64])
+def test_wide_values_survive_a_round_trip(cellweave, tmp_path, dtype):
+    # Float32, CellWeave's working type, holds integers only up to 2^24: unchanged elements of wider
+    # types are copied as stored.
+    x = np.arange(1, 31, dtype=np.float64).reshape(6, 5)
+    x[0, 0], x[1, 1] = 2**24 + 1, 123456789
+    if dtype == np.float64:
+        x[2, 2] = 1.0000874
+    a = ad.AnnData(sp.csr_matrix(x.astype(dtype)), obs=pd.DataFrame(index=[f"c{i}" for i in range(6)]),
+                   var=pd.DataFrame(index=[f"g{j}" for j in range(5)]))
+    a.layers["dense"] = x.astype(dtype)
+    a.write_h5ad(tmp_path / "in.h5ad")
+    cellweave("convert", tmp_path / "in.h5ad", "-o", tmp_path / "out.h5ad")
+    out = read_strict(tmp_path / "out.h5ad")
+    assert out.X.dtype == dtype and out.layers["dense"].dtype == dtype
+    np.testing.assert_array_equal(out.X.toarray(), a.X.toarray())
+    np.testing.assert_array_equal(out.layers["dense"], a.layers["dense"])
