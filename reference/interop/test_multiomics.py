@@ -136,3 +136,13 @@ def test_bad_protein_input(cellweave, cite, tmp_path):
                   *EPOCHS, check=False)
     assert r.returncode != 0 and "frac.h5mu [/mod/prot/X]" in r.stderr and "non-integer" in r.stderr
     assert not (tmp_path / "model" / "model.h5").exists()
+
+
+@pytest.mark.parametrize("stage", ["neighbors", "evaluate"])
+def test_graph_stages_refuse_an_embedding_with_nan_rows(cellweave, cite, tmp_path, stage):
+    # X_cellweave_protein is NaN for the cells without protein: a graph on it would be NaN.
+    args = (["--use-rep", "X_cellweave_protein"] if stage == "neighbors"
+            else ["--batch-key", "batch", "--embeddings", "X_cellweave_protein"])
+    r = cellweave(stage, cite / "emb.h5mu", "-o", tmp_path / "out", *args, check=False)
+    assert r.returncode != 0 and "obsm/X_cellweave_protein" in r.stderr and "NaN" in r.stderr
+    assert list(tmp_path.iterdir()) == []
