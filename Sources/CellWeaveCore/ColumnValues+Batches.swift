@@ -9,7 +9,11 @@ extension ColumnValues {
         case let .numeric(v):
             switch v.storage {
             case let .integers(x): texts = x.map(String.init); numeric = x.map(Double.init)
-            case let .floats(x): texts = x.map { String($0) }; numeric = x
+            case let .floats(x):
+                // NaN is pandas' missing value, refused as a categorical's missing code is.
+                guard !x.contains(where: \.isNaN) else { return nil }
+                texts = x.map { String($0) }
+                numeric = x
             }
         case let .booleans(v): texts = v.map { $0 ? "True" : "False" }
         case let .categorical(codes, categories, _):

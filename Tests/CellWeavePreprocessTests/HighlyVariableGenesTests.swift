@@ -42,6 +42,9 @@ import Testing
         let categorical = ColumnValues.categorical(codes: [1, 0, 1], categories: .strings(["z", "y"]), ordered: false).batchCodes()!
         #expect(categorical.labels == ["y", "z"] && categorical.codes == [0, 1, 0]) // values y, z, y
         #expect(ColumnValues.categorical(codes: [-1], categories: .strings(["z"]), ordered: false).batchCodes() == nil)
+        // A float column's NaN is missing too (pandas' missing value), not a label "nan".
+        #expect(ColumnValues.numeric(NumericArray(floats: [0, .nan, 1])).batchCodes() == nil)
+        #expect(ColumnValues.numeric(NumericArray(floats: [1, 0, 1])).batchCodes()!.labels == ["0.0", "1.0"])
         // Categories no cell has are left out; numeric categories sort by value, as the values would.
         let unused = ColumnValues.categorical(codes: [2, 0, 2], categories: .strings(["c", "unused", "a"]), ordered: false).batchCodes()!
         #expect(unused.labels == ["a", "c"] && unused.codes == [0, 1, 0])
