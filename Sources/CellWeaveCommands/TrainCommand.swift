@@ -65,6 +65,10 @@ public struct TrainCommand: ParsableCommand {
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1.") }
         if let nEpochsKlWarmup, nEpochsKlWarmup < 0 { throw ValidationError("--n-epochs-kl-warmup must be at least 0.") }
         try StreamingBudget.validate(maxMemory)
+        // A key twice would be one covariate given to the model twice, under two embeddings.
+        if let repeated = keys.enumerated().first(where: { keys[..<$0.offset].contains($0.element) })?.element {
+            throw ValidationError("--covariate-keys: '\(repeated)' is \(repeated == batchKey ? "the batch key" : "named twice"); each obs column is one covariate.")
+        }
         if decoder == .linear && normalization == .layer {
             throw ValidationError("--decoder linear normalises its output with batch norm (as LDVAE) or not at all: --normalization batch or none.")
         }

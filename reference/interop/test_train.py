@@ -153,3 +153,17 @@ def test_training_on_odd_but_valid_counts(cellweave, simulated, tmp_path):
         assert all(np.isfinite(v).all() for v in tensors(model).values()), name
         cellweave("embed", model, path, "-o", out)
         assert np.isfinite(read_strict(out).obsm["X_cellweave"]).all(), name
+
+
+def test_batch_and_covariate_columns_that_cannot_be_covariates(cellweave, simulated, tmp_path):
+    import anndata as ad
+    a = ad.read_h5ad(simulated)
+    a.obs["donor"] = np.where(np.arange(a.n_obs) % 2 == 0, 1.0, 2.0)
+    a.obs.loc[a.obs_names[3], "donor"] = np.nan  # pandas' missing value in a float column
+    a.write_h5ad(tmp_path / "in.h5ad")
+    for args, says in [(["--batch-key", "donor"], "'donor' has missing values"),
+                       (["--batch-key", "batch", "--covariate-keys", "batch"], "'batch' is the batch key"),
+                       (["--batch-key", "batch", "--covariate-keys", "cell_type", "cell_type"], "'cell_type' is named twice")]:
+        r = cellweave("train", tmp_path / "in.h5ad", "-o", tmp_path / "m", *TRAIN, *args, check=False)
+        assert r.returncode != 0 and says in r.stderr, r.stderr
+        assert not (tmp_path / "m").exists()
