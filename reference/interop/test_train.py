@@ -167,3 +167,17 @@ def test_batch_and_covariate_columns_that_cannot_be_covariates(cellweave, simula
         r = cellweave("train", tmp_path / "in.h5ad", "-o", tmp_path / "m", *TRAIN, *args, check=False)
         assert r.returncode != 0 and says in r.stderr, r.stderr
         assert not (tmp_path / "m").exists()
+
+
+def test_a_numeric_batch_written_another_way_is_the_same_batch(cellweave, simulated, tmp_path):
+    import anndata as ad
+    a = ad.read_h5ad(simulated)
+    a.obs["donor"] = np.arange(a.n_obs) % 2  # integers: the model's categories are "0" and "1"
+    a.write_h5ad(tmp_path / "int.h5ad")
+    a.obs["donor"] = a.obs["donor"].astype(float)  # the same donors as floats: "0.0" and "1.0"
+    a.write_h5ad(tmp_path / "float.h5ad")
+    cellweave("train", tmp_path / "int.h5ad", "-o", tmp_path / "m", *TRAIN, "--batch-key", "donor")
+    cellweave("embed", tmp_path / "m", tmp_path / "int.h5ad", "-o", tmp_path / "a.h5ad")
+    r = cellweave("embed", tmp_path / "m", tmp_path / "float.h5ad", "-o", tmp_path / "b.h5ad")
+    assert "mapping" not in r.stderr  # not new batches to map
+    np.testing.assert_array_equal(read_strict(tmp_path / "a.h5ad").obsm["X_cellweave"], read_strict(tmp_path / "b.h5ad").obsm["X_cellweave"])

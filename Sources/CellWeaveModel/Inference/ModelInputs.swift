@@ -53,7 +53,15 @@ public struct ModelInputs {
             let coded = try CovariateColumns.labels(obs: obs, key: covariate.key, file: file)
             var known = knownCategories?[k] ?? covariate.categories
             var index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, Int32($0)) })
+            // The same number written another way (an integer column then, floats now: 1 and 1.0)
+            // is the same batch, not a new one to map.
+            var byValue: [Double: Int32] = [:]
+            for (c, label) in known.enumerated() { if let v = Self.numberWritten(label), byValue[v] == nil { byValue[v] = Int32(c) } }
             for label in coded.labels where index[label] == nil {
+                if let v = Self.numberWritten(label), let c = byValue[v] {
+                    index[label] = c
+                    continue
+                }
                 index[label] = Int32(known.count)
                 known.append(label)
             }
@@ -61,6 +69,13 @@ public struct ModelInputs {
             categories.append(known)
         }
         return (codes, categories)
+    }
+
+    /// The value of a label a numeric column gives ("1" from integers, "1.0" from floats); nil for
+    /// any other text ("01", "batch1"), which names a batch by its letters alone.
+    static func numberWritten(_ label: String) -> Double? {
+        guard let v = Double(label), v.isFinite else { return nil }
+        return label == String(v) || (v == v.rounded() && abs(v) < 1e15 && label == String(Int64(v))) ? v : nil
     }
 
     public static func sourceName(layer: String?, raw: Bool) -> String? { raw ? "raw/X" : layer.map { "layers/\($0)" } }
