@@ -51,6 +51,7 @@ public struct EmbedCommand: ParsableCommand {
         guard chunkSize >= 1, threads >= 1, librarySize > 0 else { throw ValidationError("--chunk-size, --threads and --library-size must be positive.") }
         guard samples >= 0 else { throw ValidationError("--samples must be 0 or more.") }
         try StreamingBudget.validate(maxMemory)
+        for path in [output, npy, tsv].compactMap({ $0 }) { try AtomicFile.requireDirectory(of: path) }
         if maxMemory != nil {
             guard !correctedExpression, impute == nil else { throw ValidationError("--max-memory streams the embedding alone: not with --corrected-expression or --impute.") }
         }

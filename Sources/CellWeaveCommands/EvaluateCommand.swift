@@ -52,6 +52,10 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
+    func validate() throws {
+        for path in [output, html].compactMap({ $0 }) { try AtomicFile.requireDirectory(of: path) }
+    }
+
     func run() throws {
         let adata = try Log.timed("reading \(input)") { try CountMatrixLoader.load(input) }
         let batches = try CovariateColumns.labels(adata, key: batchKey, file: input)

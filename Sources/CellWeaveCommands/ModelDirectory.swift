@@ -38,11 +38,35 @@ struct ModelDirectory {
         }
         let archive = try TensorArchive.read(model)
         guard let text = archive.metadata["manifest"] else { throw InputError(.value, file: model, .hdf5Path("/metadata/manifest"), "missing") }
+        let manifest: ModelManifest
         do {
-            return (try JSONDecoder().decode(ModelManifest.self, from: Data(text.utf8)), archive.tensors)
+            manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(text.utf8))
         } catch {
             throw InputError(.value, file: model, .hdf5Path("/metadata/manifest"), "unreadable model manifest: \(error)")
         }
+        if let problem = Self.inconsistency(manifest) {
+            throw InputError(.value, file: model, .hdf5Path("/metadata/manifest"), "the manifest contradicts itself: \(problem)")
+        }
+        return (manifest, archive.tensors)
+    }
+
+    /// What in a manifest does not fit its own architecture (the tensors are checked against the
+    /// architecture when the model is built): genes, covariate categories, further modalities' features.
+    static func inconsistency(_ m: ModelManifest) -> String? {
+        let c = m.configuration
+        if m.geneIDs.count != c.genes || m.geneNames.count != c.genes {
+            return "\(m.geneIDs.count) gene ids and \(m.geneNames.count) gene names for a model of \(c.genes) genes"
+        }
+        if Set(m.geneIDs).count != m.geneIDs.count { return "a gene id appears twice (genes are matched by id)" }
+        if m.covariates.map(\.categories.count) != c.categoryCounts {
+            return "covariate categories \(m.covariates.map(\.categories.count)) for a model of \(c.categoryCounts)"
+        }
+        if let k = m.covariates.first(where: { Set($0.categories).count != $0.categories.count }) {
+            return "covariate '\(k.key)' names a category twice"
+        }
+        let features = (m.modalities ?? []).map(\.features.count), expected = c.extraModalities.map(\.features)
+        if features != expected { return "\(features) features of further modalities for a model of \(expected)" }
+        return nil
     }
 
     func saveCheckpoint(_ c: TrainingCheckpoint) throws {

@@ -44,6 +44,7 @@ public struct ScoreCommand: ParsableCommand {
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1).") }
         guard topGenes >= 0, threads >= 1 else { throw ValidationError("--top-genes must be >= 0 and --threads >= 1.") }
         try StreamingBudget.validate(maxMemory)
+        for path in [output, tsv, report].compactMap({ $0 }) { try AtomicFile.requireDirectory(of: path) }
     }
 
     @Option(help: "Stream the counts from the .h5ad on disk in this much memory (e.g. 1G): models of RNA alone, batches the model knows, --method model; the scores are the same as without it. Without it, score streams by itself (where it can) when the counts would not fit in the memory free.")

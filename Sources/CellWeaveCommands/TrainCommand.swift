@@ -62,6 +62,7 @@ public struct TrainCommand: ParsableCommand {
         guard trainSize > 0, trainSize <= 1 else { throw ValidationError("--train-size must be in (0, 1].") }
         guard dropoutRate >= 0, dropoutRate < 1 else { throw ValidationError("--dropout-rate must be in [0, 1).") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number.") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1.") }
         if let nEpochsKlWarmup, nEpochsKlWarmup < 0 { throw ValidationError("--n-epochs-kl-warmup must be at least 0.") }
         try StreamingBudget.validate(maxMemory)
@@ -209,6 +210,14 @@ public struct TrainCommand: ParsableCommand {
     }
 
     private func train(_ prepared: Prepared, processGroup: (any ProcessGroup)? = nil) throws {
+        // A model finds its genes in a file by id: two genes of one id could never be told apart.
+        var seen: [String: Int] = [:]
+        for (j, id) in CovariateColumns.geneIDs(prepared.varTable).enumerated() {
+            if let first = seen.updateValue(j, forKey: id) {
+                throw ValidationError("\(input): var rows \(first) and \(j) have the same gene id '\(id)'; a model matches genes by id "
+                                      + "(var gene_ids, else the var names): use --var-names-make-unique, or keep one of them")
+            }
+        }
         let modalities = prepared.modalities
         let categoryCounts = prepared.labels.map(\.count)
         var config = ModelConfiguration(genes: prepared.genes, categoryCounts: categoryCounts)

@@ -9,10 +9,7 @@ public enum AtomicFile {
     public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw OutputError(path: path, message: "the directory \(directory) does not exist")
-        }
+        try requireDirectory(of: path)
         let prefix = ".\(url.lastPathComponent)\(marker)"
         removeAbandoned(in: directory, prefix: prefix)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(prefix + "\(getpid())").path
@@ -29,6 +26,17 @@ public enum AtomicFile {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw OutputError(path: path, message: "could not move the finished file into place: \(reason)")
+        }
+    }
+
+    /// An error unless the directory `path` would be written in exists: a stage with several
+    /// outputs checks them all before it writes the first, so that none is replaced by a run that
+    /// then fails on another.
+    public static func requireDirectory(of path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OutputError(path: path, message: "the directory \(directory) does not exist")
         }
     }
 

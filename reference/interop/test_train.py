@@ -181,3 +181,38 @@ def test_a_numeric_batch_written_another_way_is_the_same_batch(cellweave, simula
     r = cellweave("embed", tmp_path / "m", tmp_path / "float.h5ad", "-o", tmp_path / "b.h5ad")
     assert "mapping" not in r.stderr  # not new batches to map
     np.testing.assert_array_equal(read_strict(tmp_path / "a.h5ad").obsm["X_cellweave"], read_strict(tmp_path / "b.h5ad").obsm["X_cellweave"])
+
+
+def test_models_refuse_what_they_could_not_apply(cellweave, simulated, tmp_path):
+    import anndata as ad
+    a = ad.read_h5ad(simulated)
+    a.var_names = ["Gene0"] + list(a.var_names[1:-1]) + ["Gene0"]  # two genes of one id
+    a.write_h5ad(tmp_path / "dup.h5ad")
+    r = cellweave("train", tmp_path / "dup.h5ad", "-o", tmp_path / "d", *TRAIN, check=False)
+    assert r.returncode != 0 and "same gene id 'Gene0'" in r.stderr and not (tmp_path / "d").exists()
+    r = cellweave("train", simulated, "-o", tmp_path / "d", *TRAIN, "--lr", "nan", check=False)
+    assert r.returncode != 0 and "--lr" in r.stderr
+    # A manifest whose gene list does not fit its weights (edited, or from another model).
+    cellweave("train", simulated, "-o", tmp_path / "m", *TRAIN)
+    with h5py.File(tmp_path / "m" / "model.h5", "r+") as f:
+        key = "metadata/manifest" if "metadata/manifest" in f else None
+        manifest = json.loads(f[key][()] if key else f["metadata"].attrs["manifest"])
+        manifest["gene_ids"] = manifest["gene_ids"][:-1]
+        if key:
+            del f[key]
+            f[key] = json.dumps(manifest)
+        else:
+            f["metadata"].attrs["manifest"] = json.dumps(manifest)
+    r = cellweave("embed", tmp_path / "m", simulated, "-o", tmp_path / "e.h5ad", check=False)
+    assert r.returncode != 0 and "[/metadata/manifest]" in r.stderr and "gene ids" in r.stderr
+
+
+def test_side_outputs_are_checked_before_anything_is_written(cellweave, simulated, tmp_path):
+    cellweave("train", simulated, "-o", tmp_path / "m", *TRAIN)
+    out = tmp_path / "e.h5ad"
+    out.write_bytes(b"the previous result")
+    for stage, extra in [("embed", ["--npy", tmp_path / "nodir" / "e.npy"]), ("embed", ["--tsv", tmp_path / "nodir" / "e.tsv"]),
+                         ("score", ["--report", tmp_path / "nodir" / "r.html"])]:
+        r = cellweave(stage, tmp_path / "m", simulated, "-o", out, *extra, check=False)
+        assert r.returncode != 0 and "nodir" in r.stderr and "does not exist" in r.stderr
+        assert out.read_bytes() == b"the previous result"
