@@ -1,6 +1,7 @@
 """`cellweave score` on simulated data: healthy samples train the model; a sample from a batch the
 model has never seen holds 4% aberrant cells (60 genes up and down 4-fold). Its cells are mapped,
 scored and calibrated against the cells train held out."""
+import json
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -91,3 +92,22 @@ def test_bad_references_and_genes(cellweave, scored, tmp_path):
     assert result.returncode != 0 and "3 of the model's 500 genes are missing" in result.stderr and not out.exists()
     result = cellweave("score", scored / "model", scored / "query.h5ad", "-o", out, "--reference-batch", "nope", check=False)
     assert result.returncode != 0 and "no cells of batch 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize("change", ["cells removed", "a name twice"])
+def test_held_out_reference_must_be_the_cells_train_held_out(cellweave, tmp_path, change):
+    cellweave("simulate", "-o", tmp_path / "t.h5ad", "--cells", 400, "--genes", 100, "--batches", 2, "--seed", 2)
+    cellweave("train", tmp_path / "t.h5ad", "--batch-key", "batch", "-o", tmp_path / "m", "--max-epochs", 2)
+    held = json.loads((tmp_path / "m" / "config.json").read_text())["validation_cells"]
+    a = ad.read_h5ad(tmp_path / "t.h5ad")
+    if change == "cells removed":  # the training file changed since training
+        a = a[~a.obs_names.isin(held[:5])].copy()
+    else:  # a training cell given a held-out cell's name
+        names = list(a.obs_names)
+        names[next(i for i, n in enumerate(names) if n not in set(held))] = held[0]
+        a.obs_names = names
+    a.write_h5ad(tmp_path / "t.h5ad")
+    r = cellweave("score", tmp_path / "m", tmp_path / "t.h5ad", "-o", tmp_path / "s.h5ad", check=False)
+    says = "are not in it" if change == "cells removed" else f"'{held[0]}' names 2 cells"
+    assert r.returncode != 0 and says in r.stderr, r.stderr
+    assert not (tmp_path / "s.h5ad").exists()

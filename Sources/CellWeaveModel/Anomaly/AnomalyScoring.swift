@@ -39,6 +39,29 @@ public struct AnomalyScoring {
         public let description: String
     }
 
+    /// The training file no longer holds the cells train held out, one each.
+    public struct HeldOutError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The rows of the cells train held out, found by name in its training file: exactly one each.
+    /// A cell missing (the file changed since training) or a name on several cells (obs names not
+    /// unique, so a training cell could join the reference) would calibrate against other cells.
+    public static func heldOutRows(obsNames: [String], heldOut: [String], file: String) throws -> [Int] {
+        let wanted = Set(heldOut)
+        let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
+        guard rows.count != heldOut.count || wanted.count != heldOut.count else { return rows }
+        var found: [String: Int] = [:]
+        for r in rows { found[obsNames[r], default: 0] += 1 }
+        if let twice = found.first(where: { $0.value > 1 }) {
+            throw HeldOutError(description: "\(file): the held-out cell '\(twice.key)' names \(twice.value) cells (obs names are not unique); "
+                                 + "score against --reference or --reference-batch")
+        }
+        let missing = heldOut.filter { found[$0] == nil }
+        throw HeldOutError(description: "\(file): \(missing.count) of the \(heldOut.count) cells train held out are not in it (e.g. '\(missing.first ?? "")'; "
+                             + "was it changed since training?); score against --reference or --reference-batch")
+    }
+
     public struct Result {
         public let queryScores: [AnomalyScorer.CellScore]
         public let referenceScores: [AnomalyScorer.CellScore]
@@ -79,8 +102,7 @@ public struct AnomalyScoring {
             referenceIsNamed = true
             referenceCounts = inputs.counts
         case let .heldOut(inputs, obsNames, heldOut, file):
-            let wanted = Set(heldOut)
-            let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
+            let rows = try Self.heldOutRows(obsNames: obsNames, heldOut: heldOut, file: file)
             set = try inputs.map { try ScoringSet(query: query, reference: $0, referenceRows: rows, modelCategoryCounts: modelCategoryCounts) }
                 ?? ScoringSet(query: query, referenceRows: rows)
             referenceName = Self.name(ofHeldOut: rows.count, from: file)

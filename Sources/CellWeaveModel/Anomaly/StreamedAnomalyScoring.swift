@@ -59,8 +59,7 @@ public struct StreamedAnomalyScoring {
             referenceScores = try scores(cells, settings: settings, group: group)
             (name, named) = (AnomalyScoring.name(ofEveryCellOf: file), true)
         case let .heldOut(obsNames, heldOut, cells, file):
-            let wanted = Set(heldOut)
-            let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
+            let rows = try AnomalyScoring.heldOutRows(obsNames: obsNames, heldOut: heldOut, file: file)
             referenceScores = try cells.map { try scores($0, rows: rows, settings: settings, group: group) }
                 ?? (first ? rows.map { queryScores[$0] } : [])
             (name, named) = (AnomalyScoring.name(ofHeldOut: rows.count, from: file), false)
