@@ -50,16 +50,18 @@ public struct AnomalyScoring {
     public static func heldOutRows(obsNames: [String], heldOut: [String], file: String) throws -> [Int] {
         let wanted = Set(heldOut)
         let rows = obsNames.indices.filter { wanted.contains(obsNames[$0]) }
-        guard rows.count != heldOut.count || wanted.count != heldOut.count else { return rows }
-        var found: [String: Int] = [:]
-        for r in rows { found[obsNames[r], default: 0] += 1 }
-        if let twice = found.first(where: { $0.value > 1 }) {
-            throw HeldOutError(description: "\(file): the held-out cell '\(twice.key)' names \(twice.value) cells (obs names are not unique); "
-                                 + "score against --reference or --reference-batch")
+        var cellsNamed: [String: Int] = [:]
+        for r in rows { cellsNamed[obsNames[r], default: 0] += 1 }
+        if let r = rows.first(where: { cellsNamed[obsNames[$0]]! > 1 }) {
+            throw HeldOutError(description: "\(file): the held-out cell '\(obsNames[r])' names \(cellsNamed[obsNames[r]]!) cells (obs names are not unique); "
+                               + "score against --reference or --reference-batch")
         }
-        let missing = heldOut.filter { found[$0] == nil }
-        throw HeldOutError(description: "\(file): \(missing.count) of the \(heldOut.count) cells train held out are not in it (e.g. '\(missing.first ?? "")'; "
-                             + "was it changed since training?); score against --reference or --reference-batch")
+        let missing = heldOut.filter { cellsNamed[$0] == nil }
+        guard missing.isEmpty else {
+            throw HeldOutError(description: "\(file): \(missing.count) of the \(heldOut.count) cells train held out are not in it (e.g. '\(missing[0])'; "
+                               + "was it changed since training?); score against --reference or --reference-batch")
+        }
+        return rows
     }
 
     public struct Result {
